@@ -1,0 +1,66 @@
+//! Every Azure resource type amlgen writes, with the one API version it uses.
+//!
+//! This is the only place API versions live. Each is the newest stable version that both the
+//! official ARM schemas and Azure's Bicep type definitions (in `../shared/conformance`) know.
+//! Microsoft.Network 2025-07-01 makes new subnets private by default; amlgen always writes
+//! `defaultOutboundAccess` explicitly, so the change cannot surprise a deployment.
+
+/// A resource type amlgen emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ResourceKind {
+    NetworkSecurityGroup,
+    RouteTable,
+    PublicIpAddress,
+    NatGateway,
+    VirtualNetwork,
+    Workspace,
+    Compute,
+    Deployment,
+}
+
+impl ResourceKind {
+    /// The ARM resource type, e.g. `Microsoft.Network/virtualNetworks`.
+    pub fn arm_type(self) -> &'static str {
+        match self {
+            ResourceKind::NetworkSecurityGroup => "Microsoft.Network/networkSecurityGroups",
+            ResourceKind::RouteTable => "Microsoft.Network/routeTables",
+            ResourceKind::PublicIpAddress => "Microsoft.Network/publicIPAddresses",
+            ResourceKind::NatGateway => "Microsoft.Network/natGateways",
+            ResourceKind::VirtualNetwork => "Microsoft.Network/virtualNetworks",
+            ResourceKind::Workspace => "Microsoft.MachineLearningServices/workspaces",
+            ResourceKind::Compute => "Microsoft.MachineLearningServices/workspaces/computes",
+            ResourceKind::Deployment => "Microsoft.Resources/deployments",
+        }
+    }
+
+    /// The API version amlgen writes for this type.
+    pub fn api_version(self) -> &'static str {
+        match self {
+            ResourceKind::NetworkSecurityGroup
+            | ResourceKind::RouteTable
+            | ResourceKind::PublicIpAddress
+            | ResourceKind::NatGateway
+            | ResourceKind::VirtualNetwork => "2025-07-01",
+            ResourceKind::Workspace | ResourceKind::Compute => "2026-05-01",
+            ResourceKind::Deployment => "2025-04-01",
+        }
+    }
+
+    /// `Type@apiVersion`, as Bicep writes it.
+    pub fn bicep_type(self) -> String {
+        format!("{}@{}", self.arm_type(), self.api_version())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bicep_type_joins_type_and_version() {
+        assert_eq!(
+            ResourceKind::VirtualNetwork.bicep_type(),
+            "Microsoft.Network/virtualNetworks@2025-07-01"
+        );
+    }
+}

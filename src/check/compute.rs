@@ -1,0 +1,227 @@
+//! Computes: unique names, subnets that exist and may host them, scale settings, and the settings
+//! Azure ML refuses at deployment time (no public IP without the workspace's private endpoint).
+
+use std::collections::BTreeMap;
+
+use super::{compute_pointer, subnet_pointer};
+use crate::diag::{Code, Diagnostic, Label};
+use crate::naming;
+use crate::spec::{Compute, Spec};
+use crate::suggest::closest;
+
+pub(super) fn check(spec: &Spec) -> Vec<Diagnostic> {
+    let mut found = duplicate_names(spec);
+    for (i, compute) in spec.compute.iter().enumerate() {
+        found.extend(subnet_references(spec, i, compute));
+        found.extend(scale(i, compute));
+        found.extend(public_ip(spec, i, compute));
+    }
+    found.extend(ssh(spec));
+    found.extend(nsg_names(spec));
+    found
+}
+
+fn duplicate_names(spec: &Spec) -> Vec<Diagnostic> {
+    let mut first: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut found = Vec::new();
+    for (i, compute) in spec.compute.iter().enumerate() {
+        match first.get(compute.name()) {
+            Some(previous) => found.push(
+                Diagnostic::error(
+                    Code::NameDuplicate,
+                    format!("two computes are named `{}`", compute.name()),
+                    Label::value(format!("{}/name", compute_pointer(i)), "second"),
+                )
+                .with_label(Label::value(
+                    format!("{}/name", compute_pointer(*previous)),
+                    "first",
+                ))
+                .with_help("compute names are unique within a workspace"),
+            ),
+            None => {
+                first.insert(compute.name(), i);
+            }
+        }
+    }
+    found
+}
+
+fn subnet_references(spec: &Spec, i: usize, compute: &Compute) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for (key, name) in compute.subnets() {
+        let at = format!("{}/{key}", compute_pointer(i));
+        match spec.subnet(name) {
+            None => {
+                let names = spec.network.subnets.iter().map(|s| s.name.as_str());
+                let diagnostic = Diagnostic::error(Code::SubnetUnknown, format!("compute `{}` names subnet `{name}`, which `network.subnets` does not define", compute.name()), Label::value(at, "unknown subnet"));
+                found.push(match closest(name, names) {
+                    Some(guess) => diagnostic.with_help(format!("did you mean `{guess}`?")),
+                    None => diagnostic.with_help("add the subnet to `network.subnets`"),
+                });
+            }
+            Some((si, subnet)) if compute.aml_node().is_some() && subnet.delegation.is_some() => found.push(
+                Diagnostic::error(Code::SubnetDelegated, format!("subnet `{name}` is delegated, so compute `{}` cannot join it", compute.name()), Label::value(at, "delegated subnet"))
+                    .with_label(Label::value(format!("{}/delegation", subnet_pointer(si)), "delegated here"))
+                    .with_help("Azure ML compute, VMs and HDInsight need a subnet that is not delegated to any service"),
+            ),
+            Some(_) => {}
+        }
+    }
+    found
+}
+
+fn scale(i: usize, compute: &Compute) -> Option<Diagnostic> {
+    let Compute::Amlcompute(cluster) = compute else {
+        return None;
+    };
+    (cluster.min_instances > cluster.max_instances).then(|| {
+        Diagnostic::error(
+            Code::InstancesMinAboveMax,
+            format!(
+                "cluster `{}` keeps {} nodes but may scale to only {}",
+                cluster.name, cluster.min_instances, cluster.max_instances
+            ),
+            Label::value(
+                format!("{}/min_instances", compute_pointer(i)),
+                "min_instances",
+            ),
+        )
+        .with_label(Label::value(
+            format!("{}/max_instances", compute_pointer(i)),
+            "max_instances",
+        ))
+        .with_help("`min_instances` must not exceed `max_instances`")
+    })
+}
+
+fn public_ip(spec: &Spec, i: usize, compute: &Compute) -> Option<Diagnostic> {
+    let node = compute.aml_node()?;
+    (!node.public_ip && !spec.workspace.private_endpoint).then(|| {
+        Diagnostic::error(
+            Code::NoPublicIpNeedsPrivateEndpoint,
+            format!("compute `{}` has no public IP, which Azure ML allows only for a workspace with a private endpoint", compute.name()),
+            Label::value(format!("{}/enable_node_public_ip", compute_pointer(i)), "no public IP"),
+        )
+        .with_label(Label::value("/workspace", "this workspace has no `private_endpoint: true`"))
+        .with_help("give the workspace a private endpoint and set `workspace.private_endpoint: true`, or set `enable_node_public_ip: true`")
+    })
+}
+
+fn ssh(spec: &Spec) -> Vec<Diagnostic> {
+    let sources = !spec.network.ssh.allow_from.is_empty();
+    let enabled: Vec<usize> = spec
+        .compute
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.aml_node().is_some_and(|n| n.ssh))
+        .map(|(i, _)| i)
+        .collect();
+    let mut found = Vec::new();
+    if !sources {
+        found.extend(enabled.iter().map(|i| {
+            Diagnostic::warning(
+                Code::SshWithoutSource,
+                format!("compute `{}` enables SSH, but no source may reach it", spec.compute[*i].name()),
+                Label::value(format!("{}/ssh_public_access_enabled", compute_pointer(*i)), "SSH enabled"),
+            )
+            .with_help("add the admin networks to `network.ssh.allow_from`; the subnet NSG denies every other inbound source")
+        }));
+    } else if enabled.is_empty() {
+        found.push(
+            Diagnostic::warning(Code::SshSourceUnused, "`network.ssh.allow_from` is set, but no compute enables SSH, so no rule is written", Label::value("/network/ssh/allow_from", "unused"))
+                .with_help("set `ssh_public_access_enabled: true` on the computes that need remote login, or remove `network.ssh`"),
+        );
+    }
+    found
+}
+
+fn nsg_names(spec: &Spec) -> Vec<Diagnostic> {
+    spec.network
+        .subnets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, subnet)| {
+            let name = naming::nsg(&spec.name, &subnet.name);
+            (name.len() > naming::NETWORK_NAME_MAX).then(|| {
+                Diagnostic::error(
+                    Code::NameTooLong,
+                    format!(
+                        "the NSG name `{name}` is {} characters; Azure allows {}",
+                        name.len(),
+                        naming::NETWORK_NAME_MAX
+                    ),
+                    Label::value(
+                        format!("{}/name", subnet_pointer(i)),
+                        "the NSG is named after this subnet",
+                    ),
+                )
+                .with_help("shorten the subnet name or the spec's `name`")
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::fixture::{codes, spec};
+    use serde_json::json;
+
+    #[test]
+    fn a_valid_spec_passes() {
+        assert!(check(&spec(|_| {})).is_empty());
+    }
+
+    #[test]
+    fn unknown_subnets_get_a_suggestion() {
+        let found = check(&spec(|v| v["compute"][0]["subnet"] = json!("snet-c")));
+        assert_eq!(codes(&found), ["subnet-unknown"]);
+        assert_eq!(found[0].help.as_deref(), Some("did you mean `snet-a`?"));
+    }
+
+    #[test]
+    fn delegated_subnets_cannot_host_aml_compute() {
+        let found = check(&spec(|v| {
+            v["network"]["subnets"][0]["delegation"] =
+                json!("Microsoft.ContainerInstance/containerGroups")
+        }));
+        assert_eq!(codes(&found), ["subnet-delegated", "subnet-delegated"]);
+    }
+
+    #[test]
+    fn scale_and_private_endpoint_rules() {
+        let found = check(&spec(|v| {
+            v["compute"][0]["min_instances"] = json!(5);
+            v["compute"][1]["enable_node_public_ip"] = json!(false);
+            v["workspace"]["private_endpoint"] = json!(false);
+        }));
+        assert_eq!(
+            codes(&found),
+            [
+                "instances-min-above-max",
+                "no-public-ip-needs-private-endpoint"
+            ]
+        );
+    }
+
+    #[test]
+    fn ssh_settings_must_meet() {
+        let found = check(&spec(|v| {
+            v["compute"][0]["ssh_public_access_enabled"] = json!(true)
+        }));
+        assert_eq!(codes(&found), ["ssh-without-source"]);
+        let found = check(&spec(|v| {
+            v["network"]["ssh"] = json!({"allow_from": ["203.0.113.0/24"]})
+        }));
+        assert_eq!(codes(&found), ["ssh-source-unused"]);
+    }
+
+    #[test]
+    fn duplicate_names_and_long_nsg_names() {
+        let found = check(&spec(|v| {
+            v["compute"][1]["name"] = json!("cpu");
+            v["network"]["subnets"][1]["name"] = json!("s".repeat(78));
+        }));
+        assert_eq!(codes(&found), ["name-duplicate", "name-too-long"]);
+    }
+}

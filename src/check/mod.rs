@@ -1,0 +1,67 @@
+//! Semantic checks: the network rules a schema cannot express.
+//!
+//! Each submodule checks one family of rules from the end of `spec-format.md` and returns every
+//! problem it finds, so a user sees all of them at once. The checks read the typed spec and the
+//! Azure data; they point at the spec through JSON Pointers built from the entries' indexes.
+
+mod cidr;
+mod compute;
+mod egress;
+mod region;
+
+use crate::azure::service_tags::ServiceTags;
+use crate::diag::Diagnostic;
+use crate::spec::Spec;
+
+/// Runs every check on `spec`. `service_tags` is the parsed `forced_tunnel.service_tags_file`,
+/// when the spec names one and it could be read.
+pub fn run(spec: &Spec, service_tags: Option<&ServiceTags>) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    found.extend(region::check(spec));
+    found.extend(cidr::check(spec));
+    found.extend(compute::check(spec));
+    found.extend(egress::check(spec, service_tags));
+    found
+}
+
+/// `/network/subnets/<i>` for the subnet at index `i`.
+fn subnet_pointer(index: usize) -> String {
+    format!("/network/subnets/{index}")
+}
+
+/// `/compute/<i>` for the compute at index `i`.
+fn compute_pointer(index: usize) -> String {
+    format!("/compute/{index}")
+}
+
+#[cfg(test)]
+pub(crate) mod fixture {
+    //! A valid spec for the checks' unit tests to break one rule at a time.
+
+    use crate::spec::Spec;
+
+    pub(crate) fn spec(patch: impl FnOnce(&mut serde_json::Value)) -> Spec {
+        let mut value = serde_json::json!({
+            "name": "demo", "location": "eastus2",
+            "workspace": {"name": "mlw-demo", "private_endpoint": true},
+            "network": {
+                "vnet": {"name": "vnet-demo", "address_space": ["10.0.0.0/16"]},
+                "subnets": [
+                    {"name": "snet-a", "address_prefix": "10.0.0.0/24"},
+                    {"name": "snet-b", "address_prefix": "10.0.1.0/24"}
+                ],
+                "egress": "nat"
+            },
+            "compute": [
+                {"name": "cpu", "type": "amlcompute", "subnet": "snet-a", "max_instances": 4},
+                {"name": "ci-alice", "type": "computeinstance", "subnet": "snet-a"}
+            ]
+        });
+        patch(&mut value);
+        Spec::from_value(&value).unwrap()
+    }
+
+    pub(crate) fn codes(found: &[crate::diag::Diagnostic]) -> Vec<&'static str> {
+        found.iter().map(|d| d.code.as_str()).collect()
+    }
+}

@@ -1,0 +1,89 @@
+//! The stable diagnostic codes.
+//!
+//! Codes are part of amlgen's interface: users grep for them, suppress them in CI logs and link to
+//! `docs/diagnostics.md`. A code is never renamed or reused; the list is kept in one table so the
+//! docs, the fixtures test and the renderer all read the same names.
+
+macro_rules! codes {
+    ($($variant:ident => $name:literal, $summary:literal;)*) => {
+        /// A stable, kebab-case diagnostic code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The code as users see it, e.g. `cidr-overlap`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)*
+                }
+            }
+
+            /// One sentence saying what the code means.
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $summary,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    YamlSyntax => "yaml-syntax", "The spec is not well-formed YAML, or uses a YAML feature amlgen refuses (tags, several documents).";
+    YamlDuplicateKey => "yaml-duplicate-key", "A mapping names the same key twice; YAML parsers would silently keep one of them.";
+    SchemaUnknownKey => "schema-unknown-key", "A key that the spec format does not define (often a typo).";
+    SchemaMissingKey => "schema-missing-key", "A required key is missing.";
+    SchemaType => "schema-type", "A value has the wrong type (for example a number where a string is required).";
+    SchemaValue => "schema-value", "A value is outside what the spec format allows (pattern, enumeration, range, length).";
+    RegionUnknown => "region-unknown", "A region is not a known Azure region.";
+    RegionMismatch => "region-mismatch", "The workspace region differs from the spec's `location`.";
+    RegionNoPair => "region-no-pair", "The region has no paired region, so `forced_tunnel.secondary_region` must be given.";
+    NameDuplicate => "name-duplicate", "Two subnets or two computes share a name.";
+    NameTooLong => "name-too-long", "A resource name amlgen derives from the spec exceeds Azure's limit.";
+    CidrHostBits => "cidr-host-bits", "An address prefix has host bits set (10.0.0.1/24 instead of 10.0.0.0/24).";
+    CidrOutsideVnet => "cidr-outside-vnet", "A subnet is not inside the VNet's address space.";
+    CidrOverlap => "cidr-overlap", "Two subnets, or two ranges of the address space, overlap.";
+    SubnetUnknown => "subnet-unknown", "A compute names a subnet that `network.subnets` does not define.";
+    SubnetTooSmall => "subnet-too-small", "A subnet has fewer usable addresses than its computes need (Azure reserves five per subnet).";
+    SubnetDelegated => "subnet-delegated", "A subnet hosting Azure ML compute, a VM or HDInsight is delegated to a service.";
+    SubnetNotDelegated => "subnet-not-delegated", "A Databricks subnet is not delegated to `Microsoft.Databricks/workspaces`.";
+    SubnetShared => "subnet-shared", "A Databricks subnet is also used by another compute or another Databricks workspace.";
+    DatabricksSubnetSize => "databricks-subnet-size", "A Databricks subnet is smaller than /26.";
+    DefaultSubnetMissing => "default-subnet-missing", "With Databricks, the 2021 guide requires a subnet named `default` in the VNet.";
+    NoPublicIpNeedsPrivateEndpoint => "no-public-ip-needs-private-endpoint", "Compute without public IPs needs the workspace's private endpoint.";
+    EgressSettingsUnused => "egress-settings-unused", "A `nat` or `forced_tunnel` section is given, but `egress` selects another mode.";
+    DefaultOutboundAccess => "default-outbound-access", "Compute relies on Azure's default outbound access, which Azure is retiring.";
+    NextHopInvalid => "next-hop-invalid", "The forced-tunnelling next hop is not a private address inside the VNet or a private range.";
+    ServiceTagsUnreadable => "service-tags-unreadable", "The service-tags file cannot be read or is not in Microsoft's format.";
+    ServiceTagMissing => "service-tag-missing", "The service-tags file lacks a tag the routes need.";
+    RouteLimit => "route-limit", "The route table would exceed Azure's limit of 400 routes or 25 service-tag routes.";
+    InstancesMinAboveMax => "instances-min-above-max", "A cluster's `min_instances` exceeds its `max_instances`.";
+    SshWithoutSource => "ssh-without-source", "A compute enables SSH, but `network.ssh.allow_from` names no source, so the subnet NSG blocks it.";
+    SshSourceUnused => "ssh-source-unused", "`network.ssh.allow_from` is set, but no compute enables SSH.";
+    VmImageUnsupported => "vm-image-unsupported", "A virtual machine image is not an Ubuntu image Azure ML can attach.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_kebab_case() {
+        let mut names: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        for name in &names {
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{name}"
+            );
+        }
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len());
+    }
+}

@@ -1,0 +1,145 @@
+//! Diagnostics: every problem amlgen finds in a user's spec.
+//!
+//! A [`Diagnostic`] carries a stable [`Code`], a message, a primary [`Label`] that points into the
+//! spec, optional secondary labels and a help line. The stages that inspect a spec (YAML parsing,
+//! the JSON Schema, the semantic checks) collect diagnostics instead of stopping at the first; the
+//! pipeline refuses to emit anything while an error stands. Labels point at JSON Pointers into the
+//! spec, resolved to `line:col` only when rendered, so checks never deal with text positions.
+
+mod code;
+mod render;
+
+pub use code::Code;
+pub use render::{Format, render};
+
+use crate::source::Span;
+
+/// How bad a diagnostic is: errors block rendering, warnings never do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Where in the spec a label points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum At {
+    /// The key of the member at this JSON Pointer (for unknown or duplicate keys).
+    Key(String),
+    /// The value at this JSON Pointer.
+    Value(String),
+    /// A raw range of text, for problems found before there is a document (YAML syntax).
+    Span(Span),
+}
+
+/// A pointer into the spec with a short text shown beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub at: At,
+    pub text: String,
+}
+
+impl Label {
+    /// A label on the value at `pointer`.
+    pub fn value(pointer: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            at: At::Value(pointer.into()),
+            text: text.into(),
+        }
+    }
+
+    /// A label on the key of the member at `pointer`.
+    pub fn key(pointer: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            at: At::Key(pointer.into()),
+            text: text.into(),
+        }
+    }
+}
+
+/// One problem in a spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub primary: Label,
+    pub secondary: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error with the given code, message and primary label.
+    pub fn error(code: Code, message: impl Into<String>, primary: Label) -> Self {
+        Self::new(code, Severity::Error, message, primary)
+    }
+
+    /// A warning with the given code, message and primary label.
+    pub fn warning(code: Code, message: impl Into<String>, primary: Label) -> Self {
+        Self::new(code, Severity::Warning, message, primary)
+    }
+
+    fn new(code: Code, severity: Severity, message: impl Into<String>, primary: Label) -> Self {
+        Self {
+            code,
+            severity,
+            message: message.into(),
+            primary,
+            secondary: Vec::new(),
+            help: None,
+        }
+    }
+
+    /// Adds a secondary label.
+    #[must_use]
+    pub fn with_label(mut self, label: Label) -> Self {
+        self.secondary.push(label);
+        self
+    }
+
+    /// Adds the help line.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// True when any diagnostic in `diagnostics` is an error.
+pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(Diagnostic::is_error)
+}
+
+/// Escapes one reference token of a JSON Pointer (RFC 6901).
+pub fn pointer_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Joins a JSON Pointer and one more token.
+pub fn pointer(parent: &str, token: impl std::fmt::Display) -> String {
+    format!("{parent}/{}", pointer_token(&token.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointer_tokens_are_escaped() {
+        assert_eq!(pointer("/tags", "a/b~c"), "/tags/a~1b~0c");
+        assert_eq!(pointer("", 3), "/3");
+    }
+
+    #[test]
+    fn warnings_do_not_count_as_errors() {
+        let warning = Diagnostic::warning(Code::DefaultOutboundAccess, "w", Label::value("", ""));
+        assert!(!has_errors(std::slice::from_ref(&warning)));
+        let error = Diagnostic::error(Code::CidrOverlap, "e", Label::value("", ""));
+        assert!(has_errors(&[warning, error]));
+    }
+}

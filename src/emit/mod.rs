@@ -1,0 +1,75 @@
+//! Emitters: turn one plan into the files of its output folder.
+//!
+//! Bicep comes from Tera templates, ARM JSON is serialized from typed structs, and the README is
+//! rendered for reviewers; all three read the same plan. Emitting happens in memory: the `write`
+//! module decides what reaches the disk.
+
+mod arm;
+mod bicep;
+mod readme;
+
+use crate::plan::Plan;
+
+/// One rendered file, named relative to the spec's output folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    pub name: String,
+    pub contents: String,
+}
+
+impl Artifact {
+    pub fn new(name: impl Into<String>, contents: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            contents: contents.into(),
+        }
+    }
+}
+
+/// Renders every file of `plan`. `Err` is a bug in amlgen (a template that does not render).
+pub fn render(plan: &Plan, version: &str) -> Result<Vec<Artifact>, String> {
+    let mut artifacts = bicep::artifacts(plan, version)?;
+    artifacts.push(Artifact::new(
+        "azuredeploy.json",
+        arm::template(plan, version),
+    ));
+    artifacts.push(Artifact::new(
+        "azuredeploy.parameters.json",
+        arm::parameters_file(plan),
+    ));
+    artifacts.push(Artifact::new("README.md", readme::render(plan, version)?));
+    for artifact in &mut artifacts {
+        artifact.contents = tidy(&artifact.contents);
+    }
+    artifacts.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(artifacts)
+}
+
+/// LF endings, no trailing spaces, no runs of blank lines, exactly one final newline: the shape
+/// `bicep format` and reviewers expect, whatever the templates' whitespace control left.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = false;
+    for line in text.lines().map(str::trim_end) {
+        if line.is_empty() && (blank || out.is_empty()) {
+            continue;
+        }
+        blank = line.is_empty();
+        out.push_str(line);
+        out.push('\n');
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tidy_folds_blank_runs_and_ends_with_one_newline() {
+        assert_eq!(tidy("\na  \r\n\n\n\nb\n\n"), "a\n\nb\n");
+    }
+}

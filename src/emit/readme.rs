@@ -1,0 +1,207 @@
+//! The `README.md` written beside the templates: what was generated, every NSG rule and route
+//! with the reason it exists and its source, a diagram of the network and the deploy commands.
+//!
+//! Reviewers read this file in pull requests, so it explains the templates rather than repeating
+//! them. It is rendered with Tera (no escaping: every name in it passed the schema's patterns).
+
+use std::sync::OnceLock;
+
+use serde_json::{Value, json};
+use tera::{Context, Tera};
+
+use crate::plan::{Address, ComputeKind, Plan};
+use crate::profile::{Access, Direction, Protocol};
+use crate::routes::{NextHop, Prefix};
+
+const TEMPLATE: &str = include_str!("../../templates/readme.md.tera");
+
+fn engine() -> Result<&'static Tera, String> {
+    static ENGINE: OnceLock<Result<Tera, String>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let mut tera = Tera::default();
+            tera.add_raw_template("README.md", TEMPLATE)
+                .map_err(|e| format!("{e:?}"))?;
+            Ok(tera)
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+fn address(address: &Address) -> String {
+    match address {
+        Address::One(one) => format!("`{one}`"),
+        Address::Many(many) => many
+            .iter()
+            .map(|a| format!("`{a}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+fn summary(profile: &str) -> &'static str {
+    if profile == "guide-2021" {
+        "the 2021 guide's rules, exactly"
+    } else {
+        "today's Microsoft documentation"
+    }
+}
+
+fn nsgs(plan: &Plan) -> Value {
+    let nsgs: Vec<Value> = plan
+        .nsgs
+        .iter()
+        .map(|n| {
+            let rules: Vec<Value> = n
+                .rules
+                .iter()
+                .map(|r| {
+                    json!({
+                        "priority": r.priority,
+                        "direction": if r.direction == Direction::Inbound { "Inbound" } else { "Outbound" },
+                        "access": if r.access == Access::Allow { "Allow" } else { "**Deny**" },
+                        "protocol": match r.protocol { Protocol::Tcp => "TCP", Protocol::Udp => "UDP", Protocol::Any => "Any" },
+                        "source": address(&r.source), "destination": address(&r.destination),
+                        "ports": r.ports.join(", "), "reason": r.reason, "citation": r.citation,
+                    })
+                })
+                .collect();
+            json!({"name": n.name, "subnet": n.subnet, "rules": rules})
+        })
+        .collect();
+    Value::Array(nsgs)
+}
+
+fn routes(plan: &Plan) -> Value {
+    let routes = plan.route_table.iter().flat_map(|t| &t.routes).map(|r| {
+        json!({
+            "name": r.name,
+            "prefix": match &r.prefix { Prefix::Cidr(net) => net.to_string(), Prefix::ServiceTag(tag) => format!("`{tag}` (service tag)") },
+            "next_hop": match &r.next_hop { NextHop::Appliance(ip) => format!("appliance {ip}"), NextHop::Internet => "Internet".to_string() },
+            "reason": r.reason, "citation": r.source,
+        })
+    });
+    Value::Array(routes.collect())
+}
+
+fn egress(plan: &Plan) -> &'static str {
+    if plan.nat_gateway.is_some() {
+        "NAT gateway"
+    } else if plan.route_table.is_some() {
+        "route table to the appliance"
+    } else {
+        "Azure default outbound access"
+    }
+}
+
+fn subnets(plan: &Plan) -> Value {
+    let subnets = plan.vnet.subnets.iter().map(|s| {
+        let hosts = s.nsg.is_some();
+        json!({
+            "name": s.name, "prefix": s.address_prefix,
+            "nsg": s.nsg.as_ref().map_or("none".to_string(), |n| format!("`{n}`")),
+            "egress": if hosts { egress(plan) } else { "(no compute)" },
+            "default_outbound_access": s.default_outbound_access,
+        })
+    });
+    Value::Array(subnets.collect())
+}
+
+fn computes(plan: &Plan) -> Value {
+    let computes = plan.computes.iter().map(|c| {
+        let (kind, size, public_ip, nodes, ssh) = match &c.kind {
+            ComputeKind::Cluster(k) => ("cluster", k.vm_size.as_str(), k.public_ip, format!("{}-{} ({})", k.min_nodes, k.max_nodes, k.vm_priority), k.ssh),
+            ComputeKind::Instance(i) => ("instance", i.vm_size.as_str(), i.public_ip, "1".to_string(), i.ssh),
+        };
+        json!({"name": c.name, "kind": kind, "size": size, "subnet": c.subnet, "public_ip": if public_ip { "yes" } else { "no" }, "nodes": nodes, "ssh": if ssh { "enabled" } else { "disabled" }})
+    });
+    Value::Array(computes.collect())
+}
+
+/// A Mermaid flowchart: computes in their subnets inside the VNet, and the egress path.
+fn diagram(plan: &Plan) -> Vec<String> {
+    let mut lines = vec![format!(
+        "subgraph vnet[\"VNet {} ({})\"]",
+        plan.vnet.name,
+        plan.vnet.address_space.join(", ")
+    )];
+    for (i, s) in plan.vnet.subnets.iter().enumerate() {
+        lines.push(format!("  s{i}[\"{} {}\"]", s.name, s.address_prefix));
+    }
+    lines.push("end".to_string());
+    let exit = match (&plan.nat_gateway, &plan.route_table) {
+        (Some(nat), _) => format!("nat[\"NAT gateway {}\"] --> internet((Internet))", nat.name),
+        (None, Some(table)) => {
+            let hop = table
+                .routes
+                .iter()
+                .find_map(|r| {
+                    if let NextHop::Appliance(ip) = &r.next_hop {
+                        Some(ip.as_str())
+                    } else {
+                        None
+                    }
+                })
+                .unwrap_or("");
+            format!("appliance[\"appliance {hop}\"] --> internet((Internet))")
+        }
+        (None, None) => "default[\"default outbound access\"] --> internet((Internet))".to_string(),
+    };
+    let exit_node = exit.split('[').next().unwrap_or("internet").to_string();
+    lines.push(exit);
+    for (i, s) in plan.vnet.subnets.iter().enumerate() {
+        if s.nsg.is_some() {
+            lines.push(format!("s{i} --> {exit_node}"));
+        }
+    }
+    for (i, c) in plan.computes.iter().enumerate() {
+        if let Some(s) = plan.vnet.subnets.iter().position(|s| s.name == c.subnet) {
+            lines.push(format!("c{i}([\"{}\"]) --- s{s}", c.name));
+        }
+    }
+    lines
+}
+
+/// Renders `README.md` for `plan`.
+pub(super) fn render(plan: &Plan, version: &str) -> Result<String, String> {
+    let ssh = plan.parameters.iter().find(|p| p.env.is_some());
+    let secrets_setup: Vec<String> = ssh
+        .map(|p| {
+            format!(
+                "export {}=\"$(cat ~/.ssh/id_rsa.pub)\"   # read by main.bicepparam",
+                p.env.unwrap_or_default()
+            )
+        })
+        .into_iter()
+        .collect();
+    let arm_extra = ssh
+        .map(|p| {
+            format!(
+                " \\\n  --parameters {}=\"${}\"",
+                p.name,
+                p.env.unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    let resources: Vec<Value> = plan
+        .resources()
+        .iter()
+        .map(|(k, n)| json!({"type": k.arm_type(), "name": n, "api_version": k.api_version()}))
+        .collect();
+    let view = json!({
+        "name": plan.name, "version": version, "profile": plan.profile.name, "profile_summary": summary(plan.profile.name),
+        "location": plan.location, "workspace": plan.workspace.name, "workspace_group": plan.workspace.resource_group,
+        "module": plan.workspace.resource_group.is_some(),
+        "secrets_setup": secrets_setup, "arm_extra": arm_extra,
+        "private_compute": plan.computes.iter().any(|c| matches!(&c.kind, ComputeKind::Cluster(k) if !k.public_ip) || matches!(&c.kind, ComputeKind::Instance(i) if !i.public_ip)),
+        "diagram": diagram(plan), "subnets": subnets(plan), "nsgs": nsgs(plan),
+        "empty_nsg_reason": "the computes here need no inbound rule, and outbound is open.",
+        "locked": plan.nsgs.iter().any(|n| n.rules.iter().any(|r| r.access == Access::Deny)),
+        "routes": routes(plan), "route_table": plan.route_table.as_ref().map(|t| t.name.clone()),
+        "computes": computes(plan), "resources": resources,
+    });
+    let context = Context::from_serialize(&view).map_err(|e| format!("README.md: {e:?}"))?;
+    engine()?
+        .render("README.md", &context)
+        .map_err(|e| format!("README.md: {e:?}"))
+}

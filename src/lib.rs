@@ -1,0 +1,164 @@
+//! amlgen compiles one YAML spec of an Azure ML training environment into Bicep and ARM
+//! templates for its virtual network, NSGs, egress and compute.
+//!
+//! The pipeline, one module per stage, imports flowing down only:
+//!
+//! ```text
+//! source -> yaml (value + positions) -> schema -> spec (typed) -> check -> plan -> emit -> write
+//! ```
+//!
+//! Stages up to `check` collect diagnostics (`diag`); nothing is emitted while an error stands.
+//! `plan` expands the spec into Azure resources using the requirement `profile` tables and the
+//! `azure` data; `emit` renders Bicep (Tera templates) and ARM (serde) from that one plan;
+//! `write` puts files on disk atomically. `cli` is the only module that talks to the terminal.
+
+pub mod azure;
+pub mod check;
+pub mod cli;
+pub mod diag;
+pub mod emit;
+pub mod naming;
+pub mod plan;
+pub mod profile;
+pub mod routes;
+pub mod schema;
+pub mod source;
+pub mod spec;
+pub mod suggest;
+pub mod write;
+pub mod yaml;
+
+use std::path::Path;
+
+use azure::service_tags::ServiceTags;
+use diag::{Code, Diagnostic, Label, has_errors};
+use source::{Source, SpanIndex};
+use spec::{Egress, RouteStyle, Spec};
+
+/// The version stamped into generated files.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A failure that is not a problem in the spec: a file cannot be read or written, or amlgen has
+/// a bug. Exit code 2.
+#[derive(Debug)]
+pub enum Error {
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    Write(write::Error),
+    Internal(String),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Read { path, source } => write!(f, "cannot read {path}: {source}"),
+            Error::Write(error) => write!(f, "cannot write {error}"),
+            Error::Internal(message) => write!(
+                f,
+                "internal error: {message} (this is a bug in amlgen; please report it)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// One spec taken through the pipeline as far as it goes.
+#[derive(Debug)]
+pub struct Compiled {
+    pub source: Source,
+    pub spans: SpanIndex,
+    /// Every problem found, errors and warnings.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The plan, when no error stands.
+    pub plan: Option<plan::Plan>,
+}
+
+/// Reads and compiles the spec at `path`.
+pub fn compile_file(path: &Path) -> Result<Compiled, Error> {
+    let display = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: display.clone(),
+        source,
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    compile(Source::new(display, text), base)
+}
+
+/// Compiles a spec's text; `base` is the folder relative paths in the spec start from.
+pub fn compile(source: Source, base: &Path) -> Result<Compiled, Error> {
+    let document = match yaml::parse(&source) {
+        Ok(document) => document,
+        Err(diagnostics) => {
+            return Ok(Compiled {
+                source,
+                spans: SpanIndex::default(),
+                diagnostics,
+                plan: None,
+            });
+        }
+    };
+    let mut diagnostics = schema::validate(&document.value).map_err(Error::Internal)?;
+    let stop = |source, diagnostics| {
+        Ok(Compiled {
+            source,
+            spans: document.spans.clone(),
+            diagnostics,
+            plan: None,
+        })
+    };
+    if has_errors(&diagnostics) {
+        return stop(source, diagnostics);
+    }
+    let spec = Spec::from_value(&document.value).map_err(|e| {
+        Error::Internal(format!(
+            "the schema accepted a spec the typed model refuses: {e}"
+        ))
+    })?;
+    let service_tags = match load_service_tags(&spec, base) {
+        Ok(tags) => tags,
+        Err(diagnostic) => {
+            diagnostics.push(*diagnostic);
+            None
+        }
+    };
+    diagnostics.extend(check::run(&spec, service_tags.as_ref()));
+    if has_errors(&diagnostics) {
+        return stop(source, diagnostics);
+    }
+    let plan = plan::build(&spec, service_tags.as_ref());
+    Ok(Compiled {
+        source,
+        spans: document.spans,
+        diagnostics,
+        plan: Some(plan),
+    })
+}
+
+/// Reads `forced_tunnel.service_tags_file` when the routes need it; a file that cannot be used
+/// becomes a diagnostic on the spec's `service_tags_file` value.
+fn load_service_tags(spec: &Spec, base: &Path) -> Result<Option<ServiceTags>, Box<Diagnostic>> {
+    let Some(tunnel) = spec.network.forced_tunnel.as_ref() else {
+        return Ok(None);
+    };
+    let (Egress::ForcedTunnel, RouteStyle::IpPrefixes, Some(file)) = (
+        spec.network.egress,
+        tunnel.routes,
+        tunnel.service_tags_file.as_deref(),
+    ) else {
+        return Ok(None);
+    };
+    let read = std::fs::read_to_string(base.join(file)).map_err(|e| e.to_string());
+    read.and_then(|text| ServiceTags::parse(&text)).map(Some).map_err(|why| {
+        Box::new(
+            Diagnostic::error(
+                Code::ServiceTagsUnreadable,
+                format!("cannot use service-tags file `{file}`: {why}"),
+                Label::value("/network/forced_tunnel/service_tags_file", "read relative to the spec"),
+            )
+            .with_help("download \"Azure IP Ranges and Service Tags - Public Cloud\" from Microsoft, or run `az network list-service-tags --location <region> -o json > ServiceTags_Public.json`"),
+        )
+    })
+}

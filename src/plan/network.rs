@@ -1,0 +1,356 @@
+//! The network half of the plan: NSGs with the profile's rules, NAT gateway or route table, and
+//! the VNet with its subnets written inline.
+
+use crate::azure::{regions, service_tags::ServiceTags};
+use crate::naming;
+use crate::profile::{Access, Context, Direction, NsgRule, Peer, Profile, Protocol};
+use crate::routes::{self, Route};
+use crate::spec::{Egress, Outbound, Spec};
+
+/// One side of a security rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Address {
+    /// A service tag, `*` or one CIDR: `sourceAddressPrefix`.
+    One(String),
+    /// Several CIDRs: `sourceAddressPrefixes`.
+    Many(Vec<String>),
+}
+
+/// One NSG security rule, with the reason it exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityRule {
+    pub name: &'static str,
+    pub priority: u16,
+    pub direction: Direction,
+    pub access: Access,
+    pub protocol: Protocol,
+    pub source: Address,
+    pub destination: Address,
+    /// One entry: `destinationPortRange`; several: `destinationPortRanges`.
+    pub ports: Vec<&'static str>,
+    pub reason: &'static str,
+    pub citation: &'static str,
+}
+
+/// The NSG of one compute subnet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nsg {
+    pub name: String,
+    pub subnet: String,
+    /// Inbound rules by priority, then outbound rules by priority.
+    pub rules: Vec<SecurityRule>,
+}
+
+/// The forced-tunnel route table shared by the compute subnets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteTable {
+    pub name: String,
+    pub routes: Vec<Route>,
+}
+
+/// The NAT gateway shared by the compute subnets, with its public IP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NatGateway {
+    pub name: String,
+    pub public_ip: String,
+    pub idle_timeout_minutes: u32,
+}
+
+/// A subnet, written inline in the VNet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subnet {
+    pub name: String,
+    pub address_prefix: String,
+    pub service_endpoints: Vec<String>,
+    pub delegation: Option<String>,
+    /// Name of the subnet's NSG (compute subnets only).
+    pub nsg: Option<String>,
+    pub route_table: Option<String>,
+    pub nat_gateway: Option<String>,
+    /// Written explicitly on every subnet: `true` only where compute relies on default outbound.
+    pub default_outbound_access: bool,
+    /// Private endpoint and private link service network policies disabled (compute subnets).
+    pub network_policies_disabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualNetwork {
+    pub name: String,
+    pub address_space: Vec<String>,
+    pub subnets: Vec<Subnet>,
+}
+
+/// The network resources of a plan.
+#[derive(Debug, Clone)]
+pub(super) struct Network {
+    pub(super) nsgs: Vec<Nsg>,
+    pub(super) route_table: Option<RouteTable>,
+    pub(super) nat_gateway: Option<NatGateway>,
+    pub(super) vnet: VirtualNetwork,
+}
+
+pub(super) fn build(
+    spec: &Spec,
+    profile: &'static Profile,
+    service_tags: Option<&ServiceTags>,
+) -> Network {
+    let nsgs: Vec<Nsg> = spec
+        .network
+        .subnets
+        .iter()
+        .filter(|s| hosts_compute(spec, &s.name))
+        .map(|s| nsg(spec, profile, &s.name))
+        .collect();
+    let route_table = route_table(spec, profile, service_tags);
+    let nat_gateway = (spec.network.egress == Egress::Nat).then(|| NatGateway {
+        name: naming::nat_gateway(&spec.name),
+        public_ip: naming::nat_public_ip(&spec.name),
+        idle_timeout_minutes: spec
+            .network
+            .nat
+            .clone()
+            .unwrap_or_default()
+            .idle_timeout_minutes,
+    });
+    let subnets = spec
+        .network
+        .subnets
+        .iter()
+        .map(|s| {
+            let compute = hosts_compute(spec, &s.name);
+            Subnet {
+                name: s.name.clone(),
+                address_prefix: s.address_prefix.clone(),
+                service_endpoints: s.service_endpoints.clone(),
+                delegation: s.delegation.clone(),
+                nsg: nsgs
+                    .iter()
+                    .find(|n| n.subnet == s.name)
+                    .map(|n| n.name.clone()),
+                route_table: route_table
+                    .as_ref()
+                    .filter(|_| compute)
+                    .map(|r| r.name.clone()),
+                nat_gateway: nat_gateway
+                    .as_ref()
+                    .filter(|_| compute)
+                    .map(|n| n.name.clone()),
+                default_outbound_access: compute && spec.network.egress == Egress::Default,
+                network_policies_disabled: compute,
+            }
+        })
+        .collect();
+    let vnet = VirtualNetwork {
+        name: spec.network.vnet.name.clone(),
+        address_space: spec.network.vnet.address_space.clone(),
+        subnets,
+    };
+    Network {
+        nsgs,
+        route_table,
+        nat_gateway,
+        vnet,
+    }
+}
+
+fn hosts_compute(spec: &Spec, subnet: &str) -> bool {
+    spec.compute
+        .iter()
+        .any(|c| c.subnets().iter().any(|(_, s)| *s == subnet))
+}
+
+/// What the subnet holds, for choosing the profile's rows.
+fn context(spec: &Spec, subnet: &str) -> Context {
+    let mut context = Context {
+        locked: spec.network.outbound == Outbound::Locked,
+        microsoft_images: spec.network.microsoft_images,
+        ..Context::default()
+    };
+    for compute in spec
+        .compute
+        .iter()
+        .filter(|c| c.subnets().iter().any(|(_, s)| *s == subnet))
+    {
+        if let Some(node) = compute.aml_node() {
+            context.aml_compute = true;
+            context.compute_instance |= matches!(compute, crate::spec::Compute::Computeinstance(_));
+            context.public_ip_compute |= node.public_ip;
+            context.ssh |= node.ssh && !spec.network.ssh.allow_from.is_empty();
+        }
+    }
+    context
+}
+
+fn nsg(spec: &Spec, profile: &Profile, subnet: &str) -> Nsg {
+    let context = context(spec, subnet);
+    let mut rules: Vec<SecurityRule> = profile
+        .nsg_rules
+        .iter()
+        .filter(|r| r.when.holds(&context))
+        .map(|r| security_rule(spec, r))
+        .collect();
+    rules.sort_by_key(|r| (r.direction, r.priority));
+    Nsg {
+        name: naming::nsg(&spec.name, subnet),
+        subnet: subnet.to_string(),
+        rules,
+    }
+}
+
+fn security_rule(spec: &Spec, rule: &NsgRule) -> SecurityRule {
+    let peer = match rule.peer {
+        Peer::Tag(tag) => Address::One(tag.to_string()),
+        Peer::Regional(tag) => Address::One(format!("{tag}.{}", spec.location)),
+        Peer::SshSources => match spec.network.ssh.allow_from.as_slice() {
+            [one] => Address::One(one.clone()),
+            many => Address::Many(many.to_vec()),
+        },
+    };
+    let vnet = Address::One("VirtualNetwork".to_string());
+    let (source, destination) = match rule.direction {
+        Direction::Inbound => (peer, vnet),
+        Direction::Outbound => (vnet, peer),
+    };
+    SecurityRule {
+        name: rule.name,
+        priority: rule.priority,
+        direction: rule.direction,
+        access: rule.access,
+        protocol: rule.protocol,
+        source,
+        destination,
+        ports: rule.ports.to_vec(),
+        reason: rule.reason,
+        citation: rule.source,
+    }
+}
+
+fn route_table(
+    spec: &Spec,
+    profile: &Profile,
+    service_tags: Option<&ServiceTags>,
+) -> Option<RouteTable> {
+    let tunnel = spec
+        .network
+        .forced_tunnel
+        .as_ref()
+        .filter(|_| spec.network.egress == Egress::ForcedTunnel)?;
+    let input = routes::Input {
+        profile,
+        style: tunnel.routes,
+        next_hop_ip: &tunnel.next_hop_ip,
+        location: &spec.location,
+        secondary: tunnel
+            .secondary_region
+            .as_deref()
+            .or_else(|| regions::pair(&spec.location)),
+        service_tags,
+    };
+    Some(RouteTable {
+        name: naming::route_table(&spec.name),
+        routes: routes::expand(&input),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::fixture::spec;
+    use crate::profile::{CURRENT_PROFILE, GUIDE_2021_PROFILE};
+    use serde_json::json;
+
+    fn rule_names(nsg: &Nsg) -> Vec<&'static str> {
+        nsg.rules.iter().map(|r| r.name).collect()
+    }
+
+    #[test]
+    fn only_compute_subnets_get_an_nsg_and_egress() {
+        let network = build(&spec(|_| {}), &CURRENT_PROFILE, None);
+        assert_eq!(network.nsgs.len(), 1);
+        assert_eq!(
+            network.vnet.subnets[0].nsg.as_deref(),
+            Some("demo-snet-a-nsg")
+        );
+        assert_eq!(
+            network.vnet.subnets[0].nat_gateway.as_deref(),
+            Some("demo-nat")
+        );
+        assert!(
+            network.vnet.subnets[1].nsg.is_none() && network.vnet.subnets[1].nat_gateway.is_none()
+        );
+        assert!(!network.vnet.subnets[0].default_outbound_access);
+    }
+
+    #[test]
+    fn locked_current_profile_allows_its_tags_then_denies_internet() {
+        let spec = spec(|v| v["network"]["outbound"] = json!("locked"));
+        let nsg = &build(&spec, &CURRENT_PROFILE, None).nsgs[0];
+        assert_eq!(nsg.rules[0].name, "AllowAzureMachineLearningInbound");
+        let last = nsg.rules.last().unwrap();
+        assert_eq!(
+            (last.name, last.access, last.priority),
+            ("DenyInternetOutbound", Access::Deny, 4096)
+        );
+        let storage = nsg
+            .rules
+            .iter()
+            .find(|r| r.name == "AllowStorageOutbound")
+            .unwrap();
+        assert_eq!(storage.destination, Address::One("Storage.eastus2".into()));
+    }
+
+    #[test]
+    fn guide_2021_open_outbound_has_only_inbound_rules() {
+        let nsg = &build(&spec(|_| {}), &GUIDE_2021_PROFILE, None).nsgs[0];
+        assert_eq!(
+            rule_names(nsg),
+            [
+                "AllowBatchNodeManagementInbound",
+                "AllowAzureMachineLearningInbound"
+            ]
+        );
+    }
+
+    #[test]
+    fn no_public_ip_compute_needs_no_inbound_rule_today() {
+        let spec = spec(|v| {
+            v["compute"][0]["enable_node_public_ip"] = json!(false);
+            v["compute"][1]["enable_node_public_ip"] = json!(false);
+        });
+        assert!(
+            build(&spec, &CURRENT_PROFILE, None).nsgs[0]
+                .rules
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn ssh_sources_become_one_rule() {
+        let spec = spec(|v| {
+            v["compute"][0]["ssh_public_access_enabled"] = json!(true);
+            v["network"]["ssh"] = json!({"allow_from": ["203.0.113.0/24", "198.51.100.0/24"]});
+        });
+        let nsg = &build(&spec, &CURRENT_PROFILE, None).nsgs[0];
+        let ssh = nsg
+            .rules
+            .iter()
+            .find(|r| r.name == "AllowSshInbound")
+            .unwrap();
+        assert_eq!(
+            ssh.source,
+            Address::Many(vec!["203.0.113.0/24".into(), "198.51.100.0/24".into()])
+        );
+    }
+
+    #[test]
+    fn default_egress_is_written_explicitly() {
+        let network = build(
+            &spec(|v| v["network"]["egress"] = json!("default")),
+            &CURRENT_PROFILE,
+            None,
+        );
+        assert!(network.vnet.subnets[0].default_outbound_access);
+        assert!(!network.vnet.subnets[1].default_outbound_access);
+        assert!(network.nat_gateway.is_none() && network.route_table.is_none());
+    }
+}

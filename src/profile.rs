@@ -1,0 +1,575 @@
+//! The requirement profiles: Microsoft's network rules for Azure ML training compute, as data.
+//!
+//! Microsoft changed these rules after the 2021 guide (no-public-IP compute went GA in 2023, Batch
+//! moved to simplified node communication, new outbound tags appeared). Each profile is one table
+//! of NSG rules and one of bypass routes; every row says when it applies and why, with its
+//! source, so the plan selects rows and the output README can explain each one. Priorities are
+//! part of the data so that a rule keeps its priority when a conditional neighbour is absent.
+
+/// Which way traffic flows through an NSG rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+/// The NSG rule protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Any,
+}
+
+/// Allow or deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Allow,
+    Deny,
+}
+
+/// The far side of a rule: its source when inbound, its destination when outbound. The near side
+/// is always `VirtualNetwork`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    /// A service tag, written as is (`AzureMachineLearning`, `Internet`).
+    Tag(&'static str),
+    /// A regional service tag: `<tag>.<location>` (`Storage.eastus2`).
+    Regional(&'static str),
+    /// The CIDRs of `network.ssh.allow_from`.
+    SshSources,
+}
+
+/// When a row applies to a subnet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    /// The subnet hosts an Azure ML cluster or compute instance.
+    AmlCompute,
+    /// The subnet hosts an Azure ML compute instance.
+    ComputeInstance,
+    /// The subnet hosts Azure ML compute with public IPs.
+    PublicIpCompute,
+    /// A compute in the subnet enables SSH and `ssh.allow_from` names sources.
+    Ssh,
+    /// `outbound: locked`.
+    Locked,
+    /// `outbound: locked` and `microsoft_images: true`.
+    LockedMicrosoftImages,
+}
+
+/// What a subnet holds and how the spec configures it: the facts `When` is judged against.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Context {
+    pub aml_compute: bool,
+    pub compute_instance: bool,
+    pub public_ip_compute: bool,
+    pub ssh: bool,
+    pub locked: bool,
+    pub microsoft_images: bool,
+}
+
+impl When {
+    pub fn holds(self, c: &Context) -> bool {
+        match self {
+            When::AmlCompute => c.aml_compute,
+            When::ComputeInstance => c.compute_instance,
+            When::PublicIpCompute => c.public_ip_compute,
+            When::Ssh => c.ssh,
+            When::Locked => c.locked,
+            When::LockedMicrosoftImages => c.locked && c.microsoft_images,
+        }
+    }
+}
+
+/// One NSG rule of a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NsgRule {
+    pub name: &'static str,
+    pub priority: u16,
+    pub direction: Direction,
+    pub access: Access,
+    pub protocol: Protocol,
+    /// Destination ports: `*`, one port, or a range `a-b`; several become `destinationPortRanges`.
+    pub ports: &'static [&'static str],
+    pub peer: Peer,
+    pub when: When,
+    pub reason: &'static str,
+    pub source: &'static str,
+}
+
+/// One bypass route of a forced-tunnel route table: traffic to a service goes straight to the
+/// internet instead of through the appliance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BypassRoute {
+    /// The service tag, without region.
+    pub service: &'static str,
+    /// With `routes: service_tags`, write the regional tag (`BatchNodeManagement.eastus2`) rather
+    /// than the global one. With `routes: ip_prefixes` every service is expanded per region.
+    pub regional_tag: bool,
+    pub reason: &'static str,
+    pub source: &'static str,
+}
+
+/// A requirement profile.
+#[derive(Debug, Clone, Copy)]
+pub struct Profile {
+    pub name: &'static str,
+    pub nsg_rules: &'static [NsgRule],
+    pub bypass_routes: &'static [BypassRoute],
+}
+
+const GUIDE_2021: &str = "Microsoft Learn, \"Secure an Azure Machine Learning training environment with virtual networks\" (2021)";
+const GUIDE_2021_UDR: &str =
+    "Microsoft Learn, include \"machine-learning-compute-user-defined-routes\" (2021-08-26)";
+const DOC_NOW: &str = "Microsoft Learn, \"Secure an Azure Machine Learning training environment with virtual networks\" (2025-06-12)";
+const FIREWALL_NOW: &str =
+    "Microsoft Learn, \"Configure inbound and outbound network traffic\" (2026-03-19)";
+const AZURE_TRE_2780: &str = "microsoft/AzureTRE#2780: Azure ML's pre-provisioning NSG validation requires outbound 445 to Storage";
+
+#[allow(clippy::too_many_arguments)] // One argument per column of the table.
+const fn rule(
+    name: &'static str,
+    priority: u16,
+    direction: Direction,
+    protocol: Protocol,
+    ports: &'static [&'static str],
+    peer: Peer,
+    when: When,
+    reason: &'static str,
+    source: &'static str,
+) -> NsgRule {
+    NsgRule {
+        name,
+        priority,
+        direction,
+        access: Access::Allow,
+        protocol,
+        ports,
+        peer,
+        when,
+        reason,
+        source,
+    }
+}
+
+use Direction::{Inbound, Outbound};
+use Peer::{Regional, SshSources, Tag};
+use Protocol::{Any, Tcp, Udp};
+
+const ALLOW_VNET_OUT: NsgRule = rule(
+    "AllowVirtualNetworkOutbound",
+    100,
+    Outbound,
+    Any,
+    &["*"],
+    Tag("VirtualNetwork"),
+    When::Locked,
+    "Private endpoints of the workspace and its storage, key vault and registry are in the VNet or a peered one.",
+    FIREWALL_NOW,
+);
+
+const DENY_INTERNET_OUT: NsgRule = NsgRule {
+    name: "DenyInternetOutbound",
+    priority: 4096,
+    direction: Outbound,
+    access: Access::Deny,
+    protocol: Any,
+    ports: &["*"],
+    peer: Tag("Internet"),
+    when: When::Locked,
+    reason: "Enforces the lockdown: everything not allowed above is denied, instead of only documented.",
+    source: "amlgen: outbound: locked",
+};
+
+/// The 2021 guide, exactly.
+pub const GUIDE_2021_PROFILE: Profile = Profile {
+    name: "guide-2021",
+    nsg_rules: &[
+        rule(
+            "AllowBatchNodeManagementInbound",
+            100,
+            Inbound,
+            Tcp,
+            &["29876-29877"],
+            Tag("BatchNodeManagement"),
+            When::AmlCompute,
+            "Azure Batch manages the nodes of Azure ML compute over TCP 29876-29877; without it nodes are unusable.",
+            GUIDE_2021,
+        ),
+        rule(
+            "AllowAzureMachineLearningInbound",
+            110,
+            Inbound,
+            Tcp,
+            &["44224"],
+            Tag("AzureMachineLearning"),
+            When::ComputeInstance,
+            "Azure ML talks to applications on compute instances over TCP 44224.",
+            GUIDE_2021,
+        ),
+        rule(
+            "AllowSshInbound",
+            120,
+            Inbound,
+            Tcp,
+            &["22"],
+            SshSources,
+            When::Ssh,
+            "Optional remote login (SSH) from the sources in network.ssh.allow_from.",
+            GUIDE_2021,
+        ),
+        ALLOW_VNET_OUT,
+        rule(
+            "AllowStorageOutbound",
+            110,
+            Outbound,
+            Tcp,
+            &["443"],
+            Regional("Storage"),
+            When::Locked,
+            "Lockdown allow-list: Azure Storage in the region.",
+            GUIDE_2021,
+        ),
+        rule(
+            "AllowAzureContainerRegistryOutbound",
+            120,
+            Outbound,
+            Tcp,
+            &["443"],
+            Regional("AzureContainerRegistry"),
+            When::Locked,
+            "Lockdown allow-list: Azure Container Registry in the region.",
+            GUIDE_2021,
+        ),
+        rule(
+            "AllowAzureMachineLearningOutbound",
+            130,
+            Outbound,
+            Tcp,
+            &["443"],
+            Tag("AzureMachineLearning"),
+            When::Locked,
+            "Lockdown allow-list: the Azure ML service.",
+            GUIDE_2021,
+        ),
+        rule(
+            "AllowAzureResourceManagerOutbound",
+            140,
+            Outbound,
+            Tcp,
+            &["443"],
+            Tag("AzureResourceManager"),
+            When::Locked,
+            "Lockdown allow-list: Azure Resource Manager.",
+            GUIDE_2021,
+        ),
+        rule(
+            "AllowAzureActiveDirectoryOutbound",
+            150,
+            Outbound,
+            Tcp,
+            &["443"],
+            Tag("AzureActiveDirectory"),
+            When::Locked,
+            "Lockdown allow-list: Microsoft Entra ID (Azure Active Directory).",
+            GUIDE_2021,
+        ),
+        rule(
+            "AllowMicrosoftContainerRegistryOutbound",
+            160,
+            Outbound,
+            Tcp,
+            &["443"],
+            Tag("MicrosoftContainerRegistry"),
+            When::LockedMicrosoftImages,
+            "Microsoft base images with user-managed dependencies come from Microsoft Container Registry.",
+            GUIDE_2021,
+        ),
+        rule(
+            "AllowAzureFrontDoorFirstPartyOutbound",
+            170,
+            Outbound,
+            Tcp,
+            &["443"],
+            Tag("AzureFrontDoor.FirstParty"),
+            When::LockedMicrosoftImages,
+            "Microsoft Container Registry serves image layers through Azure Front Door.",
+            GUIDE_2021,
+        ),
+        DENY_INTERNET_OUT,
+    ],
+    bypass_routes: &[
+        BypassRoute {
+            service: "BatchNodeManagement",
+            regional_tag: true,
+            reason: "Azure Batch must reach the nodes directly, not through the appliance.",
+            source: GUIDE_2021_UDR,
+        },
+        BypassRoute {
+            service: "AzureMachineLearning",
+            regional_tag: false,
+            reason: "Azure ML must reach the compute directly, not through the appliance.",
+            source: GUIDE_2021_UDR,
+        },
+    ],
+};
+
+/// Today's documentation.
+pub const CURRENT_PROFILE: Profile = Profile {
+    name: "current",
+    nsg_rules: &[
+        rule(
+            "AllowAzureMachineLearningInbound",
+            100,
+            Inbound,
+            Tcp,
+            &["44224"],
+            Tag("AzureMachineLearning"),
+            When::PublicIpCompute,
+            "Azure ML manages compute with public IPs over TCP 44224; no-public-IP compute needs no inbound rule.",
+            DOC_NOW,
+        ),
+        rule(
+            "AllowSshInbound",
+            110,
+            Inbound,
+            Tcp,
+            &["22"],
+            SshSources,
+            When::Ssh,
+            "Optional remote login (SSH) from the sources in network.ssh.allow_from.",
+            DOC_NOW,
+        ),
+        ALLOW_VNET_OUT,
+        rule(
+            "AllowAzureActiveDirectoryOutbound",
+            110,
+            Outbound,
+            Tcp,
+            &["80", "443"],
+            Tag("AzureActiveDirectory"),
+            When::Locked,
+            "Authentication with Microsoft Entra ID.",
+            FIREWALL_NOW,
+        ),
+        rule(
+            "AllowAzureMachineLearningOutbound",
+            120,
+            Outbound,
+            Tcp,
+            &["443", "8787", "18881"],
+            Tag("AzureMachineLearning"),
+            When::Locked,
+            "The Azure ML service (443), RStudio (8787) and the language server for IntelliSense (18881).",
+            FIREWALL_NOW,
+        ),
+        rule(
+            "AllowAzureMachineLearningUdpOutbound",
+            130,
+            Outbound,
+            Udp,
+            &["5831"],
+            Tag("AzureMachineLearning"),
+            When::Locked,
+            "Creating, updating and deleting compute instances (required since no-public-IP compute went GA).",
+            DOC_NOW,
+        ),
+        rule(
+            "AllowBatchNodeManagementOutbound",
+            140,
+            Outbound,
+            Any,
+            &["443"],
+            Regional("BatchNodeManagement"),
+            When::Locked,
+            "Azure Batch node communication: nodes call the Batch service in the region.",
+            DOC_NOW,
+        ),
+        rule(
+            "AllowAzureResourceManagerOutbound",
+            150,
+            Outbound,
+            Tcp,
+            &["443"],
+            Tag("AzureResourceManager"),
+            When::Locked,
+            "Azure Resource Manager.",
+            FIREWALL_NOW,
+        ),
+        rule(
+            "AllowStorageOutbound",
+            160,
+            Outbound,
+            Tcp,
+            &["443"],
+            Regional("Storage"),
+            When::Locked,
+            "Azure Storage in the region: the workspace's default storage and Batch's.",
+            FIREWALL_NOW,
+        ),
+        rule(
+            "AllowStorageSmbOutbound",
+            170,
+            Outbound,
+            Tcp,
+            &["445"],
+            Regional("Storage"),
+            When::Locked,
+            "Azure Files (SMB 445) of the default storage account; Azure ML's pre-provisioning check requires it.",
+            AZURE_TRE_2780,
+        ),
+        rule(
+            "AllowAzureFrontDoorFrontEndOutbound",
+            180,
+            Outbound,
+            Tcp,
+            &["443"],
+            Tag("AzureFrontDoor.FrontEnd"),
+            When::Locked,
+            "Azure ML studio and AutoML resources.",
+            FIREWALL_NOW,
+        ),
+        rule(
+            "AllowMicrosoftContainerRegistryOutbound",
+            190,
+            Outbound,
+            Tcp,
+            &["443"],
+            Tag("MicrosoftContainerRegistry"),
+            When::Locked,
+            "Curated environments and base images from Microsoft Container Registry.",
+            FIREWALL_NOW,
+        ),
+        rule(
+            "AllowAzureFrontDoorFirstPartyOutbound",
+            200,
+            Outbound,
+            Tcp,
+            &["443"],
+            Tag("AzureFrontDoor.FirstParty"),
+            When::Locked,
+            "Microsoft Container Registry serves image layers through Azure Front Door.",
+            FIREWALL_NOW,
+        ),
+        rule(
+            "AllowAzureMonitorOutbound",
+            210,
+            Outbound,
+            Tcp,
+            &["443"],
+            Tag("AzureMonitor"),
+            When::Locked,
+            "Metrics and logs of the compute (unless Azure Monitor is behind a private link scope).",
+            FIREWALL_NOW,
+        ),
+        DENY_INTERNET_OUT,
+    ],
+    bypass_routes: &[
+        BypassRoute {
+            service: "AzureMachineLearning",
+            regional_tag: false,
+            reason: "Azure ML reaches compute with public IPs directly; its replies must not go through the appliance.",
+            source: FIREWALL_NOW,
+        },
+        BypassRoute {
+            service: "BatchNodeManagement",
+            regional_tag: true,
+            reason: "Azure Batch node communication must not go through the appliance.",
+            source: FIREWALL_NOW,
+        },
+    ],
+};
+
+/// The profile named by the spec's `requirements`.
+pub fn for_requirements(requirements: crate::spec::Requirements) -> &'static Profile {
+    match requirements {
+        crate::spec::Requirements::Current => &CURRENT_PROFILE,
+        crate::spec::Requirements::Guide2021 => &GUIDE_2021_PROFILE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn priorities_are_unique_per_direction_and_in_range() {
+        for profile in [&CURRENT_PROFILE, &GUIDE_2021_PROFILE] {
+            let mut seen = BTreeSet::new();
+            for rule in profile.nsg_rules {
+                assert!(
+                    (100..=4096).contains(&rule.priority),
+                    "{} {}",
+                    profile.name,
+                    rule.name
+                );
+                assert!(
+                    seen.insert((rule.direction, rule.priority)),
+                    "{} {}",
+                    profile.name,
+                    rule.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn names_are_unique_and_the_deny_comes_last() {
+        for profile in [&CURRENT_PROFILE, &GUIDE_2021_PROFILE] {
+            let names: BTreeSet<_> = profile.nsg_rules.iter().map(|r| r.name).collect();
+            assert_eq!(names.len(), profile.nsg_rules.len());
+            let deny = profile
+                .nsg_rules
+                .iter()
+                .find(|r| r.access == Access::Deny)
+                .unwrap();
+            assert!(
+                profile
+                    .nsg_rules
+                    .iter()
+                    .filter(|r| r.direction == Outbound)
+                    .all(|r| r.priority <= deny.priority)
+            );
+        }
+    }
+
+    #[test]
+    fn the_2021_guide_has_its_five_tag_allow_list() {
+        let tags: Vec<Peer> = GUIDE_2021_PROFILE
+            .nsg_rules
+            .iter()
+            .filter(|r| {
+                r.direction == Outbound && r.when == When::Locked && r.access == Access::Allow
+            })
+            .map(|r| r.peer)
+            .collect();
+        assert_eq!(
+            tags,
+            [
+                Tag("VirtualNetwork"),
+                Regional("Storage"),
+                Regional("AzureContainerRegistry"),
+                Tag("AzureMachineLearning"),
+                Tag("AzureResourceManager"),
+                Tag("AzureActiveDirectory")
+            ]
+        );
+    }
+
+    #[test]
+    fn current_inbound_rules_only_apply_to_public_ip_compute() {
+        let private = Context {
+            aml_compute: true,
+            compute_instance: true,
+            ..Context::default()
+        };
+        assert!(
+            CURRENT_PROFILE
+                .nsg_rules
+                .iter()
+                .filter(|r| r.direction == Inbound)
+                .all(|r| !r.when.holds(&private))
+        );
+    }
+}

@@ -1,0 +1,268 @@
+//! Validates a parsed spec against the spec's JSON Schema, embedded in the binary.
+//!
+//! The schema (`schemas/amlgen.schema.json`, draft-07 so editors can autocomplete specs) is the
+//! machine form of the spec contract. Every violation becomes a diagnostic pointing at the
+//! offending key or value; unknown keys get a "did you mean" from the schema's own key list.
+
+use std::sync::OnceLock;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde_json::Value;
+
+use crate::diag::{Code, Diagnostic, Label, pointer};
+use crate::suggest::closest;
+
+/// The schema text, exactly as shipped in `schemas/`.
+pub const SCHEMA: &str = include_str!("../schemas/amlgen.schema.json");
+
+fn schema() -> &'static Value {
+    static SCHEMA_VALUE: OnceLock<Value> = OnceLock::new();
+    SCHEMA_VALUE.get_or_init(|| serde_json::from_str(SCHEMA).unwrap_or(Value::Null))
+}
+
+fn validator() -> Result<&'static jsonschema::Validator, String> {
+    static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| jsonschema::draft7::new(schema()).map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Checks `value` against the schema. `Err` only when the embedded schema itself is broken,
+/// which is a bug in amlgen.
+pub fn validate(value: &Value) -> Result<Vec<Diagnostic>, String> {
+    let validator = validator()?;
+    let mut found: Vec<Diagnostic> = Vec::new();
+    for error in validator.iter_errors(value) {
+        let at = error.instance_path().as_str().to_string();
+        let schema_path = error.schema_path().as_str().to_string();
+        for diagnostic in diagnose(&at, &schema_path, error.kind(), &error.to_string(), value) {
+            if !found.contains(&diagnostic) {
+                found.push(diagnostic);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// `/network/subnets/0/name` -> `network.subnets[0].name`, as users read their YAML.
+pub fn display_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        if token.parse::<usize>().is_ok() {
+            out.push_str(&format!("[{token}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&token);
+        }
+    }
+    if out.is_empty() {
+        "the spec".to_string()
+    } else {
+        format!("`{out}`")
+    }
+}
+
+fn diagnose(
+    at: &str,
+    schema_path: &str,
+    kind: &ValidationErrorKind,
+    text: &str,
+    value: &Value,
+) -> Vec<Diagnostic> {
+    match kind {
+        ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
+            .iter()
+            .map(|key| unknown_key(at, key, &allowed_keys(schema_path)))
+            .collect(),
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            let label = if at.is_empty() {
+                Label::value(at, "")
+            } else {
+                Label::key(at, format!("needs `{name}`"))
+            };
+            vec![Diagnostic::error(
+                Code::SchemaMissingKey,
+                format!("{} is missing the required key `{name}`", display_path(at)),
+                label,
+            )]
+        }
+        ValidationErrorKind::Type { kind } => vec![wrong_type(at, kind, value.pointer(at))],
+        _ => vec![Diagnostic::error(
+            Code::SchemaValue,
+            format!("{}: {text}", display_path(at)),
+            Label::value(at, ""),
+        )],
+    }
+}
+
+fn unknown_key(at: &str, key: &str, allowed: &[String]) -> Diagnostic {
+    let diagnostic = Diagnostic::error(
+        Code::SchemaUnknownKey,
+        format!("unknown key `{key}` in {}", display_path(at)),
+        Label::key(pointer(at, key), "not part of the spec format"),
+    );
+    match closest(key, allowed.iter().map(String::as_str)) {
+        Some(guess) => diagnostic.with_help(format!("did you mean `{guess}`?")),
+        None if !allowed.is_empty() => {
+            diagnostic.with_help(format!("expected one of: {}", allowed.join(", ")))
+        }
+        None => diagnostic,
+    }
+}
+
+fn wrong_type(at: &str, expected: &TypeKind, found: Option<&Value>) -> Diagnostic {
+    let expected = match expected {
+        TypeKind::Single(t) => t.to_string(),
+        TypeKind::Multiple(set) => format!("{set:?}"),
+    };
+    let found_name = match found {
+        Some(Value::Null) | None => "nothing",
+        Some(Value::Bool(_)) => "a boolean",
+        Some(Value::Number(_)) => "a number",
+        Some(Value::String(_)) => "a string",
+        Some(Value::Array(_)) => "a list",
+        Some(Value::Object(_)) => "a mapping",
+    };
+    let diagnostic = Diagnostic::error(
+        Code::SchemaType,
+        format!(
+            "{} must be {} {expected}, found {found_name}",
+            display_path(at),
+            article(&expected)
+        ),
+        Label::value(at, format!("expected {expected}")),
+    );
+    if expected == "string" && matches!(found, Some(Value::Number(_) | Value::Bool(_))) {
+        diagnostic.with_help("quote the value: YAML reads unquoted 1.10 as the number 1.1 and true/false as booleans")
+    } else {
+        diagnostic
+    }
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// The property names the schema allows where `schema_path` (ending in `additionalProperties`)
+/// was violated, following `$ref`s through the embedded schema.
+fn allowed_keys(schema_path: &str) -> Vec<String> {
+    let root = schema();
+    let mut node = root;
+    let tokens: Vec<&str> = schema_path.split('/').skip(1).collect();
+    for token in tokens.iter().take(tokens.len().saturating_sub(1)) {
+        node = if *token == "$ref" {
+            match node
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix('#'))
+            {
+                Some(target) => root.pointer(target).unwrap_or(&Value::Null),
+                None => return Vec::new(),
+            }
+        } else {
+            match node.get(*token) {
+                Some(next) => next,
+                None => return Vec::new(),
+            }
+        };
+    }
+    node.get("properties")
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn codes(value: &Value) -> Vec<(Code, String)> {
+        validate(value)
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.code, d.message))
+            .collect()
+    }
+
+    fn minimal() -> Value {
+        json!({
+            "name": "demo", "location": "eastus2", "workspace": {"name": "mlw-demo"},
+            "network": {"vnet": {"name": "vnet", "address_space": ["10.0.0.0/16"]},
+                        "subnets": [{"name": "snet", "address_prefix": "10.0.0.0/24"}]},
+            "compute": [{"name": "cpu", "type": "amlcompute", "subnet": "snet"}]
+        })
+    }
+
+    #[test]
+    fn the_embedded_schema_is_valid_draft_07() {
+        assert!(jsonschema::meta::is_valid(schema()));
+        assert!(validate(&minimal()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn unknown_keys_get_a_suggestion() {
+        let mut spec = minimal();
+        spec["network"]["subnets"][0]["adress_prefix"] = json!("x");
+        let found = validate(&spec).unwrap();
+        assert_eq!(found[0].code, Code::SchemaUnknownKey);
+        assert_eq!(
+            found[0].help.as_deref(),
+            Some("did you mean `address_prefix`?")
+        );
+        assert_eq!(
+            found[0].primary,
+            Label::key(
+                "/network/subnets/0/adress_prefix",
+                "not part of the spec format"
+            )
+        );
+    }
+
+    #[test]
+    fn unknown_keys_in_a_compute_entry_are_found_through_the_ref() {
+        let mut spec = minimal();
+        spec["compute"][0]["max_instance"] = json!(3);
+        let found = validate(&spec).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].help.as_deref(),
+            Some("did you mean `max_instances`?")
+        );
+    }
+
+    #[test]
+    fn numbers_where_strings_belong_are_type_errors_with_help() {
+        let mut spec = minimal();
+        spec["network"]["vnet"]["name"] = json!(1.1);
+        let found = validate(&spec).unwrap();
+        assert_eq!(found[0].code, Code::SchemaType);
+        assert!(found[0].help.as_deref().unwrap().contains("quote"));
+    }
+
+    #[test]
+    fn missing_and_invalid_values_have_their_codes() {
+        let mut spec = minimal();
+        spec.as_object_mut().unwrap().remove("location");
+        spec["network"]["subnets"][0]["address_prefix"] = json!("10.0.0.0/33");
+        let found = codes(&spec);
+        assert!(
+            found
+                .iter()
+                .any(|(c, m)| *c == Code::SchemaMissingKey && m.contains("`location`")),
+            "{found:?}"
+        );
+        assert!(found.iter().any(
+            |(c, m)| *c == Code::SchemaValue && m.contains("network.subnets[0].address_prefix")
+        ));
+    }
+}

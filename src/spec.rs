@@ -1,0 +1,306 @@
+//! The typed spec: what the user wrote, with every default applied.
+//!
+//! These types mirror `../shared/design/spec-format.md` field for field. They are built from a
+//! document that already passed the JSON Schema, so a failure here means the schema and these
+//! types disagree: a bug in amlgen, reported as such. Nothing here knows Azure resources; the
+//! `plan` module expands the spec into them.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A whole spec file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    pub name: String,
+    pub location: String,
+    #[serde(default)]
+    pub requirements: Requirements,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    pub workspace: Workspace,
+    pub network: Network,
+    pub compute: Vec<Compute>,
+}
+
+/// Which Microsoft rule set the output implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum Requirements {
+    /// Today's documentation.
+    #[default]
+    #[serde(rename = "current")]
+    Current,
+    /// The 2021 guide, exactly.
+    #[serde(rename = "guide-2021")]
+    Guide2021,
+}
+
+impl Requirements {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Requirements::Current => "current",
+            Requirements::Guide2021 => "guide-2021",
+        }
+    }
+}
+
+/// The existing Azure ML workspace.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workspace {
+    pub name: String,
+    pub resource_group: Option<String>,
+    pub location: Option<String>,
+    #[serde(default)]
+    pub private_endpoint: bool,
+}
+
+/// The network section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    pub vnet: Vnet,
+    pub subnets: Vec<Subnet>,
+    #[serde(default)]
+    pub outbound: Outbound,
+    #[serde(default)]
+    pub egress: Egress,
+    pub nat: Option<Nat>,
+    pub forced_tunnel: Option<ForcedTunnel>,
+    #[serde(default)]
+    pub ssh: Ssh,
+    #[serde(default)]
+    pub microsoft_images: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vnet {
+    pub name: String,
+    pub address_space: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subnet {
+    pub name: String,
+    pub address_prefix: String,
+    #[serde(default)]
+    pub service_endpoints: Vec<String>,
+    pub delegation: Option<String>,
+}
+
+/// The lockdown mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outbound {
+    #[default]
+    Open,
+    Locked,
+}
+
+/// How compute subnets reach the internet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Egress {
+    #[default]
+    Default,
+    Nat,
+    ForcedTunnel,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Nat {
+    #[serde(default = "Nat::default_idle_timeout")]
+    pub idle_timeout_minutes: u32,
+}
+
+impl Nat {
+    fn default_idle_timeout() -> u32 {
+        4
+    }
+}
+
+impl Default for Nat {
+    fn default() -> Self {
+        Self {
+            idle_timeout_minutes: Self::default_idle_timeout(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForcedTunnel {
+    pub next_hop_ip: String,
+    #[serde(default)]
+    pub routes: RouteStyle,
+    pub service_tags_file: Option<String>,
+    pub secondary_region: Option<String>,
+}
+
+/// How the bypass routes are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteStyle {
+    #[default]
+    ServiceTags,
+    IpPrefixes,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ssh {
+    #[serde(default)]
+    pub allow_from: Vec<String>,
+}
+
+/// One compute entry; `type` selects the kind.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Compute {
+    Amlcompute(AmlCompute),
+    Computeinstance(ComputeInstance),
+}
+
+impl Compute {
+    pub fn name(&self) -> &str {
+        match self {
+            Compute::Amlcompute(c) => &c.name,
+            Compute::Computeinstance(c) => &c.name,
+        }
+    }
+
+    /// The subnets this compute places addresses in, with the spec key naming each.
+    pub fn subnets(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            Compute::Amlcompute(c) => vec![("subnet", c.subnet.as_str())],
+            Compute::Computeinstance(c) => vec![("subnet", c.subnet.as_str())],
+        }
+    }
+
+    /// Addresses this compute may take in its subnet at full scale.
+    pub fn addresses(&self) -> u64 {
+        match self {
+            Compute::Amlcompute(c) => u64::from(c.max_instances),
+            Compute::Computeinstance(_) => 1,
+        }
+    }
+
+    /// The Azure ML node settings shared by clusters and instances, if this is one of them.
+    pub fn aml_node(&self) -> Option<AmlNode> {
+        match self {
+            Compute::Amlcompute(c) => Some(AmlNode {
+                public_ip: c.enable_node_public_ip,
+                ssh: c.ssh_public_access_enabled,
+            }),
+            Compute::Computeinstance(c) => Some(AmlNode {
+                public_ip: c.enable_node_public_ip,
+                ssh: c.ssh_public_access_enabled,
+            }),
+        }
+    }
+}
+
+/// The network-relevant settings of an Azure ML cluster or instance.
+#[derive(Debug, Clone, Copy)]
+pub struct AmlNode {
+    pub public_ip: bool,
+    pub ssh: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_size() -> String {
+    "Standard_DS3_v2".to_string()
+}
+
+/// An Azure ML compute cluster.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmlCompute {
+    pub name: String,
+    #[serde(default = "default_size")]
+    pub size: String,
+    pub subnet: String,
+    #[serde(default)]
+    pub min_instances: u32,
+    #[serde(default = "AmlCompute::default_max")]
+    pub max_instances: u32,
+    #[serde(default)]
+    pub tier: Tier,
+    #[serde(default = "AmlCompute::default_idle")]
+    pub idle_time_before_scale_down: u32,
+    #[serde(default = "yes")]
+    pub enable_node_public_ip: bool,
+    #[serde(default)]
+    pub ssh_public_access_enabled: bool,
+}
+
+impl AmlCompute {
+    fn default_max() -> u32 {
+        1
+    }
+
+    fn default_idle() -> u32 {
+        120
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    #[default]
+    Dedicated,
+    LowPriority,
+}
+
+/// An Azure ML compute instance.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComputeInstance {
+    pub name: String,
+    #[serde(default = "default_size")]
+    pub size: String,
+    pub subnet: String,
+    #[serde(default = "yes")]
+    pub enable_node_public_ip: bool,
+    #[serde(default)]
+    pub ssh_public_access_enabled: bool,
+    pub idle_time_before_shutdown_minutes: Option<u32>,
+    pub create_on_behalf_of: Option<AssignedUser>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignedUser {
+    pub user_object_id: String,
+    pub user_tenant_id: String,
+}
+
+impl Spec {
+    /// Builds the typed spec from a schema-valid document. `Err` means the schema let through
+    /// something these types refuse: a bug in amlgen.
+    pub fn from_value(value: &Value) -> Result<Spec, String> {
+        Spec::deserialize(value).map_err(|e| e.to_string())
+    }
+
+    /// The workspace region (defaults to `location`).
+    pub fn workspace_location(&self) -> &str {
+        self.workspace.location.as_deref().unwrap_or(&self.location)
+    }
+
+    /// The subnet named `name`, with its index in `network.subnets`.
+    pub fn subnet(&self, name: &str) -> Option<(usize, &Subnet)> {
+        self.network
+            .subnets
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.name == name)
+    }
+}

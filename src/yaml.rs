@@ -1,0 +1,368 @@
+//! Reads a spec's YAML into a JSON value and records where every node is written.
+//!
+//! This is the only module that knows the YAML crates. `serde_yaml` (the design card's parser)
+//! produces the value with YAML 1.2 scalar typing; `saphyr-parser`'s event stream, which carries
+//! positions, builds the [`SpanIndex`] and catches what `serde_yaml` would hide or report without
+//! a useful place: duplicate keys (both places are shown), custom tags and several documents.
+
+use std::collections::BTreeMap;
+
+use saphyr_parser::{Event, Marker, Parser, ScanError, StrInput};
+use serde_json::Value;
+
+use crate::diag::{At, Code, Diagnostic, Label, pointer};
+use crate::source::{NodeSpan, Position, Source, Span, SpanIndex};
+
+/// A parsed spec: its value as JSON, and where each node is.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub value: Value,
+    pub spans: SpanIndex,
+}
+
+/// Parses `source`; on failure returns every problem found (syntax errors stop the scan).
+pub fn parse(source: &Source) -> Result<Document, Vec<Diagnostic>> {
+    let mut walker = Walker {
+        parser: Parser::new_from_str(&source.text),
+        spans: SpanIndex::default(),
+        problems: Vec::new(),
+    };
+    if let Err(error) = walker.stream() {
+        walker.problems.push(scan_error(&error));
+        return Err(walker.problems);
+    }
+    if !walker.problems.is_empty() {
+        return Err(walker.problems);
+    }
+    let value = serde_yaml::from_str::<serde_yaml::Value>(&source.text)
+        .map_err(|e| vec![yaml_error(&e)])?;
+    Ok(Document {
+        value: to_json(value),
+        spans: walker.spans,
+    })
+}
+
+fn position(marker: Marker) -> Position {
+    Position {
+        line: marker.line(),
+        col: marker.col() + 1,
+    }
+}
+
+fn span(s: saphyr_parser::Span) -> Span {
+    Span {
+        start: position(s.start),
+        end: position(s.end),
+    }
+}
+
+fn syntax(message: impl Into<String>, at: Span) -> Diagnostic {
+    Diagnostic::error(
+        Code::YamlSyntax,
+        message,
+        Label {
+            at: At::Span(at),
+            text: String::new(),
+        },
+    )
+}
+
+fn scan_error(error: &ScanError) -> Diagnostic {
+    let at = position(*error.marker());
+    syntax(
+        format!("invalid YAML: {}", error.info()),
+        Span { start: at, end: at },
+    )
+}
+
+fn yaml_error(error: &serde_yaml::Error) -> Diagnostic {
+    let at = error
+        .location()
+        .map_or(Position { line: 1, col: 1 }, |l| Position {
+            line: l.line(),
+            col: l.column(),
+        });
+    syntax(
+        format!("invalid YAML: {error}"),
+        Span { start: at, end: at },
+    )
+}
+
+struct Walker<'a> {
+    parser: Parser<'a, StrInput<'a>>,
+    spans: SpanIndex,
+    problems: Vec<Diagnostic>,
+}
+
+type Step<'a> = (Event<'a>, saphyr_parser::Span);
+
+impl<'a> Walker<'a> {
+    fn next(&mut self) -> Result<Step<'a>, ScanError> {
+        match self.parser.next_event() {
+            Some(step) => step,
+            None => Ok((Event::StreamEnd, saphyr_parser::Span::default())),
+        }
+    }
+
+    /// Walks the whole stream: at most one document.
+    fn stream(&mut self) -> Result<(), ScanError> {
+        let mut documents = 0;
+        loop {
+            let (event, at) = self.next()?;
+            match event {
+                Event::StreamEnd => return Ok(()),
+                Event::DocumentStart(_) => {
+                    documents += 1;
+                    if documents > 1 {
+                        self.problems.push(syntax(
+                            "a spec file holds one YAML document; found a second one",
+                            span(at),
+                        ));
+                        return Ok(());
+                    }
+                    let first = self.next()?;
+                    self.node(String::new(), None, first)?;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn node(
+        &mut self,
+        here: String,
+        key: Option<Span>,
+        (event, at): Step<'a>,
+    ) -> Result<(), ScanError> {
+        match event {
+            Event::Scalar(_, _, _, tag) => {
+                self.refuse_tag(tag.as_deref(), at);
+                self.spans.insert(
+                    here,
+                    NodeSpan {
+                        key,
+                        value: span(at),
+                    },
+                );
+            }
+            Event::Alias(_) => self.spans.insert(
+                here,
+                NodeSpan {
+                    key,
+                    value: span(at),
+                },
+            ),
+            Event::SequenceStart(_, tag) => {
+                self.refuse_tag(tag.as_deref(), at);
+                let end = self.sequence(&here)?;
+                self.spans.insert(
+                    here,
+                    NodeSpan {
+                        key,
+                        value: Span {
+                            start: span(at).start,
+                            end,
+                        },
+                    },
+                );
+            }
+            Event::MappingStart(_, tag) => {
+                self.refuse_tag(tag.as_deref(), at);
+                let end = self.mapping(&here)?;
+                self.spans.insert(
+                    here,
+                    NodeSpan {
+                        key,
+                        value: Span {
+                            start: span(at).start,
+                            end,
+                        },
+                    },
+                );
+            }
+            // The parser yields no other event where a node is expected.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn sequence(&mut self, here: &str) -> Result<Position, ScanError> {
+        let mut index = 0usize;
+        loop {
+            let step = self.next()?;
+            if let Event::SequenceEnd = step.0 {
+                return Ok(span(step.1).end);
+            }
+            self.node(pointer(here, index), None, step)?;
+            index += 1;
+        }
+    }
+
+    fn mapping(&mut self, here: &str) -> Result<Position, ScanError> {
+        let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+        loop {
+            let (event, at) = self.next()?;
+            let name = match event {
+                Event::MappingEnd => return Ok(span(at).end),
+                Event::Scalar(text, ..) => text.into_owned(),
+                _ => {
+                    self.problems
+                        .push(syntax("mapping keys must be plain strings", span(at)));
+                    self.skip_node(event)?;
+                    String::from("\u{0}complex")
+                }
+            };
+            let key = span(at);
+            if let Some(first) = seen.get(&name) {
+                self.problems.push(
+                    Diagnostic::error(
+                        Code::YamlDuplicateKey,
+                        format!("duplicate key `{name}`"),
+                        Label {
+                            at: At::Span(key),
+                            text: "written again here".into(),
+                        },
+                    )
+                    .with_label(Label {
+                        at: At::Span(*first),
+                        text: "first written here".into(),
+                    })
+                    .with_help("remove one of the two; YAML parsers silently keep only one value"),
+                );
+            } else {
+                seen.insert(name.clone(), key);
+            }
+            let value = self.next()?;
+            self.node(pointer(here, &name), Some(key), value)?;
+        }
+    }
+
+    /// Consumes the rest of a collection whose start event was already read.
+    fn skip_node(&mut self, start: Event<'a>) -> Result<(), ScanError> {
+        let mut depth = usize::from(matches!(
+            start,
+            Event::MappingStart(..) | Event::SequenceStart(..)
+        ));
+        while depth > 0 {
+            match self.next()?.0 {
+                Event::MappingStart(..) | Event::SequenceStart(..) => depth += 1,
+                Event::MappingEnd | Event::SequenceEnd => depth -= 1,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn refuse_tag(&mut self, tag: Option<&saphyr_parser::Tag>, at: saphyr_parser::Span) {
+        if let Some(tag) = tag.filter(|t| !t.is_yaml_core_schema()) {
+            self.problems.push(syntax(
+                format!("YAML tag `{tag}` is not supported in a spec"),
+                span(at),
+            ));
+        }
+    }
+}
+
+fn to_json(value: serde_yaml::Value) -> Value {
+    use serde_yaml::Value as Y;
+    match value {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => number(&n),
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(items.into_iter().map(to_json).collect()),
+        Y::Mapping(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Y::String(s) => s,
+                        other => serde_yaml::to_string(&other)
+                            .unwrap_or_default()
+                            .trim_end()
+                            .to_string(),
+                    };
+                    (key, to_json(v))
+                })
+                .collect(),
+        ),
+        Y::Tagged(tagged) => to_json(tagged.value),
+    }
+}
+
+fn number(n: &serde_yaml::Number) -> Value {
+    if let Some(i) = n.as_i64() {
+        Value::from(i)
+    } else if let Some(u) = n.as_u64() {
+        Value::from(u)
+    } else {
+        // Floats never satisfy the schema (every number in a spec is an integer); keep the value so
+        // the schema error can show it. NaN and infinities have no JSON form and become text.
+        n.as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| Value::String(n.to_string()), Value::Number)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_text(text: &str) -> Result<Document, Vec<Diagnostic>> {
+        parse(&Source::new("t.yaml", text))
+    }
+
+    #[test]
+    fn values_and_spans_are_recorded() {
+        let doc = parse_text(
+            "name: x\nnetwork:\n  subnets:\n    - name: é-a\n      address_prefix: 10.0.0.0/24\n",
+        )
+        .unwrap();
+        assert_eq!(doc.value["network"]["subnets"][0]["name"], "é-a");
+        let (node, _) = doc.spans.find("/network/subnets/0/address_prefix").unwrap();
+        assert_eq!(node.key.unwrap().start, Position { line: 5, col: 7 });
+        assert_eq!(node.value.start, Position { line: 5, col: 23 });
+        assert_eq!(node.value.end, Position { line: 5, col: 34 });
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_with_both_places() {
+        let errors = parse_text("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, Code::YamlDuplicateKey);
+        assert_eq!(
+            errors[0].primary.at,
+            At::Span(Span {
+                start: Position { line: 3, col: 1 },
+                end: Position { line: 3, col: 2 }
+            })
+        );
+        assert_eq!(errors[0].secondary.len(), 1);
+    }
+
+    #[test]
+    fn syntax_errors_have_a_position() {
+        let errors = parse_text("a: [1, 2\nb: 3\n").unwrap_err();
+        assert_eq!(errors[0].code, Code::YamlSyntax);
+        assert!(matches!(errors[0].primary.at, At::Span(s) if s.start.line >= 1));
+    }
+
+    #[test]
+    fn yaml_1_1_words_stay_strings_and_floats_stay_numbers() {
+        let doc = parse_text("a: no\nb: 1.10\nc: '1.10'\n").unwrap();
+        assert_eq!(doc.value["a"], "no");
+        assert!(doc.value["b"].is_f64());
+        assert_eq!(doc.value["c"], "1.10");
+    }
+
+    #[test]
+    fn custom_tags_and_second_documents_are_refused() {
+        assert_eq!(
+            parse_text("a: !Ref x\n").unwrap_err()[0].code,
+            Code::YamlSyntax
+        );
+        assert_eq!(
+            parse_text("a: 1\n---\nb: 2\n").unwrap_err()[0].code,
+            Code::YamlSyntax
+        );
+    }
+}
