@@ -51,10 +51,6 @@ codes! {
     SubnetUnknown => "subnet-unknown", "A compute names a subnet that `network.subnets` does not define.";
     SubnetTooSmall => "subnet-too-small", "A subnet has fewer usable addresses than its computes need (Azure reserves five per subnet).";
     SubnetDelegated => "subnet-delegated", "A subnet hosting Azure ML compute, a VM or HDInsight is delegated to a service.";
-    SubnetNotDelegated => "subnet-not-delegated", "A Databricks subnet is not delegated to `Microsoft.Databricks/workspaces`.";
-    SubnetShared => "subnet-shared", "A Databricks subnet is also used by another compute or another Databricks workspace.";
-    DatabricksSubnetSize => "databricks-subnet-size", "A Databricks subnet is smaller than /26.";
-    DefaultSubnetMissing => "default-subnet-missing", "With Databricks, the 2021 guide requires a subnet named `default` in the VNet.";
     NoPublicIpNeedsPrivateEndpoint => "no-public-ip-needs-private-endpoint", "Compute without public IPs needs the workspace's private endpoint.";
     EgressSettingsUnused => "egress-settings-unused", "A `nat` or `forced_tunnel` section is given, but `egress` selects another mode.";
     DefaultOutboundAccess => "default-outbound-access", "Compute relies on Azure's default outbound access, which Azure is retiring.";
@@ -65,7 +61,6 @@ codes! {
     InstancesMinAboveMax => "instances-min-above-max", "A cluster's `min_instances` exceeds its `max_instances`.";
     SshWithoutSource => "ssh-without-source", "A compute enables SSH, but `network.ssh.allow_from` names no source, so the subnet NSG blocks it.";
     SshSourceUnused => "ssh-source-unused", "`network.ssh.allow_from` is set, but no compute enables SSH.";
-    VmImageUnsupported => "vm-image-unsupported", "A virtual machine image is not an Ubuntu image Azure ML can attach.";
 }
 
 #[cfg(test)]

@@ -111,6 +111,8 @@ fn snippet(
     let line_chars = text.chars().count();
     let width = if span.end.line == start.line && span.end.col > start.col {
         span.end.col - start.col
+    } else if span.end == start {
+        1
     } else {
         line_chars.saturating_sub(start.col - 1).max(1)
     };
