@@ -3,6 +3,8 @@
 //! Nothing is written until every spec has rendered. Writing stages every changed file as a
 //! temporary file beside its target, then renames them into place, so a failure leaves the old
 //! output as it was; files whose bytes are unchanged are not touched (their timestamps stay).
+//! The rename is what makes a replacement atomic for readers; files are not fsynced (output is
+//! regenerated from the spec at will, and an fsync per file cost 4 ms of a 5 ms render).
 //! `--check` compares without writing, ignoring the amlgen version stamp so an upgrade alone
 //! does not make committed output stale.
 
