@@ -85,6 +85,10 @@ fn errors_block_the_plan_and_warnings_do_not() {
 fn every_code_is_documented() {
     let docs = std::fs::read_to_string(root().join("docs/diagnostics.md")).unwrap();
     for code in Code::ALL {
-        assert!(docs.contains(&format!("## `{}`", code.as_str())), "docs/diagnostics.md lacks `{}`", code.as_str());
+        assert!(
+            docs.contains(&format!("## `{}`", code.as_str())),
+            "docs/diagnostics.md lacks `{}`",
+            code.as_str()
+        );
     }
 }
