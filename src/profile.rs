@@ -21,6 +21,37 @@ pub enum Protocol {
     Any,
 }
 
+impl Direction {
+    /// The value of an NSG rule's `direction`.
+    pub fn arm_name(self) -> &'static str {
+        match self {
+            Direction::Inbound => "Inbound",
+            Direction::Outbound => "Outbound",
+        }
+    }
+}
+
+impl Protocol {
+    /// The value of an NSG rule's `protocol`.
+    pub fn arm_name(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "Tcp",
+            Protocol::Udp => "Udp",
+            Protocol::Any => "*",
+        }
+    }
+}
+
+impl Access {
+    /// The value of an NSG rule's `access`.
+    pub fn arm_name(self) -> &'static str {
+        match self {
+            Access::Allow => "Allow",
+            Access::Deny => "Deny",
+        }
+    }
+}
+
 /// Allow or deny.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -156,6 +187,21 @@ use Direction::{Inbound, Outbound};
 use Peer::{Regional, SshSources, Tag};
 use Protocol::{Any, Tcp, Udp};
 
+/// Inbound SSH from `network.ssh.allow_from`, in both profiles.
+const fn ssh_rule(priority: u16, source: &'static str) -> NsgRule {
+    rule(
+        "AllowSshInbound",
+        priority,
+        Inbound,
+        Tcp,
+        &["22"],
+        SshSources,
+        When::Ssh,
+        "Optional remote login (SSH) from the sources in network.ssh.allow_from.",
+        source,
+    )
+}
+
 const ALLOW_VNET_OUT: NsgRule = rule(
     "AllowVirtualNetworkOutbound",
     100,
@@ -207,17 +253,7 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
             "Azure ML talks to applications on compute instances over TCP 44224.",
             GUIDE_2021,
         ),
-        rule(
-            "AllowSshInbound",
-            120,
-            Inbound,
-            Tcp,
-            &["22"],
-            SshSources,
-            When::Ssh,
-            "Optional remote login (SSH) from the sources in network.ssh.allow_from.",
-            GUIDE_2021,
-        ),
+        ssh_rule(120, GUIDE_2021),
         ALLOW_VNET_OUT,
         rule(
             "AllowStorageOutbound",
@@ -329,17 +365,7 @@ pub const CURRENT_PROFILE: Profile = Profile {
             "Azure ML manages compute with public IPs over TCP 44224; no-public-IP compute needs no inbound rule.",
             DOC_NOW,
         ),
-        rule(
-            "AllowSshInbound",
-            110,
-            Inbound,
-            Tcp,
-            &["22"],
-            SshSources,
-            When::Ssh,
-            "Optional remote login (SSH) from the sources in network.ssh.allow_from.",
-            DOC_NOW,
-        ),
+        ssh_rule(110, DOC_NOW),
         ALLOW_VNET_OUT,
         rule(
             "AllowAzureActiveDirectoryOutbound",

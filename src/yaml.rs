@@ -152,33 +152,18 @@ impl<'a> Walker<'a> {
                     value: span(at),
                 },
             ),
-            Event::SequenceStart(_, tag) => {
+            Event::SequenceStart(_, ref tag) | Event::MappingStart(_, ref tag) => {
                 self.refuse_tag(tag.as_deref(), at);
-                let end = self.sequence(&here)?;
-                self.spans.insert(
-                    here,
-                    NodeSpan {
-                        key,
-                        value: Span {
-                            start: span(at).start,
-                            end,
-                        },
-                    },
-                );
-            }
-            Event::MappingStart(_, tag) => {
-                self.refuse_tag(tag.as_deref(), at);
-                let end = self.mapping(&here)?;
-                self.spans.insert(
-                    here,
-                    NodeSpan {
-                        key,
-                        value: Span {
-                            start: span(at).start,
-                            end,
-                        },
-                    },
-                );
+                let end = if matches!(event, Event::MappingStart(..)) {
+                    self.mapping(&here)?
+                } else {
+                    self.sequence(&here)?
+                };
+                let value = Span {
+                    start: span(at).start,
+                    end,
+                };
+                self.spans.insert(here, NodeSpan { key, value });
             }
             // The parser yields no other event where a node is expected.
             _ => {}

@@ -15,7 +15,6 @@ use crate::plan::{
     Address, Cluster, Compute, ComputeKind, Instance, NatGateway, Nsg, Parameter, Plan, RouteTable,
     SecurityRule, Subnet, VirtualNetwork,
 };
-use crate::profile::{Access, Direction, Protocol};
 use crate::routes::{NextHop, Prefix};
 
 const TEMPLATE_SCHEMA: &str =
@@ -547,14 +546,6 @@ fn nsg(nsg: &Nsg) -> NsgProperties {
     }
 }
 
-fn protocol(protocol: Protocol) -> &'static str {
-    match protocol {
-        Protocol::Tcp => "Tcp",
-        Protocol::Udp => "Udp",
-        Protocol::Any => "*",
-    }
-}
-
 fn split(address: &Address) -> (Option<String>, Vec<String>) {
     match address {
         Address::One(one) => (Some(one.clone()), Vec::new()),
@@ -571,7 +562,7 @@ fn rule(rule: &SecurityRule) -> RuleProperties {
     };
     RuleProperties {
         description: rule.reason.to_string(),
-        protocol: protocol(rule.protocol),
+        protocol: rule.protocol.arm_name(),
         source_port_range: "*",
         destination_port_range,
         destination_port_ranges,
@@ -579,15 +570,9 @@ fn rule(rule: &SecurityRule) -> RuleProperties {
         source_address_prefixes,
         destination_address_prefix,
         destination_address_prefixes,
-        access: match rule.access {
-            Access::Allow => "Allow",
-            Access::Deny => "Deny",
-        },
+        access: rule.access.arm_name(),
         priority: rule.priority,
-        direction: match rule.direction {
-            Direction::Inbound => "Inbound",
-            Direction::Outbound => "Outbound",
-        },
+        direction: rule.direction.arm_name(),
     }
 }
 

@@ -17,7 +17,6 @@ use tera::{Context, Tera};
 use super::Artifact;
 use crate::azure::resource::ResourceKind;
 use crate::plan::{Address, Compute, ComputeKind, Nsg, Parameter, Plan, SecurityRule};
-use crate::profile::{Access, Direction, Protocol};
 use crate::routes::{NextHop, Prefix};
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -184,23 +183,13 @@ fn rule(rule: &SecurityRule) -> Rule {
     Rule {
         name: rule.name,
         description: rule.reason,
-        protocol: match rule.protocol {
-            Protocol::Tcp => "Tcp",
-            Protocol::Udp => "Udp",
-            Protocol::Any => "*",
-        },
+        protocol: rule.protocol.arm_name(),
         ports: rule.ports.clone(),
         sources: addresses(&rule.source),
         destinations: addresses(&rule.destination),
-        access: match rule.access {
-            Access::Allow => "Allow",
-            Access::Deny => "Deny",
-        },
+        access: rule.access.arm_name(),
         priority: rule.priority,
-        direction: match rule.direction {
-            Direction::Inbound => "Inbound",
-            Direction::Outbound => "Outbound",
-        },
+        direction: rule.direction.arm_name(),
     }
 }
 
