@@ -6,3 +6,4 @@ mod cli;
 mod diagnostics;
 mod examples;
 mod harness;
+mod scenarios;
