@@ -114,11 +114,13 @@ fn snippet(
     } else if span.end == start {
         1
     } else {
-        line_chars.saturating_sub(start.col - 1).max(1)
+        line_chars
+            .saturating_sub(start.col.saturating_sub(1))
+            .max(1)
     };
     let indent: String = text
         .chars()
-        .take(start.col - 1)
+        .take(start.col.saturating_sub(1))
         .map(|c| if c == '\t' { '\t' } else { ' ' })
         .collect();
     let _ = writeln!(out, "{pad} |");
