@@ -5,6 +5,8 @@
 //! of NSG rules and one of bypass routes; every row says when it applies and why, with its
 //! source, so the plan selects rows and the output README can explain each one. Priorities are
 //! part of the data so that a rule keeps its priority when a conditional neighbour is absent.
+//! The rules Databricks and HDInsight require are their own services' and the same under both
+//! profiles: they live in one shared table, [`SERVICE_RULES`].
 
 /// Which way traffic flows through an NSG rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -59,8 +61,7 @@ pub enum Access {
     Deny,
 }
 
-/// The far side of a rule: its source when inbound, its destination when outbound. The near side
-/// is always `VirtualNetwork`.
+/// The far side of a rule: its source when inbound, its destination when outbound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Peer {
     /// A service tag, written as is (`AzureMachineLearning`, `Internet`).
@@ -69,6 +70,25 @@ pub enum Peer {
     Regional(&'static str),
     /// The CIDRs of `network.ssh.allow_from`.
     SshSources,
+}
+
+/// The near side of a rule: its destination when inbound, its source when outbound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Local {
+    /// `VirtualNetwork`: the usual near side.
+    VirtualNetwork,
+    /// `*`: the guide writes "destination: Any" for the SSH rule of VMs and HDInsight.
+    Any,
+}
+
+impl Local {
+    /// The address prefix of the near side.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Local::VirtualNetwork => "VirtualNetwork",
+            Local::Any => "*",
+        }
+    }
 }
 
 /// When a row applies to a subnet.
@@ -82,10 +102,20 @@ pub enum When {
     PublicIpCompute,
     /// A compute in the subnet enables SSH and `ssh.allow_from` names sources.
     Ssh,
-    /// `outbound: locked`.
+    /// The subnet hosts a VM or HDInsight cluster attached to the workspace.
+    Attached,
+    /// The subnet hosts an HDInsight cluster.
+    HdInsight,
+    /// The subnet is one of a Databricks workspace's.
+    Databricks,
+    /// The subnet is one of a Databricks workspace's whose nodes have public IPs.
+    DatabricksPublicIp,
+    /// `outbound: locked`, in a subnet of Azure ML compute, VMs or HDInsight (the allow-list).
     Locked,
-    /// `outbound: locked` and `microsoft_images: true`.
+    /// `outbound: locked` and `microsoft_images: true`, in such a subnet.
     LockedMicrosoftImages,
+    /// `outbound: locked`, in any compute subnet (the final deny).
+    LockedAny,
 }
 
 /// What a subnet holds and how the spec configures it: the facts `When` is judged against.
@@ -95,6 +125,11 @@ pub struct Context {
     pub compute_instance: bool,
     pub public_ip_compute: bool,
     pub ssh: bool,
+    pub attached: bool,
+    pub hdinsight: bool,
+    /// A Databricks subnet; it hosts nothing else.
+    pub databricks: bool,
+    pub databricks_public_ip: bool,
     pub locked: bool,
     pub microsoft_images: bool,
 }
@@ -106,8 +141,13 @@ impl When {
             When::ComputeInstance => c.compute_instance,
             When::PublicIpCompute => c.public_ip_compute,
             When::Ssh => c.ssh,
-            When::Locked => c.locked,
-            When::LockedMicrosoftImages => c.locked && c.microsoft_images,
+            When::Attached => c.attached,
+            When::HdInsight => c.hdinsight,
+            When::Databricks => c.databricks,
+            When::DatabricksPublicIp => c.databricks_public_ip,
+            When::Locked => c.locked && !c.databricks,
+            When::LockedMicrosoftImages => c.locked && !c.databricks && c.microsoft_images,
+            When::LockedAny => c.locked,
         }
     }
 }
@@ -123,6 +163,7 @@ pub struct NsgRule {
     /// Destination ports: `*`, one port, or a range `a-b`; several become `destinationPortRanges`.
     pub ports: &'static [&'static str],
     pub peer: Peer,
+    pub local: Local,
     pub when: When,
     pub reason: &'static str,
     pub source: &'static str,
@@ -147,6 +188,13 @@ pub struct Profile {
     pub name: &'static str,
     pub nsg_rules: &'static [NsgRule],
     pub bypass_routes: &'static [BypassRoute],
+}
+
+impl Profile {
+    /// Every NSG rule that may apply under this profile: its own, then the shared service rules.
+    pub fn all_nsg_rules(&self) -> impl Iterator<Item = &'static NsgRule> + use<> {
+        self.nsg_rules.iter().chain(SERVICE_RULES)
+    }
 }
 
 const GUIDE_2021: &str = "Microsoft Learn, \"Secure an Azure Machine Learning training environment with virtual networks\" (2021)";
@@ -177,9 +225,18 @@ const fn rule(
         protocol,
         ports,
         peer,
+        local: Local::VirtualNetwork,
         when,
         reason,
         source,
+    }
+}
+
+/// A row whose near side is `*` instead of `VirtualNetwork`.
+const fn to_any(rule: NsgRule) -> NsgRule {
+    NsgRule {
+        local: Local::Any,
+        ..rule
     }
 }
 
@@ -222,7 +279,8 @@ const DENY_INTERNET_OUT: NsgRule = NsgRule {
     protocol: Any,
     ports: &["*"],
     peer: Tag("Internet"),
-    when: When::Locked,
+    local: Local::VirtualNetwork,
+    when: When::LockedAny,
     reason: "Enforces the lockdown: everything not allowed above is denied, instead of only documented.",
     source: "amlgen: outbound: locked",
 };
@@ -254,6 +312,17 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
             GUIDE_2021,
         ),
         ssh_rule(120, GUIDE_2021),
+        to_any(rule(
+            "AllowAzureMachineLearningSshInbound",
+            130,
+            Inbound,
+            Any,
+            &["22"],
+            Tag("AzureMachineLearning"),
+            When::Attached,
+            "Azure ML reaches attached VMs and HDInsight clusters over SSH; the guide's rule allows any protocol to any destination.",
+            GUIDE_2021,
+        )),
         ALLOW_VNET_OUT,
         rule(
             "AllowStorageOutbound",
@@ -366,6 +435,17 @@ pub const CURRENT_PROFILE: Profile = Profile {
             DOC_NOW,
         ),
         ssh_rule(110, DOC_NOW),
+        to_any(rule(
+            "AllowAzureMachineLearningSshInbound",
+            120,
+            Inbound,
+            Tcp,
+            &["22"],
+            Tag("AzureMachineLearning"),
+            When::Attached,
+            "Azure ML reaches attached VMs and HDInsight clusters over SSH, from its service tag only.",
+            DOC_NOW,
+        )),
         ALLOW_VNET_OUT,
         rule(
             "AllowAzureActiveDirectoryOutbound",
@@ -506,6 +586,115 @@ pub const CURRENT_PROFILE: Profile = Profile {
     ],
 };
 
+const HDINSIGHT_NSG: &str =
+    "Microsoft Learn, \"Network security groups and service tags for Azure HDInsight\"";
+const DATABRICKS_VNET: &str = "Microsoft Learn, \"Deploy Azure Databricks in your Azure virtual network (VNet injection)\"; rule names as Databricks writes them";
+
+/// The rules other services require in their subnets, the same under every profile. Databricks
+/// adds its rules to the subnet NSGs itself and refuses changes to them, so they are declared
+/// with Databricks' exact names and priorities and a redeploy changes nothing.
+pub const SERVICE_RULES: &[NsgRule] = &[
+    to_any(rule(
+        "AllowHDInsightManagementInbound",
+        140,
+        Inbound,
+        Tcp,
+        &["443"],
+        Tag("HDInsight"),
+        When::HdInsight,
+        "HDInsight's health and management services reach the cluster nodes over TCP 443.",
+        HDINSIGHT_NSG,
+    )),
+    rule(
+        "Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-worker-inbound",
+        100,
+        Inbound,
+        Any,
+        &["*"],
+        Tag("VirtualNetwork"),
+        When::Databricks,
+        "Databricks cluster nodes talk to each other.",
+        DATABRICKS_VNET,
+    ),
+    rule(
+        "Microsoft.Databricks-workspaces_UseOnly_databricks-control-plane-to-worker-ssh",
+        101,
+        Inbound,
+        Tcp,
+        &["22"],
+        Tag("AzureDatabricks"),
+        When::DatabricksPublicIp,
+        "Without secure cluster connectivity, the Databricks control plane manages nodes over SSH.",
+        DATABRICKS_VNET,
+    ),
+    rule(
+        "Microsoft.Databricks-workspaces_UseOnly_databricks-control-plane-to-worker-proxy",
+        102,
+        Inbound,
+        Tcp,
+        &["5557"],
+        Tag("AzureDatabricks"),
+        When::DatabricksPublicIp,
+        "Without secure cluster connectivity, the Databricks control plane reaches the node proxy.",
+        DATABRICKS_VNET,
+    ),
+    rule(
+        "Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-databricks-webapp",
+        100,
+        Outbound,
+        Tcp,
+        &["443"],
+        Tag("AzureDatabricks"),
+        When::Databricks,
+        "Nodes reach the Databricks control plane (and its secure cluster connectivity relay).",
+        DATABRICKS_VNET,
+    ),
+    rule(
+        "Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-sql",
+        101,
+        Outbound,
+        Tcp,
+        &["3306"],
+        Tag("Sql"),
+        When::Databricks,
+        "Nodes reach the Databricks metastore.",
+        DATABRICKS_VNET,
+    ),
+    rule(
+        "Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-storage",
+        102,
+        Outbound,
+        Tcp,
+        &["443"],
+        Tag("Storage"),
+        When::Databricks,
+        "Nodes reach Databricks artifact, log and DBFS storage.",
+        DATABRICKS_VNET,
+    ),
+    rule(
+        "Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-worker-outbound",
+        103,
+        Outbound,
+        Any,
+        &["*"],
+        Tag("VirtualNetwork"),
+        When::Databricks,
+        "Databricks cluster nodes talk to each other.",
+        DATABRICKS_VNET,
+    ),
+    rule(
+        "Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-eventhub",
+        104,
+        Outbound,
+        Tcp,
+        &["9093"],
+        Tag("EventHub"),
+        When::Databricks,
+        "Nodes send logs to Databricks through Event Hubs.",
+        DATABRICKS_VNET,
+    ),
+];
+
 /// The profile named by the spec's `requirements`.
 pub fn for_requirements(requirements: crate::spec::Requirements) -> &'static Profile {
     match requirements {
@@ -519,32 +708,94 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
+    /// Every context a subnet can be in: each flag on or off, except that a Databricks subnet
+    /// hosts nothing else.
+    fn contexts() -> Vec<Context> {
+        (0u16..1 << 10)
+            .map(|bits| {
+                let on = |i: u16| bits & (1 << i) != 0;
+                Context {
+                    aml_compute: on(0),
+                    compute_instance: on(1),
+                    public_ip_compute: on(2),
+                    ssh: on(3),
+                    attached: on(4),
+                    hdinsight: on(5),
+                    databricks: on(6),
+                    databricks_public_ip: on(6) && on(7),
+                    locked: on(8),
+                    microsoft_images: on(9),
+                }
+            })
+            .filter(|c| {
+                !c.databricks
+                    || !(c.aml_compute
+                        || c.compute_instance
+                        || c.public_ip_compute
+                        || c.ssh
+                        || c.attached
+                        || c.hdinsight)
+            })
+            .collect()
+    }
+
     #[test]
-    fn priorities_are_unique_per_direction_and_in_range() {
+    fn priorities_are_unique_per_direction_and_in_range_in_every_subnet() {
         for profile in [&CURRENT_PROFILE, &GUIDE_2021_PROFILE] {
-            let mut seen = BTreeSet::new();
-            for rule in profile.nsg_rules {
-                assert!(
-                    (100..=4096).contains(&rule.priority),
-                    "{} {}",
-                    profile.name,
-                    rule.name
-                );
-                assert!(
-                    seen.insert((rule.direction, rule.priority)),
-                    "{} {}",
-                    profile.name,
-                    rule.name
-                );
+            for context in contexts() {
+                let mut seen = BTreeSet::new();
+                for rule in profile.all_nsg_rules().filter(|r| r.when.holds(&context)) {
+                    assert!(
+                        (100..=4096).contains(&rule.priority),
+                        "{} {}",
+                        profile.name,
+                        rule.name
+                    );
+                    assert!(
+                        seen.insert((rule.direction, rule.priority)),
+                        "{} {} in {context:?}",
+                        profile.name,
+                        rule.name
+                    );
+                }
             }
         }
     }
 
     #[test]
+    fn names_fit_azures_80_characters() {
+        for profile in [&CURRENT_PROFILE, &GUIDE_2021_PROFILE] {
+            assert!(profile.all_nsg_rules().all(|r| r.name.len() <= 80));
+        }
+    }
+
+    #[test]
+    fn databricks_subnets_get_databricks_rules_and_the_deny_only() {
+        let subnet = Context {
+            databricks: true,
+            locked: true,
+            ..Context::default()
+        };
+        let names: Vec<&str> = CURRENT_PROFILE
+            .all_nsg_rules()
+            .filter(|r| r.when.holds(&subnet))
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(names.len(), 7);
+        assert!(names.contains(&"DenyInternetOutbound"));
+        assert!(
+            names
+                .iter()
+                .filter(|n| **n != "DenyInternetOutbound")
+                .all(|n| n.starts_with("Microsoft.Databricks-workspaces_UseOnly_"))
+        );
+    }
+
+    #[test]
     fn names_are_unique_and_the_deny_comes_last() {
         for profile in [&CURRENT_PROFILE, &GUIDE_2021_PROFILE] {
-            let names: BTreeSet<_> = profile.nsg_rules.iter().map(|r| r.name).collect();
-            assert_eq!(names.len(), profile.nsg_rules.len());
+            let names: BTreeSet<_> = profile.all_nsg_rules().map(|r| r.name).collect();
+            assert_eq!(names.len(), profile.all_nsg_rules().count());
             let deny = profile
                 .nsg_rules
                 .iter()

@@ -23,6 +23,7 @@ pub struct Spec {
     pub workspace: Workspace,
     pub network: Network,
     pub compute: Vec<Compute>,
+    pub permissions: Option<Permissions>,
 }
 
 /// Which Microsoft rule set the output implements.
@@ -164,6 +165,9 @@ pub struct Ssh {
 pub enum Compute {
     Amlcompute(AmlCompute),
     Computeinstance(ComputeInstance),
+    Databricks(Databricks),
+    Virtualmachine(VirtualMachine),
+    Hdinsight(HdInsight),
 }
 
 impl Compute {
@@ -171,6 +175,9 @@ impl Compute {
         match self {
             Compute::Amlcompute(c) => &c.name,
             Compute::Computeinstance(c) => &c.name,
+            Compute::Databricks(c) => &c.name,
+            Compute::Virtualmachine(c) => &c.name,
+            Compute::Hdinsight(c) => &c.name,
         }
     }
 
@@ -179,14 +186,23 @@ impl Compute {
         match self {
             Compute::Amlcompute(c) => vec![("subnet", c.subnet.as_str())],
             Compute::Computeinstance(c) => vec![("subnet", c.subnet.as_str())],
+            Compute::Databricks(c) => vec![
+                ("public_subnet", c.public_subnet.as_str()),
+                ("private_subnet", c.private_subnet.as_str()),
+            ],
+            Compute::Virtualmachine(c) => vec![("subnet", c.subnet.as_str())],
+            Compute::Hdinsight(c) => vec![("subnet", c.subnet.as_str())],
         }
     }
 
-    /// Addresses this compute may take in its subnet at full scale.
+    /// Addresses this compute may take in its subnet at full scale. Databricks sizes its clusters
+    /// at run time inside subnets of its own, so it claims none here.
     pub fn addresses(&self) -> u64 {
         match self {
             Compute::Amlcompute(c) => u64::from(c.max_instances),
-            Compute::Computeinstance(_) => 1,
+            Compute::Computeinstance(_) | Compute::Virtualmachine(_) => 1,
+            Compute::Databricks(_) => 0,
+            Compute::Hdinsight(c) => c.nodes(),
         }
     }
 
@@ -201,6 +217,21 @@ impl Compute {
                 public_ip: c.enable_node_public_ip,
                 ssh: c.ssh_public_access_enabled,
             }),
+            Compute::Databricks(_) | Compute::Virtualmachine(_) | Compute::Hdinsight(_) => None,
+        }
+    }
+
+    /// True for a VM or HDInsight cluster: machines that run SSH and that Azure ML can attach.
+    pub fn is_attachable(&self) -> bool {
+        matches!(self, Compute::Virtualmachine(_) | Compute::Hdinsight(_))
+    }
+
+    /// True when the compute is attached to the workspace, so Azure ML reaches it over SSH.
+    pub fn attached(&self) -> bool {
+        match self {
+            Compute::Virtualmachine(c) => c.attach,
+            Compute::Hdinsight(c) => c.attach,
+            _ => false,
         }
     }
 }
@@ -281,6 +312,160 @@ pub struct ComputeInstance {
 pub struct AssignedUser {
     pub user_object_id: String,
     pub user_tenant_id: String,
+}
+
+/// An Azure Databricks workspace injected into two delegated subnets of the VNet.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Databricks {
+    pub name: String,
+    pub public_subnet: String,
+    pub private_subnet: String,
+    #[serde(default)]
+    pub sku: DatabricksSku,
+    #[serde(default = "yes")]
+    pub no_public_ip: bool,
+}
+
+/// The Databricks pricing tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DatabricksSku {
+    Standard,
+    #[default]
+    Premium,
+    Trial,
+}
+
+impl DatabricksSku {
+    /// The value of the workspace's `sku.name`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatabricksSku::Standard => "standard",
+            DatabricksSku::Premium => "premium",
+            DatabricksSku::Trial => "trial",
+        }
+    }
+}
+
+/// An Ubuntu virtual machine in the VNet, optionally attached to the workspace.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VirtualMachine {
+    pub name: String,
+    #[serde(default = "default_size")]
+    pub size: String,
+    pub subnet: String,
+    #[serde(default = "VirtualMachine::default_image")]
+    pub image: String,
+    #[serde(default = "VirtualMachine::default_admin")]
+    pub admin_username: String,
+    #[serde(default)]
+    pub attach: bool,
+}
+
+impl VirtualMachine {
+    fn default_image() -> String {
+        "ubuntu-22.04".to_string()
+    }
+
+    fn default_admin() -> String {
+        "azureuser".to_string()
+    }
+}
+
+/// An HDInsight cluster in the VNet, optionally attached to the workspace.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HdInsight {
+    pub name: String,
+    pub subnet: String,
+    pub cluster_type: ClusterType,
+    #[serde(default = "HdInsight::default_workers")]
+    pub worker_count: u32,
+    #[serde(default = "HdInsight::default_worker_size")]
+    pub worker_size: String,
+    #[serde(default = "HdInsight::default_head_size")]
+    pub head_size: String,
+    #[serde(default)]
+    pub attach: bool,
+}
+
+/// Head nodes of every HDInsight cluster.
+pub const HDINSIGHT_HEAD_NODES: u32 = 2;
+/// ZooKeeper nodes of every HDInsight cluster (fixed at three).
+pub const HDINSIGHT_ZOOKEEPER_NODES: u32 = 3;
+/// Gateway nodes HDInsight places in the cluster's subnet besides the nodes it bills.
+pub const HDINSIGHT_GATEWAY_NODES: u32 = 2;
+
+impl HdInsight {
+    fn default_workers() -> u32 {
+        2
+    }
+
+    fn default_worker_size() -> String {
+        "Standard_E8_v3".to_string()
+    }
+
+    fn default_head_size() -> String {
+        "Standard_E4_v3".to_string()
+    }
+
+    /// Every VM of the cluster that takes an address in its subnet.
+    pub fn nodes(&self) -> u64 {
+        u64::from(
+            HDINSIGHT_HEAD_NODES
+                + HDINSIGHT_ZOOKEEPER_NODES
+                + HDINSIGHT_GATEWAY_NODES
+                + self.worker_count,
+        )
+    }
+}
+
+/// The HDInsight cluster type (`clusterDefinition.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClusterType {
+    Spark,
+    Hadoop,
+    Hbase,
+    Interactivehive,
+    Kafka,
+}
+
+/// The optional `permissions` section: who may join the VNet's subnets without owning it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Permissions {
+    pub role_name: Option<String>,
+    pub assign_to: Vec<Principal>,
+}
+
+/// A Microsoft Entra principal that receives the subnet-join role.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Principal {
+    pub object_id: String,
+    #[serde(rename = "type")]
+    pub kind: PrincipalType,
+}
+
+/// The kind of principal (`principalType` of the role assignment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum PrincipalType {
+    User,
+    Group,
+    ServicePrincipal,
+}
+
+impl PrincipalType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalType::User => "User",
+            PrincipalType::Group => "Group",
+            PrincipalType::ServicePrincipal => "ServicePrincipal",
+        }
+    }
 }
 
 impl Spec {

@@ -7,7 +7,7 @@ param location string
 @description('Administrator user name for SSH logins to compute nodes.')
 param adminUsername string
 
-@description('SSH public key (OpenSSH format) for remote login to compute nodes.')
+@description('SSH public key (OpenSSH format) for logins to compute nodes, VMs and HDInsight clusters.')
 @secure()
 param sshPublicKey string
 

@@ -13,6 +13,13 @@ pub enum ResourceKind {
     PublicIpAddress,
     NatGateway,
     VirtualNetwork,
+    RoleDefinition,
+    RoleAssignment,
+    StorageAccount,
+    HdInsightCluster,
+    NetworkInterface,
+    VirtualMachine,
+    DatabricksWorkspace,
     Workspace,
     Compute,
     Deployment,
@@ -27,6 +34,13 @@ impl ResourceKind {
             ResourceKind::PublicIpAddress => "Microsoft.Network/publicIPAddresses",
             ResourceKind::NatGateway => "Microsoft.Network/natGateways",
             ResourceKind::VirtualNetwork => "Microsoft.Network/virtualNetworks",
+            ResourceKind::RoleDefinition => "Microsoft.Authorization/roleDefinitions",
+            ResourceKind::RoleAssignment => "Microsoft.Authorization/roleAssignments",
+            ResourceKind::StorageAccount => "Microsoft.Storage/storageAccounts",
+            ResourceKind::HdInsightCluster => "Microsoft.HDInsight/clusters",
+            ResourceKind::NetworkInterface => "Microsoft.Network/networkInterfaces",
+            ResourceKind::VirtualMachine => "Microsoft.Compute/virtualMachines",
+            ResourceKind::DatabricksWorkspace => "Microsoft.Databricks/workspaces",
             ResourceKind::Workspace => "Microsoft.MachineLearningServices/workspaces",
             ResourceKind::Compute => "Microsoft.MachineLearningServices/workspaces/computes",
             ResourceKind::Deployment => "Microsoft.Resources/deployments",
@@ -40,7 +54,13 @@ impl ResourceKind {
             | ResourceKind::RouteTable
             | ResourceKind::PublicIpAddress
             | ResourceKind::NatGateway
-            | ResourceKind::VirtualNetwork => "2025-07-01",
+            | ResourceKind::VirtualNetwork
+            | ResourceKind::NetworkInterface => "2025-07-01",
+            ResourceKind::RoleDefinition | ResourceKind::RoleAssignment => "2022-04-01",
+            ResourceKind::StorageAccount => "2025-01-01",
+            ResourceKind::HdInsightCluster => "2021-06-01",
+            ResourceKind::VirtualMachine => "2025-04-01",
+            ResourceKind::DatabricksWorkspace => "2026-01-01",
             ResourceKind::Workspace | ResourceKind::Compute => "2026-05-01",
             ResourceKind::Deployment => "2025-04-01",
         }

@@ -1,12 +1,14 @@
-//! Computes: unique names, subnets that exist and may host them, scale settings, and the settings
-//! Azure ML refuses at deployment time (no public IP without the workspace's private endpoint).
+//! Computes: unique names, subnets that exist and may host them, scale settings, VM images, and
+//! the settings Azure refuses at deployment time (no public IP without the workspace's private
+//! endpoint, HDInsight behind an NSG lockdown).
 
 use std::collections::BTreeMap;
 
 use super::{compute_pointer, subnet_pointer};
+use crate::azure::images;
 use crate::diag::{Code, Diagnostic, Label};
 use crate::naming;
-use crate::spec::{Compute, Spec};
+use crate::spec::{Compute, Outbound, Spec};
 use crate::suggest::closest;
 
 pub(super) fn check(spec: &Spec) -> Vec<Diagnostic> {
@@ -15,6 +17,9 @@ pub(super) fn check(spec: &Spec) -> Vec<Diagnostic> {
         found.extend(subnet_references(spec, i, compute));
         found.extend(scale(i, compute));
         found.extend(public_ip(spec, i, compute));
+        found.extend(image(i, compute));
+        found.extend(hdinsight_lockdown(spec, i, compute));
+        found.extend(managed_group_name(spec, i, compute));
     }
     found.extend(ssh(spec));
     found.extend(nsg_names(spec));
@@ -59,7 +64,7 @@ fn subnet_references(spec: &Spec, i: usize, compute: &Compute) -> Vec<Diagnostic
                     None => diagnostic.with_help("add the subnet to `network.subnets`"),
                 });
             }
-            Some((si, subnet)) if compute.aml_node().is_some() && subnet.delegation.is_some() => found.push(
+            Some((si, subnet)) if !matches!(compute, Compute::Databricks(_)) && subnet.delegation.is_some() => found.push(
                 Diagnostic::error(Code::SubnetDelegated, format!("subnet `{name}` is delegated, so compute `{}` cannot join it", compute.name()), Label::value(at, "delegated subnet"))
                     .with_label(Label::value(format!("{}/delegation", subnet_pointer(si)), "delegated here"))
                     .with_help("Azure ML compute, VMs and HDInsight need a subnet that is not delegated to any service"),
@@ -107,6 +112,64 @@ fn public_ip(spec: &Spec, i: usize, compute: &Compute) -> Option<Diagnostic> {
     })
 }
 
+fn image(i: usize, compute: &Compute) -> Option<Diagnostic> {
+    let Compute::Virtualmachine(vm) = compute else {
+        return None;
+    };
+    images::find(&vm.image).is_none().then(|| {
+        let supported = images::names().join("` or `");
+        Diagnostic::error(
+            Code::VmImageUnsupported,
+            format!(
+                "VM `{}` uses image `{}`, but Azure ML attaches only Ubuntu VMs",
+                vm.name, vm.image
+            ),
+            Label::value(
+                format!("{}/image", compute_pointer(i)),
+                "not a supported Ubuntu image",
+            ),
+        )
+        .with_help(format!("use `{supported}`"))
+    })
+}
+
+fn hdinsight_lockdown(spec: &Spec, i: usize, compute: &Compute) -> Option<Diagnostic> {
+    let Compute::Hdinsight(cluster) = compute else {
+        return None;
+    };
+    (spec.network.outbound == Outbound::Locked).then(|| {
+        Diagnostic::warning(
+            Code::HdinsightOutboundLocked,
+            format!("HDInsight cluster `{}` is in a subnet whose outbound traffic the NSG locks down, which HDInsight does not support; cluster creation may fail", cluster.name),
+            Label::value(format!("{}/subnet", compute_pointer(i)), "locked subnet"),
+        )
+        .with_label(Label::value("/network/outbound", "outbound: locked"))
+        .with_help("restrict HDInsight's outbound traffic with a firewall instead: `outbound: open` and `egress: forced_tunnel` to a firewall that allows the HDInsight FQDN tag")
+    })
+}
+
+fn managed_group_name(spec: &Spec, i: usize, compute: &Compute) -> Option<Diagnostic> {
+    let Compute::Databricks(workspace) = compute else {
+        return None;
+    };
+    let name = naming::databricks_managed_group(&spec.name, &workspace.name);
+    (name.len() > naming::RESOURCE_GROUP_NAME_MAX).then(|| {
+        Diagnostic::error(
+            Code::NameTooLong,
+            format!(
+                "the Databricks managed resource group `{name}` is {} characters; Azure allows {}",
+                name.len(),
+                naming::RESOURCE_GROUP_NAME_MAX
+            ),
+            Label::value(
+                format!("{}/name", compute_pointer(i)),
+                "the managed resource group is named after this workspace",
+            ),
+        )
+        .with_help("shorten the workspace name or the spec's `name`")
+    })
+}
+
 fn ssh(spec: &Spec) -> Vec<Diagnostic> {
     let sources = !spec.network.ssh.allow_from.is_empty();
     let enabled: Vec<usize> = spec
@@ -126,10 +189,10 @@ fn ssh(spec: &Spec) -> Vec<Diagnostic> {
             )
             .with_help("add the admin networks to `network.ssh.allow_from`; the subnet NSG denies every other inbound source")
         }));
-    } else if enabled.is_empty() {
+    } else if enabled.is_empty() && !spec.compute.iter().any(Compute::is_attachable) {
         found.push(
             Diagnostic::warning(Code::SshSourceUnused, "`network.ssh.allow_from` is set, but no compute enables SSH, so no rule is written", Label::value("/network/ssh/allow_from", "unused"))
-                .with_help("set `ssh_public_access_enabled: true` on the computes that need remote login, or remove `network.ssh`"),
+                .with_help("set `ssh_public_access_enabled: true` on the computes that need remote login, add a VM or HDInsight cluster, or remove `network.ssh`"),
         );
     }
     found

@@ -6,6 +6,7 @@
 
 mod cidr;
 mod compute;
+mod databricks;
 mod egress;
 mod region;
 
@@ -20,6 +21,7 @@ pub fn run(spec: &Spec, service_tags: Option<&ServiceTags>) -> Vec<Diagnostic> {
     found.extend(region::check(spec));
     found.extend(cidr::check(spec));
     found.extend(compute::check(spec));
+    found.extend(databricks::check(spec));
     found.extend(egress::check(spec, service_tags));
     found
 }

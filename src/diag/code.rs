@@ -51,6 +51,13 @@ codes! {
     SubnetUnknown => "subnet-unknown", "A compute names a subnet that `network.subnets` does not define.";
     SubnetTooSmall => "subnet-too-small", "A subnet has fewer usable addresses than its computes need (Azure reserves five per subnet).";
     SubnetDelegated => "subnet-delegated", "A subnet hosting Azure ML compute, a VM or HDInsight is delegated to a service.";
+    SubnetNotDelegated => "subnet-not-delegated", "A Databricks subnet is not delegated to `Microsoft.Databricks/workspaces`.";
+    SubnetShared => "subnet-shared", "A Databricks subnet is also used by another compute, by another Databricks workspace, or as both subnets of one workspace.";
+    DatabricksSubnetSize => "databricks-subnet-size", "A Databricks subnet is smaller than /26.";
+    DatabricksVnetSize => "databricks-vnet-size", "The address range holding a Databricks workspace's subnets is not between /16 and /24.";
+    DefaultSubnetMissing => "default-subnet-missing", "A spec with Databricks has no subnet named `default` (an error under `guide-2021`, a warning under `current`).";
+    VmImageUnsupported => "vm-image-unsupported", "A virtual machine's `image` is not an Ubuntu image Azure ML can attach.";
+    HdinsightOutboundLocked => "hdinsight-outbound-locked", "An HDInsight cluster is in a subnet whose outbound traffic is locked by NSG rules, which HDInsight does not support.";
     NoPublicIpNeedsPrivateEndpoint => "no-public-ip-needs-private-endpoint", "Compute without public IPs needs the workspace's private endpoint.";
     EgressSettingsUnused => "egress-settings-unused", "A `nat` or `forced_tunnel` section is given, but `egress` selects another mode.";
     DefaultOutboundAccess => "default-outbound-access", "Compute relies on Azure's default outbound access, which Azure is retiring.";

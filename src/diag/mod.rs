@@ -80,7 +80,8 @@ impl Diagnostic {
         Self::new(code, Severity::Warning, message, primary)
     }
 
-    fn new(code: Code, severity: Severity, message: impl Into<String>, primary: Label) -> Self {
+    /// A diagnostic whose severity depends on the spec.
+    pub fn new(code: Code, severity: Severity, message: impl Into<String>, primary: Label) -> Self {
         Self {
             code,
             severity,

@@ -12,6 +12,7 @@ use tera::{Context, Tera};
 use crate::plan::{Address, ComputeKind, Plan};
 use crate::profile::{Access, Direction, Protocol};
 use crate::routes::{NextHop, Prefix};
+use crate::spec::{HDINSIGHT_GATEWAY_NODES, HDINSIGHT_HEAD_NODES, HDINSIGHT_ZOOKEEPER_NODES};
 
 const TEMPLATE: &str = include_str!("../../templates/readme.md.tera");
 
@@ -107,15 +108,146 @@ fn subnets(plan: &Plan) -> Value {
     Value::Array(subnets.collect())
 }
 
+fn yes_no(flag: bool) -> &'static str {
+    if flag { "yes" } else { "no" }
+}
+
+/// One row of the computes table: name, kind, size, subnets, public IP, nodes, SSH.
+fn compute_row(
+    name: &str,
+    kind: String,
+    size: String,
+    subnets: &[&str],
+    public_ip: bool,
+    nodes: String,
+    ssh: &str,
+) -> Value {
+    let subnets: Vec<String> = subnets.iter().map(|s| format!("`{s}`")).collect();
+    json!({"name": name, "kind": kind, "size": size, "subnets": subnets.join(", "), "public_ip": yes_no(public_ip), "nodes": nodes, "ssh": ssh})
+}
+
+fn attached_ssh(attached: bool) -> &'static str {
+    if attached {
+        "key; Azure ML attaches over SSH"
+    } else {
+        "key"
+    }
+}
+
+/// Every compute of the spec: the workspace's own, then VMs, HDInsight and Databricks.
 fn computes(plan: &Plan) -> Value {
-    let computes = plan.computes.iter().map(|c| {
-        let (kind, size, public_ip, nodes, ssh) = match &c.kind {
-            ComputeKind::Cluster(k) => ("cluster", k.vm_size.as_str(), k.public_ip, format!("{}-{} ({})", k.min_nodes, k.max_nodes, k.vm_priority), k.ssh),
-            ComputeKind::Instance(i) => ("instance", i.vm_size.as_str(), i.public_ip, "1".to_string(), i.ssh),
+    let mut rows: Vec<Value> = Vec::new();
+    for c in &plan.computes {
+        let row = match &c.kind {
+            ComputeKind::Cluster(k) => compute_row(
+                &c.name,
+                "cluster".into(),
+                k.vm_size.clone(),
+                &[&c.subnet],
+                k.public_ip,
+                format!("{}-{} ({})", k.min_nodes, k.max_nodes, k.vm_priority),
+                if k.ssh { "enabled" } else { "disabled" },
+            ),
+            ComputeKind::Instance(i) => compute_row(
+                &c.name,
+                "instance".into(),
+                i.vm_size.clone(),
+                &[&c.subnet],
+                i.public_ip,
+                "1".into(),
+                if i.ssh { "enabled" } else { "disabled" },
+            ),
+            ComputeKind::Attached(_) => continue,
         };
-        json!({"name": c.name, "kind": kind, "size": size, "subnet": c.subnet, "public_ip": if public_ip { "yes" } else { "no" }, "nodes": nodes, "ssh": if ssh { "enabled" } else { "disabled" }})
-    });
-    Value::Array(computes.collect())
+        rows.push(row);
+    }
+    for vm in &plan.virtual_machines {
+        let kind = format!(
+            "VM, {}{}",
+            vm.image.name,
+            if vm.attach { ", attached" } else { "" }
+        );
+        rows.push(compute_row(
+            &vm.name,
+            kind,
+            vm.size.clone(),
+            &[&vm.subnet],
+            false,
+            "1".into(),
+            attached_ssh(vm.attach),
+        ));
+    }
+    for hdi in &plan.hdinsight_clusters {
+        let kind = format!(
+            "HDInsight {}{}",
+            hdi.definition.kind,
+            if hdi.attach { ", attached" } else { "" }
+        );
+        let nodes = format!(
+            "{HDINSIGHT_HEAD_NODES} head + {} worker + {HDINSIGHT_ZOOKEEPER_NODES} ZooKeeper (+{HDINSIGHT_GATEWAY_NODES} gateway)",
+            hdi.workers
+        );
+        rows.push(compute_row(
+            &hdi.name,
+            kind,
+            format!("{} (head), {} (worker)", hdi.head_size, hdi.worker_size),
+            &[&hdi.subnet],
+            false,
+            nodes,
+            attached_ssh(hdi.attach),
+        ));
+    }
+    for d in &plan.databricks {
+        rows.push(compute_row(
+            &d.name,
+            format!("Databricks ({})", d.sku),
+            "per cluster".into(),
+            &[&d.public_subnet, &d.private_subnet],
+            !d.no_public_ip,
+            "per cluster".into(),
+            "no",
+        ));
+    }
+    Value::Array(rows)
+}
+
+/// The subnets each compute of the spec is in, by name, in the computes table's order.
+fn placements(plan: &Plan) -> Vec<(&str, Vec<&str>)> {
+    let mut out: Vec<(&str, Vec<&str>)> = plan
+        .computes
+        .iter()
+        .filter(|c| !matches!(c.kind, ComputeKind::Attached(_)))
+        .map(|c| (c.name.as_str(), vec![c.subnet.as_str()]))
+        .collect();
+    out.extend(
+        plan.virtual_machines
+            .iter()
+            .map(|v| (v.name.as_str(), vec![v.subnet.as_str()])),
+    );
+    out.extend(
+        plan.hdinsight_clusters
+            .iter()
+            .map(|h| (h.name.as_str(), vec![h.subnet.as_str()])),
+    );
+    out.extend(plan.databricks.iter().map(|d| {
+        (
+            d.name.as_str(),
+            vec![d.public_subnet.as_str(), d.private_subnet.as_str()],
+        )
+    }));
+    out
+}
+
+fn permissions(plan: &Plan) -> Value {
+    let Some(role) = &plan.role else {
+        return Value::Null;
+    };
+    json!({
+        "name": role.role_name.clone().unwrap_or_else(|| format!("Subnet joiner for {} in <resource group>", role.vnet)),
+        "vnet": role.vnet,
+        "actions": role.actions.iter().map(|a| json!({"action": a.action, "reason": a.reason})).collect::<Vec<_>>(),
+        "assignments": role.assignments.iter().map(|a| json!({"object_id": a.object_id, "type": a.principal_type})).collect::<Vec<_>>(),
+    })
 }
 
 /// A Mermaid flowchart: computes in their subnets inside the VNet, and the egress path.
@@ -154,9 +286,13 @@ fn diagram(plan: &Plan) -> Vec<String> {
             lines.push(format!("s{i} --> {exit_node}"));
         }
     }
-    for (i, c) in plan.computes.iter().enumerate() {
-        if let Some(s) = plan.vnet.subnets.iter().position(|s| s.name == c.subnet) {
-            lines.push(format!("c{i}([\"{}\"]) --- s{s}", c.name));
+    for (i, (name, subnets)) in placements(plan).into_iter().enumerate() {
+        let mut node = format!("c{i}([\"{name}\"])");
+        for subnet in subnets {
+            if let Some(s) = plan.vnet.subnets.iter().position(|s| s.name == subnet) {
+                lines.push(format!("{node} --- s{s}"));
+                node = format!("c{i}");
+            }
         }
     }
     lines
@@ -164,25 +300,19 @@ fn diagram(plan: &Plan) -> Vec<String> {
 
 /// Renders `README.md` for `plan`.
 pub(super) fn render(plan: &Plan, version: &str) -> Result<String, String> {
-    let ssh = plan.parameters.iter().find(|p| p.env.is_some());
-    let secrets_setup: Vec<String> = ssh
-        .map(|p| {
-            format!(
-                "export {}=\"$(cat ~/.ssh/id_rsa.pub)\"   # read by main.bicepparam",
-                p.env.unwrap_or_default()
-            )
-        })
-        .into_iter()
+    let secrets: Vec<_> = plan
+        .parameters
+        .iter()
+        .filter_map(|p| Some((p, p.env.as_ref()?)))
         .collect();
-    let arm_extra = ssh
-        .map(|p| {
-            format!(
-                " \\\n  --parameters {}=\"${}\"",
-                p.name,
-                p.env.unwrap_or_default()
-            )
-        })
-        .unwrap_or_default();
+    let secrets_setup: Vec<String> = secrets
+        .iter()
+        .map(|(_, env)| format!("{}   # read by main.bicepparam", env.setup))
+        .collect();
+    let arm_extra: String = secrets
+        .iter()
+        .map(|(p, env)| format!(" \\\n  --parameters {}=\"${}\"", p.name, env.name))
+        .collect();
     let resources: Vec<Value> = plan
         .resources()
         .iter()
@@ -198,7 +328,8 @@ pub(super) fn render(plan: &Plan, version: &str) -> Result<String, String> {
         "empty_nsg_reason": "the computes here need no inbound rule, and outbound is open.",
         "locked": plan.nsgs.iter().any(|n| n.rules.iter().any(|r| r.access == Access::Deny)),
         "routes": routes(plan), "route_table": plan.route_table.as_ref().map(|t| t.name.clone()),
-        "computes": computes(plan), "resources": resources,
+        "computes": computes(plan), "resources": resources, "permissions": permissions(plan),
+        "databricks": plan.databricks.iter().map(|d| json!({"name": d.name, "managed_group": d.managed_group})).collect::<Vec<_>>(),
     });
     let context = Context::from_serialize(&view).map_err(|e| format!("README.md: {e:?}"))?;
     engine()?

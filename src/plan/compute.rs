@@ -1,7 +1,10 @@
-//! The compute half of the plan: Azure ML clusters and instances, created as children of the
-//! existing workspace, each joined to its subnet.
+//! The workspace's computes: Azure ML clusters and instances, created as children of the
+//! existing workspace and joined to their subnets, and the VMs and HDInsight clusters attached
+//! to it.
 
-use super::Parameter;
+use super::parameters::Names;
+use super::{HdInsightCluster, VirtualMachine};
+use crate::naming;
 use crate::spec::{self, Spec, Tier};
 
 /// An Azure ML compute cluster.
@@ -30,11 +33,116 @@ pub struct Instance {
     pub assigned_user: Option<(String, String)>,
 }
 
+/// What an attached compute is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttachedKind {
+    /// A VM of this deployment, reached at its network interface's private address.
+    VirtualMachine {
+        /// The parameter holding the VM's size.
+        size_parameter: String,
+        nic: String,
+        /// The computes module's input holding the address.
+        address_link: String,
+    },
+    /// An HDInsight cluster of this deployment, reached at its SSH endpoint.
+    HdInsight { address: String },
+}
+
+/// A VM or HDInsight cluster attached to the workspace; the attached resource has the compute's
+/// name and lives in the deployment's resource group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attached {
+    pub kind: AttachedKind,
+    /// The parameter holding the user Azure ML logs in as (with `sshPrivateKey`).
+    pub username_parameter: String,
+    /// The computes module's input holding the attached resource's ID.
+    pub id_link: String,
+}
+
 /// What kind of compute, with its settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ComputeKind {
     Cluster(Cluster),
     Instance(Instance),
+    Attached(Attached),
+}
+
+impl ComputeKind {
+    /// The workspace compute's `computeType`.
+    pub fn compute_type(&self) -> &'static str {
+        match self {
+            ComputeKind::Cluster(_) => "AmlCompute",
+            ComputeKind::Instance(_) => "ComputeInstance",
+            ComputeKind::Attached(a) => match a.kind {
+                AttachedKind::VirtualMachine { .. } => "VirtualMachine",
+                AttachedKind::HdInsight { .. } => "HDInsight",
+            },
+        }
+    }
+
+    /// What the compute is, for comments.
+    pub fn description(&self) -> &'static str {
+        match self {
+            ComputeKind::Cluster(_) => "Azure ML compute cluster",
+            ComputeKind::Instance(_) => "Azure ML compute instance",
+            ComputeKind::Attached(a) => match a.kind {
+                AttachedKind::VirtualMachine { .. } => "Attached virtual machine",
+                AttachedKind::HdInsight { .. } => "Attached HDInsight cluster",
+            },
+        }
+    }
+}
+
+/// What an input of the computes module (or nested deployment) carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputValue {
+    /// The VNet's resource ID.
+    VnetId,
+    /// The resource ID of the VM or cluster attached as this compute.
+    AttachedId { compute: String },
+    /// The private IP of the VM attached as this compute.
+    AttachedAddress { compute: String },
+}
+
+/// An input of the computes module besides the forwarded parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleInput {
+    pub name: String,
+    pub description: String,
+    pub value: InputValue,
+}
+
+/// The computes module's inputs: the VNet's ID and each attached machine's ID (and address, for
+/// VMs).
+pub(super) fn module_inputs(computes: &[Compute]) -> Vec<ModuleInput> {
+    let mut out = vec![ModuleInput {
+        name: super::VNET_ID.to_string(),
+        description: "Resource ID of the VNet whose subnets the computes join.".to_string(),
+        value: InputValue::VnetId,
+    }];
+    for compute in computes {
+        let ComputeKind::Attached(a) = &compute.kind else {
+            continue;
+        };
+        let name = &compute.name;
+        out.push(ModuleInput {
+            name: a.id_link.clone(),
+            description: format!("Resource ID of {name}, attached as compute {name}."),
+            value: InputValue::AttachedId {
+                compute: name.clone(),
+            },
+        });
+        if let AttachedKind::VirtualMachine { address_link, .. } = &a.kind {
+            out.push(ModuleInput {
+                name: address_link.clone(),
+                description: format!("Private IP address of VM {name}."),
+                value: InputValue::AttachedAddress {
+                    compute: name.clone(),
+                },
+            });
+        }
+    }
+    out
 }
 
 /// One compute of the workspace.
@@ -46,22 +154,47 @@ pub struct Compute {
     pub kind: ComputeKind,
 }
 
-impl Compute {
-    /// True when the compute needs the SSH deployment parameters.
-    pub fn needs_ssh_key(&self) -> bool {
-        match &self.kind {
-            ComputeKind::Cluster(c) => c.ssh,
-            ComputeKind::Instance(i) => i.ssh,
-        }
+pub(super) fn build(
+    spec: &Spec,
+    vms: &[VirtualMachine],
+    clusters: &[HdInsightCluster],
+    names: &mut Names,
+) -> Vec<Compute> {
+    let mut computes: Vec<Compute> = spec.compute.iter().filter_map(aml_compute).collect();
+    for vm in vms.iter().filter(|vm| vm.attach) {
+        computes.push(Compute {
+            name: vm.name.clone(),
+            subnet: vm.subnet.clone(),
+            kind: ComputeKind::Attached(Attached {
+                kind: AttachedKind::VirtualMachine {
+                    size_parameter: vm.size_parameter.clone(),
+                    nic: vm.nic.clone(),
+                    address_link: names.link(&vm.name, "address"),
+                },
+                username_parameter: vm.admin_parameter.clone(),
+                id_link: names.link(&vm.name, "resource-id"),
+            }),
+        });
     }
+    for cluster in clusters.iter().filter(|c| c.attach) {
+        computes.push(Compute {
+            name: cluster.name.clone(),
+            subnet: cluster.subnet.clone(),
+            kind: ComputeKind::Attached(Attached {
+                kind: AttachedKind::HdInsight {
+                    address: naming::hdinsight_ssh_host(&cluster.name),
+                },
+                username_parameter: cluster.ssh_user_parameter.clone(),
+                id_link: names.link(&cluster.name, "resource-id"),
+            }),
+        });
+    }
+    computes
 }
 
-pub(super) fn build(spec: &Spec) -> Vec<Compute> {
-    spec.compute.iter().map(compute).collect()
-}
-
-fn compute(compute: &spec::Compute) -> Compute {
-    match compute {
+/// An Azure ML cluster or instance; `None` for the other kinds.
+fn aml_compute(compute: &spec::Compute) -> Option<Compute> {
+    Some(match compute {
         spec::Compute::Amlcompute(c) => Compute {
             name: c.name.clone(),
             subnet: c.subnet.clone(),
@@ -94,34 +227,10 @@ fn compute(compute: &spec::Compute) -> Compute {
                     .map(|u| (u.user_object_id.clone(), u.user_tenant_id.clone())),
             }),
         },
-    }
-}
-
-/// The deployment parameters the computes need: the SSH administrator and public key, only when
-/// a compute enables SSH. The key is never written into the templates or the parameter files.
-pub(super) fn parameters(computes: &[Compute]) -> Vec<Parameter> {
-    if !computes.iter().any(Compute::needs_ssh_key) {
-        return Vec::new();
-    }
-    vec![
-        Parameter {
-            name: "adminUsername",
-            description: "Administrator user name for SSH logins to compute nodes.".to_string(),
-            default: Some("azureuser".to_string()),
-            allowed: Vec::new(),
-            secure: false,
-            env: None,
-        },
-        Parameter {
-            name: "sshPublicKey",
-            description: "SSH public key (OpenSSH format) for remote login to compute nodes."
-                .to_string(),
-            default: None,
-            allowed: Vec::new(),
-            secure: true,
-            env: Some("AMLGEN_SSH_PUBLIC_KEY"),
-        },
-    ]
+        spec::Compute::Databricks(_)
+        | spec::Compute::Virtualmachine(_)
+        | spec::Compute::Hdinsight(_) => return None,
+    })
 }
 
 #[cfg(test)]
@@ -132,7 +241,7 @@ mod tests {
 
     #[test]
     fn spec_defaults_become_azure_settings() {
-        let computes = build(&spec(|_| {}));
+        let computes = build(&spec(|_| {}), &[], &[], &mut Names::new("eastus2"));
         let ComputeKind::Cluster(cluster) = &computes[0].kind else {
             panic!("not a cluster")
         };
@@ -144,19 +253,40 @@ mod tests {
             ),
             ("Dedicated", "PT120S", true)
         );
-        assert!(parameters(&computes).is_empty());
     }
 
     #[test]
-    fn ssh_adds_the_key_parameter_without_default() {
-        let computes = build(&spec(|v| {
-            v["compute"][1]["ssh_public_access_enabled"] = json!(true)
-        }));
-        let params = parameters(&computes);
+    fn attached_machines_follow_the_workspaces_own_computes() {
+        let spec = spec(|v| {
+            v["compute"].as_array_mut().unwrap().insert(
+                0,
+                json!({"name": "hdi", "type": "hdinsight", "subnet": "snet-a", "cluster_type": "spark", "attach": true}),
+            );
+        });
+        let plan = crate::plan::build(&spec, None);
+        let names: Vec<&str> = plan.computes.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["cpu", "ci-alice", "hdi"]);
+        let ComputeKind::Attached(attached) = &plan.computes[2].kind else {
+            panic!("not attached")
+        };
         assert_eq!(
-            params.iter().map(|p| p.name).collect::<Vec<_>>(),
-            ["adminUsername", "sshPublicKey"]
+            attached.kind,
+            AttachedKind::HdInsight {
+                address: "hdi-ssh.azurehdinsight.net".to_string()
+            }
         );
-        assert!(params[1].default.is_none() && params[1].secure);
+        assert_eq!(attached.username_parameter, "hdiSshUsername");
+        let names: Vec<&str> = plan.parameters.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "location",
+                "sshPublicKey",
+                "sshPrivateKey",
+                "hdiSshUsername",
+                "hdiLoginUsername",
+                "hdiLoginPassword"
+            ]
+        );
     }
 }

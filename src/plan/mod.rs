@@ -1,38 +1,34 @@
 //! The plan: the Azure resources a spec expands into, before any output format is chosen.
 //!
 //! This is the only place that turns intent into resources: which subnets get an NSG and with
-//! which rules (selected from the requirement profile), the NAT gateway or the route table, and
-//! the computes with their settings. Both emitters read this model and nothing else, which is
+//! which rules (selected from the requirement profile), the NAT gateway or the route table, the
+//! Databricks workspaces, VMs and HDInsight clusters in the VNet, the subnet-join role, and the
+//! workspace's computes with their settings. Both emitters read this model and nothing else, which is
 //! what makes the Bicep and the ARM output describe the same resources. Building a plan cannot
 //! fail: everything that could go wrong was checked before.
 
 mod compute;
+mod databricks;
+mod machines;
 mod network;
+mod parameters;
+mod permissions;
 
 use std::collections::BTreeMap;
 
-pub use compute::{Cluster, Compute, ComputeKind, Instance};
+pub use compute::{
+    Attached, AttachedKind, Cluster, Compute, ComputeKind, InputValue, Instance, ModuleInput,
+};
+pub use databricks::DatabricksWorkspace;
+pub use machines::{HdInsightCluster, VirtualMachine};
 pub use network::{Address, NatGateway, Nsg, RouteTable, SecurityRule, Subnet, VirtualNetwork};
+pub use parameters::{ADMIN_USERNAME, EnvVar, Parameter, SSH_PRIVATE_KEY, SSH_PUBLIC_KEY, VNET_ID};
+pub use permissions::{Assignment, SubnetJoinRole};
 
 use crate::azure::resource::ResourceKind;
 use crate::azure::service_tags::ServiceTags;
 use crate::profile::{self, Profile};
 use crate::spec::Spec;
-
-/// A deployment parameter of the generated templates.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Parameter {
-    pub name: &'static str,
-    pub description: String,
-    /// The default written into the template; `None` for values that must come from the deployer.
-    pub default: Option<String>,
-    /// The only values accepted, when the template cannot work with any other.
-    pub allowed: Vec<String>,
-    /// Secrets are `@secure()` / `securestring` and never have a default.
-    pub secure: bool,
-    /// The environment variable `main.bicepparam` reads it from, for values without a default.
-    pub env: Option<&'static str>,
-}
 
 /// The existing Azure ML workspace the computes are created in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,32 +51,24 @@ pub struct Plan {
     pub route_table: Option<RouteTable>,
     pub nat_gateway: Option<NatGateway>,
     pub vnet: VirtualNetwork,
+    pub role: Option<SubnetJoinRole>,
+    pub virtual_machines: Vec<VirtualMachine>,
+    pub hdinsight_clusters: Vec<HdInsightCluster>,
+    pub databricks: Vec<DatabricksWorkspace>,
     pub workspace: Workspace,
+    /// The computes of the workspace: its own clusters and instances, and attached machines.
     pub computes: Vec<Compute>,
-}
-
-/// The location parameter: every resource uses it, and it may only be the spec's region because
-/// the NSG rules name that region's service tags.
-fn location_parameter(location: &str) -> Parameter {
-    Parameter {
-        name: "location",
-        description: format!(
-            "Region of every resource. The NSG rules use {location} service tags: to deploy elsewhere, change `location` in the spec and render again."
-        ),
-        default: Some(location.to_string()),
-        allowed: vec![location.to_string()],
-        secure: false,
-        env: None,
-    }
 }
 
 /// Expands a checked spec into its resources.
 pub fn build(spec: &Spec, service_tags: Option<&ServiceTags>) -> Plan {
     let profile = profile::for_requirements(spec.requirements);
     let network = network::build(spec, profile, service_tags);
-    let computes = compute::build(spec);
-    let mut parameters = vec![location_parameter(&spec.location)];
-    parameters.extend(compute::parameters(&computes));
+    let mut names = parameters::Names::new(&spec.location);
+    let virtual_machines = machines::virtual_machines(spec, &mut names);
+    let hdinsight_clusters = machines::hdinsight_clusters(spec, &mut names);
+    let computes = compute::build(spec, &virtual_machines, &hdinsight_clusters, &mut names);
+    let parameters = names.finish(&computes, &virtual_machines, &hdinsight_clusters);
     Plan {
         name: spec.name.clone(),
         location: spec.location.clone(),
@@ -91,6 +79,13 @@ pub fn build(spec: &Spec, service_tags: Option<&ServiceTags>) -> Plan {
         route_table: network.route_table,
         nat_gateway: network.nat_gateway,
         vnet: network.vnet,
+        role: spec
+            .permissions
+            .as_ref()
+            .map(|p| permissions::build(spec, p)),
+        virtual_machines,
+        hdinsight_clusters,
+        databricks: databricks::build(spec),
         workspace: Workspace {
             name: spec.workspace.name.clone(),
             resource_group: spec.workspace.resource_group.clone(),
@@ -100,6 +95,12 @@ pub fn build(spec: &Spec, service_tags: Option<&ServiceTags>) -> Plan {
 }
 
 impl Plan {
+    /// What the computes module (Bicep) or nested deployment (ARM) receives besides the
+    /// parameters the computes read.
+    pub fn module_inputs(&self) -> Vec<ModuleInput> {
+        compute::module_inputs(&self.computes)
+    }
+
     /// Every resource the plan creates, in output order, as `(kind, full name)`; computes are
     /// named `<workspace>/<compute>`, and a nested deployment holds them when the workspace is in
     /// another resource group.
@@ -119,6 +120,27 @@ impl Plan {
             out.push((ResourceKind::NatGateway, nat.name.clone()));
         }
         out.push((ResourceKind::VirtualNetwork, self.vnet.name.clone()));
+        if let Some(role) = &self.role {
+            out.push((ResourceKind::RoleDefinition, role.display_name()));
+            out.extend(
+                role.assignments
+                    .iter()
+                    .map(|a| (ResourceKind::RoleAssignment, a.display_name())),
+            );
+        }
+        for cluster in &self.hdinsight_clusters {
+            out.push((ResourceKind::StorageAccount, cluster.storage_display_name()));
+            out.push((ResourceKind::HdInsightCluster, cluster.name.clone()));
+        }
+        for vm in &self.virtual_machines {
+            out.push((ResourceKind::NetworkInterface, vm.nic.clone()));
+            out.push((ResourceKind::VirtualMachine, vm.name.clone()));
+        }
+        out.extend(
+            self.databricks
+                .iter()
+                .map(|d| (ResourceKind::DatabricksWorkspace, d.name.clone())),
+        );
         out.extend(self.computes.iter().map(|c| {
             (
                 ResourceKind::Compute,

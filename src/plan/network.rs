@@ -1,11 +1,12 @@
 //! The network half of the plan: NSGs with the profile's rules, NAT gateway or route table, and
-//! the VNet with its subnets written inline.
+//! the VNet with its subnets written inline. Every subnet that hosts compute (Azure ML, VMs,
+//! HDInsight or Databricks) gets an NSG and the egress path.
 
 use crate::azure::{regions, service_tags::ServiceTags};
 use crate::naming;
 use crate::profile::{Access, Context, Direction, NsgRule, Peer, Profile, Protocol};
 use crate::routes::{self, Route};
-use crate::spec::{Egress, Outbound, Spec};
+use crate::spec::{Compute, Egress, Outbound, Spec};
 
 /// One side of a security rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,7 +137,7 @@ pub(super) fn build(
                     .filter(|_| compute)
                     .map(|n| n.name.clone()),
                 default_outbound_access: compute && spec.network.egress == Egress::Default,
-                network_policies_disabled: compute,
+                network_policies_disabled: compute && s.delegation.is_none(),
             }
         })
         .collect();
@@ -166,6 +167,7 @@ fn context(spec: &Spec, subnet: &str) -> Context {
         microsoft_images: spec.network.microsoft_images,
         ..Context::default()
     };
+    let ssh_sources = !spec.network.ssh.allow_from.is_empty();
     for compute in spec
         .compute
         .iter()
@@ -173,9 +175,16 @@ fn context(spec: &Spec, subnet: &str) -> Context {
     {
         if let Some(node) = compute.aml_node() {
             context.aml_compute = true;
-            context.compute_instance |= matches!(compute, crate::spec::Compute::Computeinstance(_));
+            context.compute_instance |= matches!(compute, Compute::Computeinstance(_));
             context.public_ip_compute |= node.public_ip;
-            context.ssh |= node.ssh && !spec.network.ssh.allow_from.is_empty();
+            context.ssh |= node.ssh && ssh_sources;
+        }
+        context.ssh |= compute.is_attachable() && ssh_sources;
+        context.attached |= compute.attached();
+        context.hdinsight |= matches!(compute, Compute::Hdinsight(_));
+        if let Compute::Databricks(workspace) = compute {
+            context.databricks = true;
+            context.databricks_public_ip |= !workspace.no_public_ip;
         }
     }
     context
@@ -184,8 +193,7 @@ fn context(spec: &Spec, subnet: &str) -> Context {
 fn nsg(spec: &Spec, profile: &Profile, subnet: &str) -> Nsg {
     let context = context(spec, subnet);
     let mut rules: Vec<SecurityRule> = profile
-        .nsg_rules
-        .iter()
+        .all_nsg_rules()
         .filter(|r| r.when.holds(&context))
         .map(|r| security_rule(spec, r))
         .collect();
@@ -206,10 +214,10 @@ fn security_rule(spec: &Spec, rule: &NsgRule) -> SecurityRule {
             many => Address::Many(many.to_vec()),
         },
     };
-    let vnet = Address::One("VirtualNetwork".to_string());
+    let local = Address::One(rule.local.prefix().to_string());
     let (source, destination) = match rule.direction {
-        Direction::Inbound => (peer, vnet),
-        Direction::Outbound => (vnet, peer),
+        Direction::Inbound => (peer, local),
+        Direction::Outbound => (local, peer),
     };
     SecurityRule {
         name: rule.name,

@@ -1,11 +1,24 @@
 //! Proof that `main.bicep` (+ `computes.bicep`) and `azuredeploy.json` describe the same
 //! resources: same type, API version and name, and the same `location`, `sku`, `tags` and
 //! `properties`, with every expression (symbol references in Bicep, `[...]` in ARM) compared as
-//! an opaque `<expr>`. A small reader for the Bicep subset amlgen writes turns Bicep into JSON.
+//! an opaque `<expr>`; names computed at deployment (GUIDs, unique storage names) are `<expr>`
+//! too, so resources are compared as sorted lists. A small reader for the Bicep subset amlgen
+//! writes turns Bicep into JSON.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
+
+/// `(name, type@apiVersion, essence)` of every resource, sorted.
+type Resources = Vec<(String, String, Value)>;
+
+/// A resource name with an expression replaced by `<expr>`.
+fn name_key(name: &str) -> String {
+    match normalize(&json!(name)) {
+        Value::String(s) => s,
+        _ => EXPR.to_string(),
+    }
+}
 
 const EXPR: &str = "<expr>";
 
@@ -141,9 +154,9 @@ fn essence(body: &Value) -> Value {
     )
 }
 
-/// `full name -> (type@apiVersion, essence)` of the Bicep files; modules appear as deployments.
-fn bicep_resources(files: &[String]) -> BTreeMap<String, (String, Value)> {
-    let mut out = BTreeMap::new();
+/// The resources of the Bicep files; modules appear as deployments.
+fn bicep_resources(files: &[String]) -> Resources {
+    let mut out = Vec::new();
     for text in files {
         let declared = declarations(text);
         let names: BTreeMap<&str, String> = declared
@@ -175,14 +188,15 @@ fn bicep_resources(files: &[String]) -> BTreeMap<String, (String, Value)> {
             } else {
                 essence(&d.body)
             };
-            out.insert(name, (kind, essence));
+            out.push((name_key(&name), kind, essence));
         }
     }
+    out.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
     out
 }
 
-/// The same map from an ARM template, following nested deployments.
-fn arm_resources(template: &Value, out: &mut BTreeMap<String, (String, Value)>) {
+/// The same list from an ARM template, following nested deployments (unsorted).
+fn arm_resources(template: &Value, out: &mut Resources) {
     for r in template["resources"].as_array().unwrap() {
         let kind = format!(
             "{}@{}",
@@ -191,31 +205,35 @@ fn arm_resources(template: &Value, out: &mut BTreeMap<String, (String, Value)>) 
         );
         let name = r["name"].as_str().unwrap().to_string();
         if r["type"] == "Microsoft.Resources/deployments" {
-            out.insert(
-                name,
-                ("Microsoft.Resources/deployments".to_string(), Value::Null),
-            );
+            out.push((
+                name_key(&name),
+                "Microsoft.Resources/deployments".to_string(),
+                Value::Null,
+            ));
             arm_resources(&r["properties"]["template"], out);
         } else {
-            out.insert(name, (kind, essence(r)));
+            out.push((name_key(&name), kind, essence(r)));
         }
     }
 }
 
 /// Asserts that the Bicep and ARM texts of one output folder agree.
 pub(crate) fn assert_agree(bicep: &[String], arm: &str) {
-    let mut from_arm = BTreeMap::new();
+    let mut from_arm = Vec::new();
     arm_resources(&serde_json::from_str(arm).unwrap(), &mut from_arm);
+    from_arm.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
     let from_bicep = bicep_resources(bicep);
-    assert_eq!(
-        from_bicep.keys().collect::<Vec<_>>(),
-        from_arm.keys().collect::<Vec<_>>(),
-        "resource names differ"
-    );
-    for (name, bicep) in &from_bicep {
+    let names = |r: &Resources| {
+        r.iter()
+            .map(|(n, k, _)| format!("{n} {k}"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&from_bicep), names(&from_arm), "resources differ");
+    for (bicep, arm) in from_bicep.iter().zip(&from_arm) {
         assert_eq!(
-            bicep, &from_arm[name],
-            "resource {name} differs between Bicep and ARM"
+            bicep, arm,
+            "resource {} differs between Bicep and ARM",
+            bicep.0
         );
     }
 }

@@ -1,0 +1,76 @@
+//! The guide's prerequisite permissions: a custom role that may read the VNet and join its
+//! subnets, assigned on the VNet, so that the people who create compute need not own the network.
+
+use crate::spec::{Permissions, Spec};
+
+/// One action of the role, with the reason it is there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Action {
+    pub action: &'static str,
+    pub reason: &'static str,
+}
+
+/// The actions of the subnet-join role.
+const ACTIONS: &[Action] = &[
+    Action {
+        action: "Microsoft.Network/virtualNetworks/read",
+        reason: "Read the VNet itself; reported as needed in MicrosoftDocs/azure-docs#71691.",
+    },
+    Action {
+        action: "Microsoft.Network/virtualNetworks/*/read",
+        reason: "Read the VNet's subnets and other children (the guide's prerequisite).",
+    },
+    Action {
+        action: "Microsoft.Network/virtualNetworks/subnets/join/action",
+        reason: "Place compute in a subnet (the guide's prerequisite).",
+    },
+];
+
+/// A principal that receives the role on the VNet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub object_id: String,
+    /// `User`, `Group` or `ServicePrincipal`.
+    pub principal_type: &'static str,
+}
+
+impl Assignment {
+    /// The assignment's name as Bicep writes it (a GUID derived at deployment), for listings.
+    pub fn display_name(&self) -> String {
+        format!("guid(vnet, '{}', role)", self.object_id)
+    }
+}
+
+/// The custom role and its assignments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubnetJoinRole {
+    /// The role's name as the spec gives it; by default it names the VNet and resource group.
+    pub role_name: Option<String>,
+    /// The VNet the role is assignable on and assigned at.
+    pub vnet: String,
+    pub actions: &'static [Action],
+    pub assignments: Vec<Assignment>,
+}
+
+impl SubnetJoinRole {
+    /// The role definition's name as Bicep writes it (a GUID derived at deployment), for listings.
+    pub fn display_name(&self) -> String {
+        format!("guid(resourceGroup().id, '{}', 'subnet-join')", self.vnet)
+    }
+}
+
+pub(super) fn build(spec: &Spec, permissions: &Permissions) -> SubnetJoinRole {
+    SubnetJoinRole {
+        role_name: permissions.role_name.clone(),
+        vnet: spec.network.vnet.name.clone(),
+        actions: ACTIONS,
+        assignments: permissions
+            .assign_to
+            .iter()
+            .map(|p| Assignment {
+                object_id: p.object_id.clone(),
+                principal_type: p.kind.as_str(),
+            })
+            .collect(),
+    }
+}
