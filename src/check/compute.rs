@@ -287,4 +287,76 @@ mod tests {
         }));
         assert_eq!(codes(&found), ["name-duplicate", "name-too-long"]);
     }
+
+    fn push(v: &mut serde_json::Value, compute: serde_json::Value) {
+        v["compute"].as_array_mut().unwrap().push(compute);
+    }
+
+    #[test]
+    fn only_ubuntu_images_are_accepted() {
+        let found = check(&spec(|v| {
+            push(
+                v,
+                json!({"name": "vm-a", "type": "virtualmachine", "subnet": "snet-a", "image": "ubuntu-20.04"}),
+            )
+        }));
+        assert_eq!(codes(&found), ["vm-image-unsupported"]);
+        assert_eq!(
+            found[0].help.as_deref(),
+            Some("use `ubuntu-22.04` or `ubuntu-24.04`")
+        );
+    }
+
+    #[test]
+    fn vms_and_hdinsight_need_an_undelegated_subnet() {
+        let found = check(&spec(|v| {
+            v["network"]["subnets"][1]["delegation"] = json!("Microsoft.Databricks/workspaces");
+            push(
+                v,
+                json!({"name": "vm-a", "type": "virtualmachine", "subnet": "snet-b"}),
+            );
+            push(
+                v,
+                json!({"name": "hdi-a", "type": "hdinsight", "subnet": "snet-b", "cluster_type": "spark"}),
+            );
+        }));
+        assert_eq!(codes(&found), ["subnet-delegated", "subnet-delegated"]);
+    }
+
+    #[test]
+    fn hdinsight_behind_a_lockdown_is_a_warning() {
+        let found = check(&spec(|v| {
+            v["network"]["outbound"] = json!("locked");
+            push(
+                v,
+                json!({"name": "hdi-a", "type": "hdinsight", "subnet": "snet-a", "cluster_type": "spark"}),
+            );
+        }));
+        assert_eq!(codes(&found), ["hdinsight-outbound-locked"]);
+        assert!(!found[0].is_error());
+    }
+
+    #[test]
+    fn long_databricks_managed_group_names_are_refused() {
+        let found = check(&spec(|v| {
+            v["name"] = json!("n".repeat(30));
+            push(
+                v,
+                json!({"name": "d".repeat(64), "type": "databricks", "public_subnet": "snet-b", "private_subnet": "snet-b"}),
+            )
+        }));
+        assert_eq!(codes(&found), ["name-too-long"]);
+    }
+
+    #[test]
+    fn a_vm_consumes_the_ssh_sources() {
+        let found = check(&spec(|v| {
+            v["network"]["ssh"] = json!({"allow_from": ["203.0.113.0/24"]});
+            push(
+                v,
+                json!({"name": "vm-a", "type": "virtualmachine", "subnet": "snet-a"}),
+            );
+        }));
+        assert!(found.is_empty(), "{found:?}");
+    }
 }

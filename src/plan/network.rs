@@ -361,4 +361,87 @@ mod tests {
         assert!(!network.vnet.subnets[1].default_outbound_access);
         assert!(network.nat_gateway.is_none() && network.route_table.is_none());
     }
+
+    fn push(v: &mut serde_json::Value, compute: serde_json::Value) {
+        v["compute"].as_array_mut().unwrap().push(compute);
+    }
+
+    #[test]
+    fn attached_machines_accept_ssh_from_azure_ml_only() {
+        let spec = spec(|v| {
+            push(
+                v,
+                json!({"name": "vm-a", "type": "virtualmachine", "subnet": "snet-b", "attach": true}),
+            );
+            push(
+                v,
+                json!({"name": "hdi-a", "type": "hdinsight", "subnet": "snet-b", "cluster_type": "spark"}),
+            );
+        });
+        let network = build(&spec, &CURRENT_PROFILE, None);
+        let nsg = &network.nsgs[1];
+        assert_eq!(nsg.subnet, "snet-b");
+        assert_eq!(
+            rule_names(nsg),
+            [
+                "AllowAzureMachineLearningSshInbound",
+                "AllowHDInsightManagementInbound"
+            ]
+        );
+        let ssh = &nsg.rules[0];
+        assert_eq!(
+            (
+                ssh.protocol,
+                &ssh.source,
+                &ssh.destination,
+                ssh.ports.as_slice()
+            ),
+            (
+                Protocol::Tcp,
+                &Address::One("AzureMachineLearning".into()),
+                &Address::One("*".into()),
+                ["22"].as_slice()
+            )
+        );
+        let guide = build(&spec, &GUIDE_2021_PROFILE, None);
+        assert_eq!(guide.nsgs[1].rules[0].protocol, Protocol::Any);
+    }
+
+    #[test]
+    fn an_unattached_vm_needs_no_inbound_rule() {
+        let spec = spec(|v| {
+            push(
+                v,
+                json!({"name": "vm-a", "type": "virtualmachine", "subnet": "snet-b"}),
+            )
+        });
+        assert!(
+            build(&spec, &CURRENT_PROFILE, None).nsgs[1]
+                .rules
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn databricks_subnets_carry_databricks_rules_and_no_network_policies() {
+        let spec = spec(|v| {
+            v["network"]["subnets"][1]["delegation"] = json!("Microsoft.Databricks/workspaces");
+            v["network"]["subnets"].as_array_mut().unwrap().push(json!({"name": "snet-c", "address_prefix": "10.0.2.0/26", "delegation": "Microsoft.Databricks/workspaces"}));
+            push(
+                v,
+                json!({"name": "dbw", "type": "databricks", "public_subnet": "snet-b", "private_subnet": "snet-c", "no_public_ip": false}),
+            );
+        });
+        let network = build(&spec, &CURRENT_PROFILE, None);
+        assert_eq!(network.nsgs.len(), 3);
+        let inbound: Vec<u16> = network.nsgs[1]
+            .rules
+            .iter()
+            .filter(|r| r.direction == Direction::Inbound)
+            .map(|r| r.priority)
+            .collect();
+        assert_eq!(inbound, [100, 101, 102]);
+        let subnet = &network.vnet.subnets[1];
+        assert!(!subnet.network_policies_disabled && subnet.nat_gateway.is_some());
+    }
 }

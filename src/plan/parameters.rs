@@ -193,3 +193,49 @@ fn ssh_private_key() -> Parameter {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::check::fixture::spec;
+    use serde_json::json;
+
+    #[test]
+    fn ssh_on_aml_compute_adds_the_user_and_a_key_without_default() {
+        let plan = crate::plan::build(&spec(|_| {}), None);
+        let names: Vec<&str> = plan.parameters.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["location"]);
+        let plan = crate::plan::build(
+            &spec(|v| v["compute"][1]["ssh_public_access_enabled"] = json!(true)),
+            None,
+        );
+        let names: Vec<&str> = plan.parameters.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["location", "adminUsername", "sshPublicKey"]);
+        let key = &plan.parameters[2];
+        assert!(key.secure && key.default.is_none() && key.computes);
+    }
+
+    #[test]
+    fn machine_parameters_get_unique_names() {
+        let plan = crate::plan::build(
+            &spec(|v| {
+                let computes = v["compute"].as_array_mut().unwrap();
+                computes
+                    .push(json!({"name": "vm-a", "type": "virtualmachine", "subnet": "snet-a"}));
+                computes.push(json!({"name": "vmA", "type": "virtualmachine", "subnet": "snet-a"}));
+            }),
+            None,
+        );
+        let names: Vec<&str> = plan.parameters.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "location",
+                "sshPublicKey",
+                "vmASize",
+                "vmAAdminUsername",
+                "vmASize2",
+                "vmAAdminUsername2"
+            ]
+        );
+    }
+}

@@ -1,9 +1,11 @@
 //! The one integration-test binary: examples as golden files, one fixture per diagnostic code,
-//! the command line end to end, and the agreement of the Bicep and ARM emitters.
+//! the command line end to end, the agreement of the Bicep and ARM emitters, and the machines
+//! (Databricks, VMs, HDInsight) users get wrong.
 
 mod agreement;
 mod cli;
 mod diagnostics;
 mod examples;
 mod harness;
+mod machines;
 mod scenarios;

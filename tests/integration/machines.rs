@@ -1,0 +1,230 @@
+//! Databricks, VMs and HDInsight: the specs users get wrong are refused with a stable code at the
+//! right line, no secret ever reaches a file, and the spec format's own example is accepted.
+
+use serde_json::Value;
+
+use crate::harness::{amlgen, root, scratch, yaml_files};
+
+const BASE: &str = "name: machines
+location: eastus2
+workspace:
+  name: mlw-machines
+  private_endpoint: true
+network:
+  vnet:
+    name: vnet-machines
+    address_space: [10.10.0.0/16]
+  subnets:
+    - name: snet-a
+      address_prefix: 10.10.0.0/28
+    - name: snet-dbw-public
+      address_prefix: 10.10.1.0/26
+      delegation: Microsoft.Databricks/workspaces
+    - name: snet-dbw-private
+      address_prefix: 10.10.1.64/26
+      delegation: Microsoft.Databricks/workspaces
+    - name: default
+      address_prefix: 10.10.2.0/24
+  egress: nat
+compute:
+";
+
+/// Validates `BASE` + `computes` and returns the exit code and `(code, line)` of each diagnostic.
+fn validate(name: &str, computes: &str) -> (u8, Vec<(String, u64)>) {
+    let dir = scratch(name);
+    let path = dir.join("spec.yaml");
+    std::fs::write(&path, format!("{BASE}{computes}")).unwrap();
+    let run = amlgen(&["validate", "--format", "json", path.to_str().unwrap()]);
+    let found: Vec<Value> = serde_json::from_str(&run.stderr).unwrap_or_default();
+    std::fs::remove_dir_all(dir).unwrap();
+    let found = found
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    (run.code, found)
+}
+
+/// The line of `BASE` + `computes` holding `needle`.
+fn line_of(computes: &str, needle: &str) -> u64 {
+    let text = format!("{BASE}{computes}");
+    let index = text.lines().position(|l| l.contains(needle)).unwrap();
+    index as u64 + 1
+}
+
+const DATABRICKS: &str = "  - name: dbw
+    type: databricks
+    public_subnet: snet-dbw-public
+    private_subnet: snet-dbw-private
+";
+
+#[test]
+fn a_valid_mix_of_every_kind_passes() {
+    let computes = format!(
+        "{DATABRICKS}  - name: vm-a
+    type: virtualmachine
+    subnet: snet-a
+    attach: true
+  - name: hdi-a
+    type: hdinsight
+    subnet: default
+    cluster_type: kafka
+    attach: true
+"
+    );
+    assert_eq!(validate("mix", &computes), (0, Vec::new()));
+}
+
+#[test]
+fn the_specs_users_get_wrong_fail_with_a_code_at_their_line() {
+    let shared = format!(
+        "{DATABRICKS}  - name: cpu
+    type: amlcompute
+    subnet: snet-dbw-private # here
+"
+    );
+    let undersized = DATABRICKS.to_string();
+    let windows = "  - name: vm-a
+    type: virtualmachine
+    subnet: snet-a
+    image: windows-2022 # here
+";
+    let no_subnet = "  - name: vm-a # here
+    type: virtualmachine
+    image: ubuntu-24.04
+";
+    let too_big = "  - name: hdi-a
+    type: hdinsight
+    subnet: snet-a
+    cluster_type: spark
+    worker_count: 5
+";
+    let cases = [
+        ("shared", shared.as_str(), "subnet-shared", "# here"),
+        ("windows", windows, "vm-image-unsupported", "# here"),
+        ("no-subnet", no_subnet, "schema-missing-key", "# here"),
+        ("too-big", too_big, "subnet-too-small", "10.10.0.0/28"),
+    ];
+    for (name, computes, code, needle) in cases {
+        let (exit, found) = validate(name, computes);
+        assert_eq!(exit, 1, "{name}: {found:?}");
+        assert!(
+            found.contains(&(code.to_string(), line_of(computes, needle))),
+            "{name}: {found:?}"
+        );
+    }
+    let undersized_spec = BASE.replace("10.10.1.64/26", "10.10.1.64/27");
+    let dir = scratch("undersized");
+    let path = dir.join("spec.yaml");
+    std::fs::write(&path, format!("{undersized_spec}{undersized}")).unwrap();
+    let run = amlgen(&["validate", path.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("error[databricks-subnet-size]"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("spec.yaml:17:23"), "{}", run.stderr);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The rendered files of every example, by output folder.
+fn rendered() -> Vec<(String, Vec<amlgen::emit::Artifact>)> {
+    yaml_files("examples")
+        .iter()
+        .map(|path| {
+            let plan = amlgen::compile_file(path).unwrap().plan.unwrap();
+            let artifacts = amlgen::emit::render(&plan, amlgen::VERSION).unwrap();
+            (plan.name.clone(), artifacts)
+        })
+        .collect()
+}
+
+#[test]
+fn secrets_are_secure_parameters_without_defaults_and_never_written() {
+    for (name, artifacts) in rendered() {
+        let text = |file: &str| {
+            artifacts
+                .iter()
+                .find(|a| a.name == file)
+                .map(|a| a.contents.clone())
+                .unwrap_or_default()
+        };
+        let template: Value = serde_json::from_str(&text("azuredeploy.json")).unwrap();
+        let parameters: Value = serde_json::from_str(&text("azuredeploy.parameters.json")).unwrap();
+        for (parameter, spec) in template["parameters"].as_object().unwrap() {
+            let secret = ["Key", "Password"].iter().any(|s| parameter.contains(s));
+            let secure = spec["type"] == "securestring";
+            assert_eq!(secret, secure, "{name}: {parameter}");
+            if secure {
+                assert!(spec.get("defaultValue").is_none(), "{name}: {parameter}");
+                assert!(
+                    parameters["parameters"].get(parameter).is_none(),
+                    "{name}: {parameter}"
+                );
+                assert!(
+                    text("main.bicepparam")
+                        .contains(&format!("param {parameter} = readEnvironmentVariable(")),
+                    "{name}: {parameter}"
+                );
+            }
+        }
+        for artifact in &artifacts {
+            for literal in ["ssh-rsa", "ssh-ed25519", "PRIVATE KEY"] {
+                assert!(
+                    !artifact.contents.contains(literal),
+                    "{name}/{}",
+                    artifact.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_spec_formats_example_is_accepted() {
+    let docs = std::fs::read_to_string(root().join("docs/spec.md")).unwrap();
+    let example = docs
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    // The example shows both egress sections side by side; a real spec has one.
+    let mut skipping = false;
+    let spec: String = example
+        .lines()
+        .filter(|line| {
+            if line.starts_with("  forced_tunnel:") {
+                skipping = true;
+            } else if skipping && !line.starts_with("    ") {
+                skipping = false;
+            }
+            !skipping
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let compiled = amlgen::compile(
+        amlgen::source::Source::new("spec.md", spec),
+        &root().join("docs"),
+    )
+    .unwrap();
+    let errors: Vec<_> = compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let plan = compiled.plan.unwrap();
+    assert_eq!(
+        (
+            plan.databricks.len(),
+            plan.virtual_machines.len(),
+            plan.hdinsight_clusters.len()
+        ),
+        (1, 1, 1)
+    );
+}
