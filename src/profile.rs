@@ -695,6 +695,24 @@ pub const SERVICE_RULES: &[NsgRule] = &[
     ),
 ];
 
+/// The route that lets Databricks nodes reach the Databricks control plane (and its secure
+/// cluster connectivity relay) directly, in either profile.
+pub const DATABRICKS_BYPASS: BypassRoute = BypassRoute {
+    service: "AzureDatabricks",
+    regional_tag: false,
+    reason: "Databricks nodes reach the Databricks control plane directly, not through the appliance.",
+    source: "Microsoft Learn, \"User-defined route settings for Azure Databricks\"",
+};
+
+/// The route that lets HDInsight's management services reach the cluster and get their replies
+/// directly, in either profile.
+pub const HDINSIGHT_BYPASS: BypassRoute = BypassRoute {
+    service: "HDInsight",
+    regional_tag: false,
+    reason: "HDInsight's health and management traffic must not return through the appliance.",
+    source: "Microsoft Learn, \"Configure outbound network traffic restriction for Azure HDInsight clusters\"",
+};
+
 /// The profile named by the spec's `requirements`.
 pub fn for_requirements(requirements: crate::spec::Requirements) -> &'static Profile {
     match requirements {

@@ -6,9 +6,9 @@
 
 use ipnet::Ipv4Net;
 
-use crate::azure::service_tags::ServiceTags;
-use crate::profile::Profile;
-use crate::spec::RouteStyle;
+use crate::azure::{regions, service_tags::ServiceTags};
+use crate::profile::{self, BypassRoute, DATABRICKS_BYPASS, HDINSIGHT_BYPASS, Profile};
+use crate::spec::{Compute, ForcedTunnel, RouteStyle, Spec};
 
 /// Azure's limit of routes per route table.
 pub const MAX_ROUTES: usize = 400;
@@ -41,7 +41,7 @@ pub struct Route {
 }
 
 /// What the expansion needs to know.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Input<'a> {
     pub profile: &'a Profile,
     pub style: RouteStyle,
@@ -50,6 +50,45 @@ pub struct Input<'a> {
     /// The secondary region, needed by `ip_prefixes`.
     pub secondary: Option<&'a str>,
     pub service_tags: Option<&'a ServiceTags>,
+    /// The bypass routes of other services in the tunnelled subnets (Databricks, HDInsight),
+    /// always written as service-tag routes.
+    pub services: Vec<&'static BypassRoute>,
+}
+
+impl<'a> Input<'a> {
+    /// The input for `spec`'s forced tunnel: its profile, and the secondary region given or the
+    /// one paired with `location`.
+    pub fn new(
+        spec: &'a Spec,
+        tunnel: &'a ForcedTunnel,
+        service_tags: Option<&'a ServiceTags>,
+    ) -> Self {
+        Input {
+            profile: profile::for_requirements(spec.requirements),
+            style: tunnel.routes,
+            next_hop_ip: &tunnel.next_hop_ip,
+            location: &spec.location,
+            secondary: tunnel
+                .secondary_region
+                .as_deref()
+                .or_else(|| regions::pair(&spec.location)),
+            service_tags,
+            services: service_bypasses(spec),
+        }
+    }
+}
+
+/// The services in `spec` whose traffic must bypass the appliance, each once.
+fn service_bypasses(spec: &Spec) -> Vec<&'static BypassRoute> {
+    let has = |f: fn(&Compute) -> bool| spec.compute.iter().any(f);
+    let mut out = Vec::new();
+    if has(|c| matches!(c, Compute::Databricks(_))) {
+        out.push(&DATABRICKS_BYPASS);
+    }
+    if has(|c| matches!(c, Compute::Hdinsight(_))) {
+        out.push(&HDINSIGHT_BYPASS);
+    }
+    out
 }
 
 /// A `(service, region)` the service-tags file must hold for `input`.
@@ -69,8 +108,20 @@ pub fn needed_tags<'a>(input: &Input<'a>) -> Vec<(&'static str, &'a str)> {
         .collect()
 }
 
+/// A route sending the service tag `tag` straight to the internet.
+fn service_tag_route(bypass: &BypassRoute, tag: String) -> Route {
+    Route {
+        name: format!("bypass-{}", tag.replace('.', "-")),
+        prefix: Prefix::ServiceTag(tag),
+        next_hop: NextHop::Internet,
+        reason: bypass.reason.to_string(),
+        source: bypass.source.to_string(),
+    }
+}
+
 /// The routes of the forced-tunnel route table: the default route to the appliance first, then
-/// the bypass routes in the profile's order (per region, prefixes sorted).
+/// the bypass routes in the profile's order (per region, prefixes sorted), then those of the other
+/// services, always as service-tag routes.
 pub fn expand(input: &Input<'_>) -> Vec<Route> {
     let mut routes = vec![Route {
         name: "default-to-appliance".to_string(),
@@ -87,13 +138,7 @@ pub fn expand(input: &Input<'_>) -> Vec<Route> {
             } else {
                 b.service.to_string()
             };
-            Route {
-                name: format!("bypass-{}", tag.replace('.', "-")),
-                prefix: Prefix::ServiceTag(tag),
-                next_hop: NextHop::Internet,
-                reason: b.reason.to_string(),
-                source: b.source.to_string(),
-            }
+            service_tag_route(b, tag)
         })),
         RouteStyle::IpPrefixes => {
             for (service, region) in needed_tags(input) {
@@ -120,6 +165,12 @@ pub fn expand(input: &Input<'_>) -> Vec<Route> {
             }
         }
     }
+    routes.extend(
+        input
+            .services
+            .iter()
+            .map(|b| service_tag_route(b, b.service.to_string())),
+    );
     routes
 }
 
@@ -136,7 +187,24 @@ mod tests {
             location: "eastus2",
             secondary: Some("centralus"),
             service_tags: tags,
+            services: Vec::new(),
         }
+    }
+
+    #[test]
+    fn other_services_add_service_tag_routes() {
+        let routes = expand(&Input {
+            services: vec![&HDINSIGHT_BYPASS, &DATABRICKS_BYPASS],
+            ..input(RouteStyle::IpPrefixes, None)
+        });
+        let last = routes.last().unwrap();
+        assert_eq!(
+            (last.name.as_str(), &last.prefix),
+            (
+                "bypass-AzureDatabricks",
+                &Prefix::ServiceTag("AzureDatabricks".into())
+            )
+        );
     }
 
     #[test]

@@ -63,6 +63,46 @@ resource nsgSnetSpark 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
   }
 }
 
+// Forced tunnelling of the compute subnets.
+resource routeTable 'Microsoft.Network/routeTables@2025-07-01' = {
+  name: 'woodgrove-spark-rt'
+  location: location
+  properties: {
+    disableBgpRoutePropagation: true
+    routes: [
+      {
+        name: 'default-to-appliance'
+        properties: {
+          addressPrefix: '0.0.0.0/0'
+          nextHopType: 'VirtualAppliance'
+          nextHopIpAddress: '10.80.255.4'
+        }
+      }
+      {
+        name: 'bypass-BatchNodeManagement-northeurope'
+        properties: {
+          addressPrefix: 'BatchNodeManagement.northeurope'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-AzureMachineLearning'
+        properties: {
+          addressPrefix: 'AzureMachineLearning'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-HDInsight'
+        properties: {
+          addressPrefix: 'HDInsight'
+          nextHopType: 'Internet'
+        }
+      }
+    ]
+  }
+}
+
 // The training VNet; subnets inline so redeployments never delete them.
 resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
   name: 'vnet-woodgrove-spark'
@@ -81,9 +121,12 @@ resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
           networkSecurityGroup: {
             id: nsgSnetSpark.id
           }
+          routeTable: {
+            id: routeTable.id
+          }
           privateEndpointNetworkPolicies: 'Disabled'
           privateLinkServiceNetworkPolicies: 'Disabled'
-          defaultOutboundAccess: true
+          defaultOutboundAccess: false
         }
       }
     ]

@@ -8,7 +8,6 @@ use ipnet::Ipv4Net;
 
 use crate::azure::{regions, service_tags::ServiceTags};
 use crate::diag::{Code, Diagnostic, Label};
-use crate::profile;
 use crate::routes::{self, Prefix};
 use crate::spec::{Egress, ForcedTunnel, RouteStyle, Spec};
 
@@ -73,14 +72,7 @@ fn forced_tunnel(
         );
         return found;
     }
-    let input = routes::Input {
-        profile: profile::for_requirements(spec.requirements),
-        style: tunnel.routes,
-        next_hop_ip: &tunnel.next_hop_ip,
-        location: &spec.location,
-        secondary,
-        service_tags,
-    };
+    let input = routes::Input::new(spec, tunnel, service_tags);
     if let Some(tags) = service_tags {
         found.extend(routes::needed_tags(&input).into_iter().filter(|(s, r)| tags.prefixes(s, r).is_none()).map(|(service, region)| {
             Diagnostic::error(Code::ServiceTagMissing, format!("the service-tags file has no `{service}.{region}` tag"), Label::value(format!("{TUNNEL}/service_tags_file"), "read here"))

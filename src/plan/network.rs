@@ -2,7 +2,7 @@
 //! the VNet with its subnets written inline. Every subnet that hosts compute (Azure ML, VMs,
 //! HDInsight or Databricks) gets an NSG and the egress path.
 
-use crate::azure::{regions, service_tags::ServiceTags};
+use crate::azure::service_tags::ServiceTags;
 use crate::naming;
 use crate::profile::{Access, Context, Direction, NsgRule, Peer, Profile, Protocol};
 use crate::routes::{self, Route};
@@ -102,7 +102,7 @@ pub(super) fn build(
         .filter(|s| hosts_compute(spec, &s.name))
         .map(|s| nsg(spec, profile, &s.name))
         .collect();
-    let route_table = route_table(spec, profile, service_tags);
+    let route_table = route_table(spec, service_tags);
     let nat_gateway = (spec.network.egress == Egress::Nat).then(|| NatGateway {
         name: naming::nat_gateway(&spec.name),
         public_ip: naming::nat_public_ip(&spec.name),
@@ -233,27 +233,13 @@ fn security_rule(spec: &Spec, rule: &NsgRule) -> SecurityRule {
     }
 }
 
-fn route_table(
-    spec: &Spec,
-    profile: &Profile,
-    service_tags: Option<&ServiceTags>,
-) -> Option<RouteTable> {
+fn route_table(spec: &Spec, service_tags: Option<&ServiceTags>) -> Option<RouteTable> {
     let tunnel = spec
         .network
         .forced_tunnel
         .as_ref()
         .filter(|_| spec.network.egress == Egress::ForcedTunnel)?;
-    let input = routes::Input {
-        profile,
-        style: tunnel.routes,
-        next_hop_ip: &tunnel.next_hop_ip,
-        location: &spec.location,
-        secondary: tunnel
-            .secondary_region
-            .as_deref()
-            .or_else(|| regions::pair(&spec.location)),
-        service_tags,
-    };
+    let input = routes::Input::new(spec, tunnel, service_tags);
     Some(RouteTable {
         name: naming::route_table(&spec.name),
         routes: routes::expand(&input),
