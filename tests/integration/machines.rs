@@ -223,8 +223,9 @@ fn the_spec_formats_example_is_accepted() {
         (
             plan.databricks.len(),
             plan.virtual_machines.len(),
-            plan.hdinsight_clusters.len()
+            plan.hdinsight_clusters.len(),
+            plan.role.is_some()
         ),
-        (1, 1, 1)
+        (1, 1, 1, true)
     );
 }
