@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::azure::hdinsight;
+pub use crate::azure::hdinsight::ClusterType;
+
 /// A whole spec file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -391,13 +394,6 @@ pub struct HdInsight {
     pub attach: bool,
 }
 
-/// Head nodes of every HDInsight cluster.
-pub const HDINSIGHT_HEAD_NODES: u32 = 2;
-/// ZooKeeper nodes of every HDInsight cluster (fixed at three).
-pub const HDINSIGHT_ZOOKEEPER_NODES: u32 = 3;
-/// Gateway nodes HDInsight places in the cluster's subnet besides the nodes it bills.
-pub const HDINSIGHT_GATEWAY_NODES: u32 = 2;
-
 impl HdInsight {
     fn default_workers() -> u32 {
         2
@@ -413,24 +409,9 @@ impl HdInsight {
 
     /// Every VM of the cluster that takes an address in its subnet.
     pub fn nodes(&self) -> u64 {
-        u64::from(
-            HDINSIGHT_HEAD_NODES
-                + HDINSIGHT_ZOOKEEPER_NODES
-                + HDINSIGHT_GATEWAY_NODES
-                + self.worker_count,
-        )
+        u64::from(hdinsight::HEAD_NODES + hdinsight::ZOOKEEPER_NODES + hdinsight::GATEWAY_NODES)
+            + u64::from(self.worker_count)
     }
-}
-
-/// The HDInsight cluster type (`clusterDefinition.kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ClusterType {
-    Spark,
-    Hadoop,
-    Hbase,
-    Interactivehive,
-    Kafka,
 }
 
 /// The optional `permissions` section: who may join the VNet's subnets without owning it.

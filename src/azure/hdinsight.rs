@@ -1,6 +1,25 @@
-//! HDInsight cluster definitions: what each cluster type of HDInsight 5.1 deploys.
+//! HDInsight cluster definitions: what each cluster type of HDInsight 5.1 deploys, and the
+//! nodes every cluster places in its subnet.
 
-use crate::spec::ClusterType;
+use serde::Deserialize;
+
+/// Head nodes of every HDInsight cluster.
+pub const HEAD_NODES: u32 = 2;
+/// ZooKeeper nodes of every HDInsight cluster (fixed at three).
+pub const ZOOKEEPER_NODES: u32 = 3;
+/// Gateway nodes HDInsight places in the cluster's subnet besides the nodes it bills.
+pub const GATEWAY_NODES: u32 = 2;
+
+/// The HDInsight cluster type (`clusterDefinition.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClusterType {
+    Spark,
+    Hadoop,
+    Hbase,
+    Interactivehive,
+    Kafka,
+}
 
 /// The HDInsight release amlgen deploys.
 pub const CLUSTER_VERSION: &str = "5.1";

@@ -9,10 +9,10 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 use tera::{Context, Tera};
 
+use crate::azure::hdinsight::{GATEWAY_NODES, HEAD_NODES, ZOOKEEPER_NODES};
 use crate::plan::{Address, ComputeKind, Plan};
 use crate::profile::{Access, Direction, Protocol};
 use crate::routes::{NextHop, Prefix};
-use crate::spec::{HDINSIGHT_GATEWAY_NODES, HDINSIGHT_HEAD_NODES, HDINSIGHT_ZOOKEEPER_NODES};
 
 const TEMPLATE: &str = include_str!("../../templates/readme.md.tera");
 
@@ -184,7 +184,7 @@ fn computes(plan: &Plan) -> Value {
             if hdi.attach { ", attached" } else { "" }
         );
         let nodes = format!(
-            "{HDINSIGHT_HEAD_NODES} head + {} worker + {HDINSIGHT_ZOOKEEPER_NODES} ZooKeeper (+{HDINSIGHT_GATEWAY_NODES} gateway)",
+            "{HEAD_NODES} head + {} worker + {ZOOKEEPER_NODES} ZooKeeper (+{GATEWAY_NODES} gateway)",
             hdi.workers
         );
         rows.push(compute_row(

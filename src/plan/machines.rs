@@ -57,7 +57,7 @@ impl HdInsightCluster {
         vec![
             (
                 "headnode",
-                spec::HDINSIGHT_HEAD_NODES,
+                hdinsight::HEAD_NODES,
                 self.head_size.as_str(),
                 None,
             ),
@@ -69,7 +69,7 @@ impl HdInsightCluster {
             ),
             (
                 "zookeepernode",
-                spec::HDINSIGHT_ZOOKEEPER_NODES,
+                hdinsight::ZOOKEEPER_NODES,
                 self.definition.zookeeper_size,
                 None,
             ),

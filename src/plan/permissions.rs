@@ -37,7 +37,7 @@ pub struct Assignment {
 impl Assignment {
     /// The assignment's name as Bicep writes it (a GUID derived at deployment), for listings.
     pub fn display_name(&self) -> String {
-        format!("guid(vnet, '{}', role)", self.object_id)
+        format!("guid(vnet.id, '{}', role.id)", self.object_id)
     }
 }
 

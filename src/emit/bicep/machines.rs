@@ -23,7 +23,7 @@ pub(super) fn role_blocks(
         .iter()
         .map(|a| {
             serde_json::json!({
-                "symbol": symbols.claim("subnetJoin", &a.object_id[..8]),
+                "symbol": symbols.claim("subnetJoin", a.object_id.split('-').next().unwrap_or_default()),
                 "object_id": a.object_id, "principal_type": a.principal_type,
             })
         })
