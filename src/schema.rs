@@ -92,6 +92,9 @@ fn diagnose(
             )]
         }
         ValidationErrorKind::Type { kind } => vec![wrong_type(at, kind, value.pointer(at))],
+        ValidationErrorKind::Enum { options } => {
+            vec![not_an_option(at, text, options, value.pointer(at))]
+        }
         _ => vec![Diagnostic::error(
             Code::SchemaValue,
             format!("{}: {text}", display_path(at)),
@@ -110,6 +113,30 @@ fn unknown_key(at: &str, key: &str, allowed: &[String]) -> Diagnostic {
         Some(guess) => diagnostic.with_help(format!("did you mean `{guess}`?")),
         None if !allowed.is_empty() => {
             diagnostic.with_help(format!("expected one of: {}", allowed.join(", ")))
+        }
+        None => diagnostic,
+    }
+}
+
+/// A value outside an enumeration, with the closest option as a suggestion.
+fn not_an_option(at: &str, text: &str, options: &Value, found: Option<&Value>) -> Diagnostic {
+    let diagnostic = Diagnostic::error(
+        Code::SchemaValue,
+        format!("{}: {text}", display_path(at)),
+        Label::value(at, ""),
+    );
+    let options: Vec<&str> = options
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    match found
+        .and_then(Value::as_str)
+        .and_then(|f| closest(f, options.iter().copied()))
+    {
+        Some(guess) => diagnostic.with_help(format!("did you mean `{guess}`?")),
+        // The message names at most three options.
+        None if options.len() > 3 => {
+            diagnostic.with_help(format!("expected one of: {}", options.join(", ")))
         }
         None => diagnostic,
     }
@@ -264,5 +291,16 @@ mod tests {
         assert!(found.iter().any(
             |(c, m)| *c == Code::SchemaValue && m.contains("network.subnets[0].address_prefix")
         ));
+    }
+
+    #[test]
+    fn a_mistyped_option_gets_the_closest_one() {
+        let mut spec = minimal();
+        spec["compute"][0]["type"] = json!("virtualmachin");
+        let found = validate(&spec).unwrap();
+        assert_eq!(
+            found[0].help.as_deref(),
+            Some("did you mean `virtualmachine`?")
+        );
     }
 }
