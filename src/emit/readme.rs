@@ -6,11 +6,14 @@
 
 use std::sync::OnceLock;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 use tera::{Context, Tera};
 
 use crate::azure::hdinsight::{GATEWAY_NODES, HEAD_NODES, ZOOKEEPER_NODES};
-use crate::plan::{Address, ComputeKind, Plan};
+use crate::plan::{
+    Address, Compute, ComputeKind, DatabricksWorkspace, HdInsightCluster, Plan, VirtualMachine,
+};
 use crate::profile::{Access, Direction, Protocol};
 use crate::routes::{NextHop, Prefix};
 
@@ -112,18 +115,30 @@ fn yes_no(flag: bool) -> &'static str {
     if flag { "yes" } else { "no" }
 }
 
-/// One row of the computes table: name, kind, size, subnets, public IP, nodes, SSH.
-fn compute_row(
-    name: &str,
+/// One row of the computes table.
+#[derive(Serialize)]
+struct Row {
+    name: String,
     kind: String,
     size: String,
-    subnets: &[&str],
-    public_ip: bool,
+    subnets: String,
+    public_ip: &'static str,
     nodes: String,
-    ssh: &str,
-) -> Value {
-    let subnets: Vec<String> = subnets.iter().map(|s| format!("`{s}`")).collect();
-    json!({"name": name, "kind": kind, "size": size, "subnets": subnets.join(", "), "public_ip": yes_no(public_ip), "nodes": nodes, "ssh": ssh})
+    ssh: &'static str,
+}
+
+/// `` `a`, `b` ``.
+fn code_list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    quoted.join(", ")
+}
+
+fn enabled(flag: bool) -> &'static str {
+    if flag { "enabled" } else { "disabled" }
+}
+
+fn attached_suffix(attached: bool) -> &'static str {
+    if attached { ", attached" } else { "" }
 }
 
 fn attached_ssh(attached: bool) -> &'static str {
@@ -134,81 +149,77 @@ fn attached_ssh(attached: bool) -> &'static str {
     }
 }
 
-/// Every compute of the spec: the workspace's own, then VMs, HDInsight and Databricks.
-fn computes(plan: &Plan) -> Value {
-    let mut rows: Vec<Value> = Vec::new();
-    for c in &plan.computes {
-        let row = match &c.kind {
-            ComputeKind::Cluster(k) => compute_row(
-                &c.name,
-                "cluster".into(),
-                k.vm_size.clone(),
-                &[&c.subnet],
-                k.public_ip,
-                format!("{}-{} ({})", k.min_nodes, k.max_nodes, k.vm_priority),
-                if k.ssh { "enabled" } else { "disabled" },
-            ),
-            ComputeKind::Instance(i) => compute_row(
-                &c.name,
-                "instance".into(),
-                i.vm_size.clone(),
-                &[&c.subnet],
-                i.public_ip,
-                "1".into(),
-                if i.ssh { "enabled" } else { "disabled" },
-            ),
-            ComputeKind::Attached(_) => continue,
-        };
-        rows.push(row);
+/// A cluster or instance of the workspace; attached machines get their own rows.
+fn aml_row(c: &Compute) -> Option<Row> {
+    let (kind, size, public_ip, nodes, ssh) = match &c.kind {
+        ComputeKind::Cluster(k) => {
+            let nodes = format!("{}-{} ({})", k.min_nodes, k.max_nodes, k.vm_priority);
+            ("cluster", &k.vm_size, k.public_ip, nodes, k.ssh)
+        }
+        ComputeKind::Instance(i) => ("instance", &i.vm_size, i.public_ip, "1".into(), i.ssh),
+        ComputeKind::Attached(_) => return None,
+    };
+    Some(Row {
+        name: c.name.clone(),
+        kind: kind.to_string(),
+        size: size.clone(),
+        subnets: code_list(&[&c.subnet]),
+        public_ip: yes_no(public_ip),
+        nodes,
+        ssh: enabled(ssh),
+    })
+}
+
+fn vm_row(vm: &VirtualMachine) -> Row {
+    Row {
+        name: vm.name.clone(),
+        kind: format!("VM, {}{}", vm.image.name, attached_suffix(vm.attach)),
+        size: vm.size.clone(),
+        subnets: code_list(&[&vm.subnet]),
+        public_ip: "no",
+        nodes: "1".into(),
+        ssh: attached_ssh(vm.attach),
     }
-    for vm in &plan.virtual_machines {
-        let kind = format!(
-            "VM, {}{}",
-            vm.image.name,
-            if vm.attach { ", attached" } else { "" }
-        );
-        rows.push(compute_row(
-            &vm.name,
-            kind,
-            vm.size.clone(),
-            &[&vm.subnet],
-            false,
-            "1".into(),
-            attached_ssh(vm.attach),
-        ));
-    }
-    for hdi in &plan.hdinsight_clusters {
-        let kind = format!(
+}
+
+fn hdinsight_row(hdi: &HdInsightCluster) -> Row {
+    Row {
+        name: hdi.name.clone(),
+        kind: format!(
             "HDInsight {}{}",
             hdi.definition.kind,
-            if hdi.attach { ", attached" } else { "" }
-        );
-        let nodes = format!(
+            attached_suffix(hdi.attach)
+        ),
+        size: format!("{} (head), {} (worker)", hdi.head_size, hdi.worker_size),
+        subnets: code_list(&[&hdi.subnet]),
+        public_ip: "no",
+        nodes: format!(
             "{HEAD_NODES} head + {} worker + {ZOOKEEPER_NODES} ZooKeeper (+{GATEWAY_NODES} gateway)",
             hdi.workers
-        );
-        rows.push(compute_row(
-            &hdi.name,
-            kind,
-            format!("{} (head), {} (worker)", hdi.head_size, hdi.worker_size),
-            &[&hdi.subnet],
-            false,
-            nodes,
-            attached_ssh(hdi.attach),
-        ));
+        ),
+        ssh: attached_ssh(hdi.attach),
     }
-    for d in &plan.databricks {
-        rows.push(compute_row(
-            &d.name,
-            format!("Databricks ({})", d.sku),
-            "per cluster".into(),
-            &[&d.public_subnet, &d.private_subnet],
-            !d.no_public_ip,
-            "per cluster".into(),
-            "no",
-        ));
+}
+
+fn databricks_row(d: &DatabricksWorkspace) -> Row {
+    Row {
+        name: d.name.clone(),
+        kind: format!("Databricks ({})", d.sku),
+        size: "per cluster".into(),
+        subnets: code_list(&[&d.public_subnet, &d.private_subnet]),
+        public_ip: yes_no(!d.no_public_ip),
+        nodes: "per cluster".into(),
+        ssh: "no",
     }
-    Value::Array(rows)
+}
+
+/// Every compute of the spec: the workspace's own, then VMs, HDInsight and Databricks.
+fn computes(plan: &Plan) -> Vec<Row> {
+    let mut rows: Vec<Row> = plan.computes.iter().filter_map(aml_row).collect();
+    rows.extend(plan.virtual_machines.iter().map(vm_row));
+    rows.extend(plan.hdinsight_clusters.iter().map(hdinsight_row));
+    rows.extend(plan.databricks.iter().map(databricks_row));
+    rows
 }
 
 /// The subnets each compute of the spec is in, by name, in the computes table's order.

@@ -35,6 +35,10 @@ pub struct Assignment {
 }
 
 impl Assignment {
+    /// The role assignment's description.
+    pub const DESCRIPTION: &'static str =
+        "Created by amlgen: join the VNet's subnets to create compute.";
+
     /// The assignment's name as Bicep writes it (a GUID derived at deployment), for listings.
     pub fn display_name(&self) -> String {
         format!("guid(vnet.id, '{}', role.id)", self.object_id)
@@ -53,6 +57,14 @@ pub struct SubnetJoinRole {
 }
 
 impl SubnetJoinRole {
+    /// The role definition's description.
+    pub fn description(&self) -> String {
+        format!(
+            "Read virtual network {} and join its subnets, to create Azure ML compute in it without owning the network.",
+            self.vnet
+        )
+    }
+
     /// The role definition's name as Bicep writes it (a GUID derived at deployment), for listings.
     pub fn display_name(&self) -> String {
         format!("guid(resourceGroup().id, '{}', 'subnet-join')", self.vnet)

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{Properties, Resource, expression, quoted, vnet_id};
 use crate::azure::resource::ResourceKind;
-use crate::plan::{Plan, SubnetJoinRole};
+use crate::plan::{Assignment, Plan, SubnetJoinRole};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -61,41 +61,46 @@ fn bare(kind: ResourceKind, name: String, comments: String, properties: Properti
 }
 
 /// The role definition, then one assignment per principal.
-pub(super) fn resources(plan: &Plan, role: &SubnetJoinRole) -> Vec<Resource> {
-    let definition_id = format!(
+/// The role definition's ID, as an expression without brackets.
+fn definition_id(role: &SubnetJoinRole) -> String {
+    format!(
         "resourceId({}, {})",
         quoted(ResourceKind::RoleDefinition.arm_type()),
         role_guid(role)
-    );
-    let mut out = vec![bare(
+    )
+}
+
+fn definition(role: &SubnetJoinRole) -> Resource {
+    bare(
         ResourceKind::RoleDefinition,
         expression(&role_guid(role)),
         "Custom role: read the VNet and join its subnets.".to_string(),
         Properties::RoleDefinition(RoleDefinitionProperties {
             role_name: role_name(role),
-            description: format!(
-                "Read virtual network {} and join its subnets, to create Azure ML compute in it without owning the network.",
-                role.vnet
-            ),
+            description: role.description(),
             kind: "CustomRole",
             permissions: vec![Permission {
                 actions: role.actions.iter().map(|a| a.action).collect(),
             }],
             assignable_scopes: vec![expression("resourceGroup().id")],
         }),
-    )];
-    let vnet = vnet_id(plan);
-    out.extend(role.assignments.iter().map(|a| Resource {
+    )
+}
+
+/// The role assigned to one principal on the VNet.
+fn assignment(plan: &Plan, role: &SubnetJoinRole, a: &Assignment) -> Resource {
+    let (vnet, definition) = (vnet_id(plan), definition_id(role));
+    Resource {
         scope: Some(format!(
             "{}/{}",
             ResourceKind::VirtualNetwork.arm_type(),
             role.vnet
         )),
-        depends_on: vec![expression(&definition_id), expression(&vnet)],
+        depends_on: vec![expression(&definition), expression(&vnet)],
         ..bare(
             ResourceKind::RoleAssignment,
             expression(&format!(
-                "guid({vnet}, {}, {definition_id})",
+                "guid({vnet}, {}, {definition})",
                 quoted(&a.object_id)
             )),
             format!(
@@ -103,13 +108,18 @@ pub(super) fn resources(plan: &Plan, role: &SubnetJoinRole) -> Vec<Resource> {
                 a.principal_type, a.object_id
             ),
             Properties::RoleAssignment(RoleAssignmentProperties {
-                role_definition_id: expression(&definition_id),
+                role_definition_id: expression(&definition),
                 principal_id: a.object_id.clone(),
                 principal_type: a.principal_type,
-                description:
-                    "Created by amlgen: join the VNet's subnets to create compute.".to_string(),
+                description: Assignment::DESCRIPTION.to_string(),
             }),
         )
-    }));
-    out
+    }
+}
+
+/// The role definition, then one assignment per principal.
+pub(super) fn resources(plan: &Plan, role: &SubnetJoinRole) -> Vec<Resource> {
+    std::iter::once(definition(role))
+        .chain(role.assignments.iter().map(|a| assignment(plan, role, a)))
+        .collect()
 }

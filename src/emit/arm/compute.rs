@@ -343,58 +343,60 @@ fn input_value(plan: &Plan, value: &InputValue) -> (String, bool) {
 }
 
 /// The computes of a workspace in another resource group, as an inner-scoped nested deployment.
-fn compute_deployment(plan: &Plan, group: &str, tags: &BTreeMap<String, String>) -> Resource {
-    let forwarded: Vec<_> = plan.parameters.iter().filter(|p| p.computes).collect();
-    let inputs = plan.module_inputs();
-    let mut parameters: BTreeMap<String, Value> = forwarded
-        .iter()
-        .map(|p| {
-            (
-                p.name.clone(),
-                Value {
-                    value: parameter_ref(&p.name),
-                },
-            )
-        })
-        .collect();
-    let mut inner_parameters: BTreeMap<String, TemplateParameter> = forwarded
-        .iter()
-        .map(|p| {
-            (
-                p.name.clone(),
-                TemplateParameter {
-                    default_value: None,
-                    allowed_values: Vec::new(),
-                    ..template_parameter(p)
-                },
-            )
-        })
-        .collect();
-    let mut depends_on = Vec::new();
-    for input in &inputs {
+/// How the nested deployment is wired: the parameters it declares, the values passed in, and the
+/// resources those values name, which it waits for.
+#[derive(Default)]
+struct Wiring {
+    declared: BTreeMap<String, TemplateParameter>,
+    passed: BTreeMap<String, Value>,
+    waits_for: Vec<String>,
+}
+
+impl Wiring {
+    fn add(&mut self, name: &str, declared: TemplateParameter, passed: String) {
+        self.declared.insert(name.to_string(), declared);
+        self.passed
+            .insert(name.to_string(), Value { value: passed });
+    }
+}
+
+/// The parameters the computes read, forwarded as they are, then the module's inputs.
+fn wiring(plan: &Plan) -> Wiring {
+    let mut wiring = Wiring::default();
+    for p in plan.parameters.iter().filter(|p| p.computes) {
+        let declared = TemplateParameter {
+            default_value: None,
+            allowed_values: Vec::new(),
+            ..template_parameter(p)
+        };
+        wiring.add(&p.name, declared, parameter_ref(&p.name));
+    }
+    for input in plan.module_inputs() {
         let (value, waits) = input_value(plan, &input.value);
         if waits {
-            depends_on.push(value.clone());
+            wiring.waits_for.push(value.clone());
         }
-        parameters.insert(input.name.clone(), Value { value });
-        inner_parameters.insert(
-            input.name.clone(),
-            TemplateParameter {
-                kind: "string",
-                default_value: None,
-                allowed_values: Vec::new(),
-                metadata: Description {
-                    description: input.description.clone(),
-                },
+        let declared = TemplateParameter {
+            kind: "string",
+            default_value: None,
+            allowed_values: Vec::new(),
+            metadata: Description {
+                description: input.description,
             },
-        );
+        };
+        wiring.add(&input.name, declared, value);
     }
-    depends_on.sort();
+    wiring.waits_for.sort();
+    wiring
+}
+
+fn compute_deployment(plan: &Plan, group: &str, tags: &BTreeMap<String, String>) -> Resource {
+    let wiring = wiring(plan);
     let template = Template {
         schema: TEMPLATE_SCHEMA,
         content_version: "1.0.0.0",
         metadata: None,
-        parameters: inner_parameters,
+        parameters: wiring.declared,
         resources: plan
             .computes
             .iter()
@@ -411,12 +413,12 @@ fn compute_deployment(plan: &Plan, group: &str, tags: &BTreeMap<String, String>)
         tags: BTreeMap::new(),
         sku: None,
         variant: None,
-        depends_on,
+        depends_on: wiring.waits_for,
         comments: format!("The computes, in the workspace's resource group {group}."),
         properties: Properties::Deployment(Box::new(DeploymentProperties {
             mode: "Incremental",
             expression_evaluation_options: EvaluationOptions { scope: "inner" },
-            parameters,
+            parameters: wiring.passed,
             template,
         })),
     }

@@ -293,9 +293,9 @@ fn storage_account(cluster: &HdInsightCluster, tags: &BTreeMap<String, String>) 
     }
 }
 
-fn hdinsight(plan: &Plan, cluster: &HdInsightCluster, tags: &BTreeMap<String, String>) -> Resource {
-    let definition = &cluster.definition;
-    let roles = cluster
+/// The head, worker and ZooKeeper roles, all in the cluster's subnet with the same SSH login.
+fn roles(plan: &Plan, cluster: &HdInsightCluster) -> Vec<Role> {
+    cluster
         .roles()
         .into_iter()
         .map(|(name, nodes, size, disks)| Role {
@@ -323,7 +323,29 @@ fn hdinsight(plan: &Plan, cluster: &HdInsightCluster, tags: &BTreeMap<String, St
                 .into_iter()
                 .collect(),
         })
-        .collect();
+        .collect()
+}
+
+/// The cluster's primary storage: the account's blob endpoint, the cluster's container, its key.
+fn primary_storage(cluster: &HdInsightCluster) -> HdInsightStorage {
+    HdInsightStorage {
+        name: expression(&format!(
+            "format('{{0}}.blob.{{1}}', {}, environment().suffixes.storage)",
+            storage_name(cluster)
+        )),
+        is_default: true,
+        container: cluster.container.clone(),
+        key: expression(&format!(
+            "listKeys({}, {}).keys[0].value",
+            storage_id(cluster),
+            quoted(ResourceKind::StorageAccount.api_version())
+        )),
+        resource_id: expression(&storage_id(cluster)),
+    }
+}
+
+fn hdinsight(plan: &Plan, cluster: &HdInsightCluster, tags: &BTreeMap<String, String>) -> Resource {
+    let definition = &cluster.definition;
     let properties = HdInsightProperties {
         cluster_version: crate::azure::hdinsight::CLUSTER_VERSION,
         os_type: "Linux",
@@ -341,22 +363,11 @@ fn hdinsight(plan: &Plan, cluster: &HdInsightCluster, tags: &BTreeMap<String, St
             },
         },
         storage_profile: HdInsightStorageProfile {
-            storageaccounts: vec![HdInsightStorage {
-                name: expression(&format!(
-                    "format('{{0}}.blob.{{1}}', {}, environment().suffixes.storage)",
-                    storage_name(cluster)
-                )),
-                is_default: true,
-                container: cluster.container.clone(),
-                key: expression(&format!(
-                    "listKeys({}, {}).keys[0].value",
-                    storage_id(cluster),
-                    quoted(ResourceKind::StorageAccount.api_version())
-                )),
-                resource_id: expression(&storage_id(cluster)),
-            }],
+            storageaccounts: vec![primary_storage(cluster)],
         },
-        compute_profile: ComputeProfile { roles },
+        compute_profile: ComputeProfile {
+            roles: roles(plan, cluster),
+        },
     };
     Resource {
         depends_on: vec![expression(&storage_id(cluster)), expression(&vnet_id(plan))],
@@ -403,44 +414,54 @@ fn network_interface(
     }
 }
 
+/// The Ubuntu image and a managed OS disk deleted with the VM.
+fn vm_storage(vm: &VirtualMachine) -> VmStorageProfile {
+    VmStorageProfile {
+        image_reference: ImageReference {
+            publisher: vm.image.publisher,
+            offer: vm.image.offer,
+            sku: vm.image.sku,
+            version: "latest",
+        },
+        os_disk: OsDisk {
+            create_option: "FromImage",
+            delete_option: "Delete",
+            managed_disk: ManagedDisk {
+                storage_account_type: "StandardSSD_LRS",
+            },
+        },
+    }
+}
+
+/// The administrator logs in with the SSH key only.
+fn vm_os(vm: &VirtualMachine) -> OsProfile {
+    let admin = &vm.admin_parameter;
+    OsProfile {
+        computer_name: vm.name.clone(),
+        admin_username: parameter_ref(admin),
+        linux_configuration: LinuxConfiguration {
+            disable_password_authentication: true,
+            ssh: SshConfiguration {
+                public_keys: vec![SshPublicKey {
+                    path: expression(&format!(
+                        "format('/home/{{0}}/.ssh/authorized_keys', parameters({}))",
+                        quoted(admin)
+                    )),
+                    key_data: parameter_ref(SSH_PUBLIC_KEY),
+                }],
+            },
+        },
+    }
+}
+
 fn virtual_machine(vm: &VirtualMachine, tags: &BTreeMap<String, String>) -> Resource {
     let nic = resource_id(ResourceKind::NetworkInterface, &[&vm.nic]);
-    let admin = &vm.admin_parameter;
     let properties = VirtualMachineProperties {
         hardware_profile: HardwareProfile {
             vm_size: parameter_ref(&vm.size_parameter),
         },
-        storage_profile: VmStorageProfile {
-            image_reference: ImageReference {
-                publisher: vm.image.publisher,
-                offer: vm.image.offer,
-                sku: vm.image.sku,
-                version: "latest",
-            },
-            os_disk: OsDisk {
-                create_option: "FromImage",
-                delete_option: "Delete",
-                managed_disk: ManagedDisk {
-                    storage_account_type: "StandardSSD_LRS",
-                },
-            },
-        },
-        os_profile: OsProfile {
-            computer_name: vm.name.clone(),
-            admin_username: parameter_ref(admin),
-            linux_configuration: LinuxConfiguration {
-                disable_password_authentication: true,
-                ssh: SshConfiguration {
-                    public_keys: vec![SshPublicKey {
-                        path: expression(&format!(
-                            "format('/home/{{0}}/.ssh/authorized_keys', parameters({}))",
-                            quoted(admin)
-                        )),
-                        key_data: parameter_ref(SSH_PUBLIC_KEY),
-                    }],
-                },
-            },
-        },
+        storage_profile: vm_storage(vm),
+        os_profile: vm_os(vm),
         network_profile: NetworkProfile {
             network_interfaces: vec![NetworkInterfaceReference {
                 id: expression(&nic),

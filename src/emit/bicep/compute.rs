@@ -130,27 +130,23 @@ pub(super) fn blocks(
     Ok(blocks)
 }
 
-fn block(
-    compute: &Compute,
-    symbol: String,
-    workspace: &str,
-    tags: &[Tag],
-    refs: &Refs,
-) -> Result<String, String> {
-    let (mut cluster, mut instance, mut attached) = (None, None, None);
+/// The compute's own settings, under the view key its template section reads.
+fn settings(compute: &Compute, refs: &Refs) -> (&'static str, serde_json::Value) {
     match &compute.kind {
-        ComputeKind::Cluster(c) => {
-            cluster = Some(serde_json::json!({
+        ComputeKind::Cluster(c) => (
+            "cluster",
+            serde_json::json!({
                 "vm_size": c.vm_size, "vm_priority": c.vm_priority, "min_nodes": c.min_nodes, "max_nodes": c.max_nodes,
                 "idle_before_scale_down": c.idle_before_scale_down, "public_ip": c.public_ip, "ssh": c.ssh,
-            }));
-        }
-        ComputeKind::Instance(i) => {
-            instance = Some(serde_json::json!({
+            }),
+        ),
+        ComputeKind::Instance(i) => (
+            "instance",
+            serde_json::json!({
                 "vm_size": i.vm_size, "public_ip": i.public_ip, "ssh": i.ssh,
                 "idle_before_shutdown": i.idle_before_shutdown, "assigned_user": i.assigned_user,
-            }));
-        }
+            }),
+        ),
         ComputeKind::Attached(a) => {
             let target = refs
                 .attached
@@ -161,18 +157,32 @@ fn block(
                 AttachedKind::VirtualMachine { size_parameter, .. } => Some(size_parameter),
                 AttachedKind::HdInsight { .. } => None,
             };
-            attached = Some(serde_json::json!({
-                "id": target.id, "address": target.address, "vm_size": vm_size, "username": a.username_parameter,
-            }));
+            (
+                "attached",
+                serde_json::json!({
+                    "id": target.id, "address": target.address, "vm_size": vm_size, "username": a.username_parameter,
+                }),
+            )
         }
     }
-    let view = serde_json::json!({
+}
+
+fn block(
+    compute: &Compute,
+    symbol: String,
+    workspace: &str,
+    tags: &[Tag],
+    refs: &Refs,
+) -> Result<String, String> {
+    let mut view = serde_json::json!({
         "symbol": symbol, "type": ResourceKind::Compute.bicep_type(), "name": compute.name,
         "comment": format!("{} in subnet {}.", compute.kind.description(), compute.subnet),
         "workspace": workspace, "tags": tags, "compute_type": compute.kind.compute_type(),
         "subnet_id": subnet_id(&refs.vnet_id, &compute.subnet),
-        "cluster": cluster, "instance": instance, "attached": attached,
+        "cluster": null, "instance": null, "attached": null,
         "admin_username": ADMIN_USERNAME, "ssh_public_key": SSH_PUBLIC_KEY, "ssh_private_key": SSH_PRIVATE_KEY,
     });
+    let (key, value) = settings(compute, refs);
+    view[key] = value;
     render("compute.bicep", &view)
 }

@@ -6,7 +6,9 @@ use super::compute::{Target, Targets};
 use super::{Symbols, Tag, escape, render, subnet_id};
 use crate::azure::hdinsight::CLUSTER_VERSION;
 use crate::azure::resource::ResourceKind;
-use crate::plan::{DatabricksWorkspace, HdInsightCluster, Plan, SSH_PUBLIC_KEY, VirtualMachine};
+use crate::plan::{
+    Assignment, DatabricksWorkspace, HdInsightCluster, Plan, SSH_PUBLIC_KEY, VirtualMachine,
+};
 
 /// The role definition and its assignments on the VNet, if the spec asks for them.
 pub(super) fn role_blocks(
@@ -39,7 +41,7 @@ pub(super) fn role_blocks(
         "symbol": symbol, "type": ResourceKind::RoleDefinition.bicep_type(),
         "assignment_type": ResourceKind::RoleAssignment.bicep_type(),
         "vnet": vnet, "vnet_name": role.vnet, "role_name": role_name,
-        "description": format!("Read virtual network {} and join its subnets, to create Azure ML compute in it without owning the network.", role.vnet),
+        "description": role.description(), "assignment_description": Assignment::DESCRIPTION,
         "actions": role.actions.iter().map(|a| a.action).collect::<Vec<_>>(),
         "assignments": assignments,
     });

@@ -191,57 +191,65 @@ fn file(
 }
 
 /// Renders the Bicep files of `plan`.
-pub(super) fn artifacts(plan: &Plan, version: &str) -> Result<Vec<Artifact>, String> {
-    let tags = tags(plan);
-    let reserved: Vec<String> = plan
-        .parameters
+/// Names no symbol may take: the parameters, and the computes module's VNet input.
+fn reserved(plan: &Plan) -> Vec<String> {
+    plan.parameters
         .iter()
         .map(|p| p.name.clone())
         .chain([VNET_ID.to_string()])
+        .collect()
+}
+
+/// `computes.bicep`: the parameters the computes read and the module's inputs, then the computes.
+fn computes_file(plan: &Plan, version: &str, tags: &[Tag]) -> Result<Artifact, String> {
+    let mut symbols = Symbols::new(reserved(plan));
+    let refs = compute::Refs::module(plan);
+    let blocks = compute::blocks(plan, &mut symbols, tags, &refs)?;
+    let mut parameters: Vec<ParamView> = plan
+        .parameters
+        .iter()
+        .filter(|p| p.computes)
+        .map(|p| param_view(p, false))
         .collect();
-    let mut symbols = Symbols::new(reserved.clone());
+    parameters.extend(plan.module_inputs().into_iter().map(|input| ParamView {
+        name: input.name,
+        description: input.description,
+        secure: false,
+        allowed: Vec::new(),
+        default: None,
+    }));
+    Ok(Artifact::new(
+        COMPUTES_FILE,
+        file(plan, version, parameters, blocks)?,
+    ))
+}
+
+/// Renders the Bicep files of `plan`.
+pub(super) fn artifacts(plan: &Plan, version: &str) -> Result<Vec<Artifact>, String> {
+    let tags = tags(plan);
+    let mut symbols = Symbols::new(reserved(plan));
     let (mut blocks, vnet) = network::blocks(plan, &mut symbols, &tags)?;
     blocks.extend(machines::role_blocks(plan, &mut symbols, &vnet)?);
     let (machine_blocks, machines) = machines::blocks(plan, &mut symbols, &tags, &vnet)?;
     blocks.extend(machine_blocks);
-    let mut out = Vec::new();
     let refs = compute::Refs::main(plan, &vnet, &machines);
+    let mut out = Vec::new();
     match &plan.workspace.resource_group {
         None => blocks.extend(compute::blocks(plan, &mut symbols, &tags, &refs)?),
         Some(group) => {
             blocks.push(compute::module_block(plan, &mut symbols, group, &refs)?);
-            let mut module_symbols = Symbols::new(reserved);
-            let module_refs = compute::Refs::module(plan);
-            let module_blocks = compute::blocks(plan, &mut module_symbols, &tags, &module_refs)?;
-            let mut module_params: Vec<ParamView> = plan
-                .parameters
-                .iter()
-                .filter(|p| p.computes)
-                .map(|p| param_view(p, false))
-                .collect();
-            module_params.extend(plan.module_inputs().into_iter().map(|input| ParamView {
-                name: input.name,
-                description: input.description,
-                secure: false,
-                allowed: Vec::new(),
-                default: None,
-            }));
-            out.push(Artifact::new(
-                COMPUTES_FILE,
-                file(plan, version, module_params, module_blocks)?,
-            ));
+            out.push(computes_file(plan, version, &tags)?);
         }
     }
-    let main = file(
-        plan,
-        version,
-        plan.parameters
-            .iter()
-            .map(|p| param_view(p, true))
-            .collect(),
-        blocks,
-    )?;
-    out.insert(0, Artifact::new("main.bicep", main));
+    let parameters = plan
+        .parameters
+        .iter()
+        .map(|p| param_view(p, true))
+        .collect();
+    out.insert(
+        0,
+        Artifact::new("main.bicep", file(plan, version, parameters, blocks)?),
+    );
     out.push(Artifact::new("main.bicepparam", bicepparam(plan, version)?));
     Ok(out)
 }
