@@ -14,9 +14,6 @@ param vmGpuT4Size string
 @description('Administrator of VM vm-gpu-t4 (SSH key login only).')
 param vmGpuT4AdminUsername string
 
-@description('Resource ID of the VNet whose subnets the computes join.')
-param vnetId string
-
 @description('Resource ID of vm-gpu-t4, attached as compute vm-gpu-t4.')
 param vmGpuT4ResourceId string
 

@@ -411,7 +411,6 @@ module computes 'computes.bicep' = {
     sshPrivateKey: sshPrivateKey
     vmGpuT4Size: vmGpuT4Size
     vmGpuT4AdminUsername: vmGpuT4AdminUsername
-    vnetId: vnet.id
     vmGpuT4ResourceId: vmGpuT4.id
     vmGpuT4Address: vmGpuT4Nic.properties.ipConfigurations[0].properties.privateIPAddress
   }

@@ -112,14 +112,20 @@ pub struct ModuleInput {
     pub value: InputValue,
 }
 
-/// The computes module's inputs: the VNet's ID and each attached machine's ID (and address, for
-/// VMs).
+/// The computes module's inputs: the VNet's ID when a cluster or instance joins a subnet, and
+/// each attached machine's ID (and address, for VMs).
 pub(super) fn module_inputs(computes: &[Compute]) -> Vec<ModuleInput> {
-    let mut out = vec![ModuleInput {
-        name: super::VNET_ID.to_string(),
-        description: "Resource ID of the VNet whose subnets the computes join.".to_string(),
-        value: InputValue::VnetId,
-    }];
+    let joins_subnet = computes
+        .iter()
+        .any(|c| !matches!(c.kind, ComputeKind::Attached(_)));
+    let mut out = Vec::new();
+    if joins_subnet {
+        out.push(ModuleInput {
+            name: super::VNET_ID.to_string(),
+            description: "Resource ID of the VNet whose subnets the computes join.".to_string(),
+            value: InputValue::VnetId,
+        });
+    }
     for compute in computes {
         let ComputeKind::Attached(a) = &compute.kind else {
             continue;

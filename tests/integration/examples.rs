@@ -158,3 +158,49 @@ fn generated_files_are_tidy() {
         }
     }
 }
+
+/// The names of `template`'s parameters that no `parameters('...')` of the same template reads;
+/// nested templates are checked on their own.
+fn unread_arm_parameters(template: &serde_json::Value, out: &mut Vec<String>) {
+    let resources = &template["resources"];
+    let text = resources.to_string();
+    for name in template["parameters"].as_object().unwrap().keys() {
+        if !text.contains(&format!("parameters('{name}')")) {
+            out.push(name.clone());
+        }
+    }
+    for r in resources.as_array().unwrap() {
+        if r["type"] == "Microsoft.Resources/deployments" {
+            unread_arm_parameters(&r["properties"]["template"], out);
+        }
+    }
+}
+
+#[test]
+fn every_parameter_is_used() {
+    for example in yaml_files("examples") {
+        let (name, artifacts) = render_file(&example);
+        for artifact in artifacts.iter().filter(|a| a.name.ends_with(".bicep")) {
+            let text = &artifact.contents;
+            for line in text.lines().filter_map(|l| l.strip_prefix("param ")) {
+                let param = line.split(' ').next().unwrap();
+                let uses = text
+                    .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                    .filter(|w| *w == param)
+                    .count();
+                assert!(
+                    uses > 1,
+                    "{name}/{}: `{param}` is never used",
+                    artifact.name
+                );
+            }
+        }
+        let arm = artifacts
+            .iter()
+            .find(|a| a.name == "azuredeploy.json")
+            .unwrap();
+        let mut unread = Vec::new();
+        unread_arm_parameters(&serde_json::from_str(&arm.contents).unwrap(), &mut unread);
+        assert!(unread.is_empty(), "{name}/azuredeploy.json: {unread:?}");
+    }
+}
