@@ -363,6 +363,7 @@ resource vmGpuT4 'Microsoft.Compute/virtualMachines@2025-04-01' = {
       }
       osDisk: {
         createOption: 'FromImage'
+        caching: 'ReadWrite'
         deleteOption: 'Delete'
         managedDisk: {
           storageAccountType: 'StandardSSD_LRS'

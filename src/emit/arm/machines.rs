@@ -61,6 +61,7 @@ struct ImageReference {
 #[serde(rename_all = "camelCase")]
 struct OsDisk {
     create_option: &'static str,
+    caching: &'static str,
     delete_option: &'static str,
     managed_disk: ManagedDisk,
 }
@@ -425,6 +426,7 @@ fn vm_storage(vm: &VirtualMachine) -> VmStorageProfile {
         },
         os_disk: OsDisk {
             create_option: "FromImage",
+            caching: "ReadWrite",
             delete_option: "Delete",
             managed_disk: ManagedDisk {
                 storage_account_type: "StandardSSD_LRS",
