@@ -7,7 +7,7 @@ use ipnet::Ipv4Net;
 
 use super::{compute_pointer, subnet_pointer};
 use crate::diag::{Code, Diagnostic, Label};
-use crate::spec::Spec;
+use crate::spec::{Compute, Spec};
 
 /// Addresses Azure keeps in every subnet: network, gateway, two for DNS, broadcast.
 pub(crate) const AZURE_RESERVED: u64 = 5;
@@ -159,7 +159,7 @@ fn capacity(spec: &Spec) -> Vec<Diagnostic> {
             format!("subnet `{}` ({net}) has {available} usable addresses, but its computes need {needed}", subnet.name),
             Label::value(format!("{}/address_prefix", subnet_pointer(i)), format!("{available} usable (Azure reserves {AZURE_RESERVED})")),
         )
-        .with_help(format!("a cluster would be only partly allocated; use a /{} or larger, or lower max_instances", smallest_prefix(needed)));
+        .with_help(capacity_help(spec, &users, needed));
         for (ci, name, n) in users {
             diagnostic = diagnostic.with_label(Label::value(
                 compute_pointer(ci),
@@ -169,6 +169,29 @@ fn capacity(spec: &Spec) -> Vec<Diagnostic> {
         found.push(diagnostic);
     }
     found
+}
+
+/// What to change: a larger prefix, or fewer nodes through the keys that set them.
+fn capacity_help(spec: &Spec, users: &[(usize, &str, u64)], needed: u64) -> String {
+    let mut keys: Vec<&str> = Vec::new();
+    for (ci, _, _) in users {
+        let key = match &spec.compute[*ci] {
+            Compute::Amlcompute(_) => "max_instances",
+            Compute::Hdinsight(_) => "worker_count",
+            _ => continue,
+        };
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    let fewer = match keys.as_slice() {
+        [] => String::new(),
+        keys => format!(", or lower {}", keys.join(" or ")),
+    };
+    format!(
+        "a cluster would be only partly allocated; use a /{} or larger{fewer}",
+        smallest_prefix(needed)
+    )
 }
 
 /// The longest prefix length whose subnet still has `needed` usable addresses.
@@ -226,6 +249,28 @@ mod tests {
                 .contains("11 usable addresses, but its computes need 12")
         );
         assert_eq!(found[0].secondary.len(), 2);
+    }
+
+    #[test]
+    fn hdinsight_nodes_count_and_the_help_names_worker_count() {
+        let found = check(&spec(|v| {
+            v["network"]["subnets"][1]["address_prefix"] = json!("10.0.1.0/28");
+            v["compute"].as_array_mut().unwrap().push(json!({
+                "name": "hdi", "type": "hdinsight", "subnet": "snet-b", "cluster_type": "spark", "worker_count": 5
+            }));
+        }));
+        assert_eq!(codes(&found), ["subnet-too-small"]);
+        assert!(
+            found[0]
+                .message
+                .contains("11 usable addresses, but its computes need 12")
+        );
+        assert_eq!(
+            found[0].help.as_deref(),
+            Some(
+                "a cluster would be only partly allocated; use a /27 or larger, or lower worker_count"
+            )
+        );
     }
 
     #[test]

@@ -229,3 +229,63 @@ fn the_spec_formats_example_is_accepted() {
         (1, 1, 1, true)
     );
 }
+
+#[test]
+fn machines_attached_to_a_workspace_in_another_group_reach_it_through_the_module() {
+    let spec = BASE.replace(
+        "  private_endpoint: true\n",
+        "  private_endpoint: true\n  resource_group: rg-ml\n",
+    ) + "  - name: cpu
+    type: amlcompute
+    subnet: default
+  - name: vm-a
+    type: virtualmachine
+    subnet: snet-a
+    attach: true
+  - name: hdi-a
+    type: hdinsight
+    subnet: default
+    cluster_type: hbase
+    attach: true
+";
+    let compiled =
+        amlgen::compile(amlgen::source::Source::new("spec.yaml", spec), &root()).unwrap();
+    let plan = compiled
+        .plan
+        .unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));
+    let artifacts = amlgen::emit::render(&plan, amlgen::VERSION).unwrap();
+    let text = |name: &str| {
+        artifacts
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap()
+            .contents
+            .clone()
+    };
+    let module = text("computes.bicep");
+    let params: Vec<&str> = module
+        .lines()
+        .filter_map(|l| l.strip_prefix("param "))
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        params,
+        [
+            "location",
+            "sshPrivateKey",
+            "vmASize",
+            "vmAAdminUsername",
+            "hdiASshUsername",
+            "vnetId",
+            "vmAResourceId",
+            "vmAAddress",
+            "hdiAResourceId"
+        ]
+    );
+    assert!(module.contains("address: 'hdi-a-ssh.azurehdinsight.net'"));
+    assert!(
+        !module.contains("hdiALoginPassword"),
+        "the module needs no cluster login"
+    );
+    crate::agreement::assert_agree(&[text("main.bicep"), module], &text("azuredeploy.json"));
+}
