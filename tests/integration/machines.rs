@@ -62,10 +62,8 @@ const DATABRICKS: &str = "  - name: dbw
     private_subnet: snet-dbw-private
 ";
 
-#[test]
-fn a_valid_mix_of_every_kind_passes() {
-    let computes = format!(
-        "{DATABRICKS}  - name: vm-a
+/// An attached VM and an attached HDInsight cluster.
+const ATTACHED: &str = "  - name: vm-a
     type: virtualmachine
     subnet: snet-a
     attach: true
@@ -74,8 +72,11 @@ fn a_valid_mix_of_every_kind_passes() {
     subnet: default
     cluster_type: kafka
     attach: true
-"
-    );
+";
+
+#[test]
+fn a_valid_mix_of_every_kind_passes() {
+    let computes = format!("{DATABRICKS}{ATTACHED}");
     assert_eq!(validate("mix", &computes), (0, Vec::new()));
 }
 
@@ -238,18 +239,8 @@ fn machines_attached_to_a_workspace_in_another_group_reach_it_through_the_module
     ) + "  - name: cpu
     type: amlcompute
     subnet: default
-  - name: vm-a
-    type: virtualmachine
-    subnet: snet-a
-    attach: true
-  - name: hdi-a
-    type: hdinsight
-    subnet: default
-    cluster_type: hbase
-    attach: true
-";
-    let compiled =
-        amlgen::compile(amlgen::source::Source::new("spec.yaml", spec), &root()).unwrap();
+" + ATTACHED;
+    let compiled = amlgen::compile(amlgen::source::Source::new("spec.yaml", spec), root()).unwrap();
     let plan = compiled
         .plan
         .unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));
