@@ -95,6 +95,8 @@ fn diagnose(
         ValidationErrorKind::Enum { options } => {
             vec![not_an_option(at, text, options, value.pointer(at))]
         }
+        // The schema uses `not` only for names Azure reserves (VM administrators).
+        ValidationErrorKind::Not { .. } => vec![reserved(at, value.pointer(at))],
         _ => vec![Diagnostic::error(
             Code::SchemaValue,
             format!("{}: {text}", display_path(at)),
@@ -116,6 +118,19 @@ fn unknown_key(at: &str, key: &str, allowed: &[String]) -> Diagnostic {
         }
         None => diagnostic,
     }
+}
+
+fn reserved(at: &str, found: Option<&Value>) -> Diagnostic {
+    Diagnostic::error(
+        Code::SchemaValue,
+        format!(
+            "{}: {} is a name Azure reserves",
+            display_path(at),
+            found.unwrap_or(&Value::Null)
+        ),
+        Label::value(at, "reserved"),
+    )
+    .with_help("choose another name")
 }
 
 /// A value outside an enumeration, with the closest option as a suggestion.
@@ -301,6 +316,17 @@ mod tests {
         assert_eq!(
             found[0].help.as_deref(),
             Some("did you mean `virtualmachine`?")
+        );
+    }
+
+    #[test]
+    fn reserved_names_are_called_so() {
+        let mut spec = minimal();
+        spec["compute"][0] = json!({"name": "vm", "type": "virtualmachine", "subnet": "a", "admin_username": "root"});
+        let found = validate(&spec).unwrap();
+        assert_eq!(
+            found[0].message,
+            "`compute[0].admin_username`: \"root\" is a name Azure reserves"
         );
     }
 }
