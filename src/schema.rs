@@ -95,6 +95,17 @@ fn diagnose(
         ValidationErrorKind::Enum { options } => {
             vec![not_an_option(at, text, options, value.pointer(at))]
         }
+        ValidationErrorKind::Pattern { .. } => {
+            let diagnostic = Diagnostic::error(
+                Code::SchemaValue,
+                format!("{}: {text}", display_path(at)),
+                Label::value(at, ""),
+            );
+            vec![match pattern_help(schema_path) {
+                Some(help) => diagnostic.with_help(help),
+                None => diagnostic,
+            }]
+        }
         // The schema uses `not` only for names Azure reserves (VM administrators).
         ValidationErrorKind::Not { .. } => vec![reserved(at, value.pointer(at))],
         _ => vec![Diagnostic::error(
@@ -194,33 +205,36 @@ fn article(word: &str) -> &'static str {
     }
 }
 
-/// The property names the schema allows where `schema_path` (ending in `additionalProperties`)
-/// was violated, following `$ref`s through the embedded schema.
-fn allowed_keys(schema_path: &str) -> Vec<String> {
+/// The schema node holding the keyword `schema_path` ends in, following `$ref`s through the
+/// embedded schema.
+fn keyword_owner(schema_path: &str) -> Option<&'static Value> {
     let root = schema();
     let mut node = root;
     let tokens: Vec<&str> = schema_path.split('/').skip(1).collect();
     for token in tokens.iter().take(tokens.len().saturating_sub(1)) {
         node = if *token == "$ref" {
-            match node
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix('#'))
-            {
-                Some(target) => root.pointer(target).unwrap_or(&Value::Null),
-                None => return Vec::new(),
-            }
+            let target = node.get("$ref")?.as_str()?.strip_prefix('#')?;
+            root.pointer(target)?
         } else {
-            match node.get(*token) {
-                Some(next) => next,
-                None => return Vec::new(),
-            }
+            node.get(*token)?
         };
     }
-    node.get("properties")
+    Some(node)
+}
+
+/// The property names the schema allows where `schema_path` (ending in `additionalProperties`)
+/// was violated.
+fn allowed_keys(schema_path: &str) -> Vec<String> {
+    keyword_owner(schema_path)
+        .and_then(|node| node.get("properties"))
         .and_then(Value::as_object)
         .map(|p| p.keys().cloned().collect())
         .unwrap_or_default()
+}
+
+/// The description of the value whose `pattern` was violated: it says the rule in words.
+fn pattern_help(schema_path: &str) -> Option<&'static str> {
+    keyword_owner(schema_path)?.get("description")?.as_str()
 }
 
 #[cfg(test)]
@@ -327,6 +341,20 @@ mod tests {
         assert_eq!(
             found[0].message,
             "`compute[0].admin_username`: \"root\" is a name Azure reserves"
+        );
+    }
+
+    #[test]
+    fn a_pattern_mismatch_explains_the_rule_in_words() {
+        let mut spec = minimal();
+        spec["name"] = json!("Demo");
+        let found = validate(&spec).unwrap();
+        assert!(
+            found[0]
+                .help
+                .as_deref()
+                .unwrap()
+                .starts_with("Output folder and resource-name prefix")
         );
     }
 }
