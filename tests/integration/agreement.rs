@@ -1,5 +1,5 @@
 //! Proof that `main.bicep` (+ `computes.bicep`) and `azuredeploy.json` describe the same
-//! resources: same type, API version and name, and the same `location`, `sku`, `tags` and
+//! resources: same type, API version and name, and the same `location`, `sku`, `kind`, `tags` and
 //! `properties`, with every expression (symbol references in Bicep, `[...]` in ARM) compared as
 //! an opaque `<expr>`; names computed at deployment (GUIDs, unique storage names) are `<expr>`
 //! too, so resources are compared as sorted lists. A small reader for the Bicep subset amlgen
@@ -146,7 +146,7 @@ fn normalize(value: &Value) -> Value {
 
 /// The comparable part of a resource body.
 fn essence(body: &Value) -> Value {
-    let keys = ["location", "sku", "tags", "properties"];
+    let keys = ["location", "sku", "kind", "tags", "properties"];
     Value::Object(
         keys.iter()
             .filter_map(|k| body.get(*k).map(|v| (k.to_string(), normalize(v))))
