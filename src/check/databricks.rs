@@ -30,8 +30,8 @@ pub(super) fn check(spec: &Spec) -> Vec<Diagnostic> {
         if workspace.public_subnet == workspace.private_subnet {
             found.push(same_subnet_twice(*i, workspace));
         }
-        for key in ["public_subnet", "private_subnet"] {
-            found.extend(subnet(spec, *i, key));
+        for (key, name) in spec.compute[*i].subnets() {
+            found.extend(subnet(spec, *i, key, name));
         }
     }
     if let Some((i, _)) = workspaces.first() {
@@ -60,16 +60,10 @@ fn same_subnet_twice(i: usize, workspace: &Databricks) -> Diagnostic {
     .with_help("give the workspace two subnets of its own, each at least /26")
 }
 
-/// The rules for one of a workspace's subnets (`key` is `public_subnet` or `private_subnet`).
-fn subnet(spec: &Spec, i: usize, key: &str) -> Vec<Diagnostic> {
+/// The rules for one of a workspace's subnets: `name`, given under `key` (`public_subnet` or
+/// `private_subnet`).
+fn subnet(spec: &Spec, i: usize, key: &str, name: &str) -> Vec<Diagnostic> {
     let compute = &spec.compute[i];
-    let Some(name) = compute
-        .subnets()
-        .into_iter()
-        .find_map(|(k, s)| (k == key).then_some(s))
-    else {
-        return Vec::new();
-    };
     // An unknown subnet is reported by the compute checks.
     let Some((si, subnet)) = spec.subnet(name) else {
         return Vec::new();

@@ -12,7 +12,8 @@ use tera::{Context, Tera};
 
 use crate::azure::hdinsight::{GATEWAY_NODES, HEAD_NODES, ZOOKEEPER_NODES};
 use crate::plan::{
-    Address, Compute, ComputeKind, DatabricksWorkspace, HdInsightCluster, Plan, VirtualMachine,
+    Address, Compute, ComputeKind, DatabricksWorkspace, HdInsightCluster, Plan, RoleName,
+    VirtualMachine,
 };
 use crate::profile::{Access, Direction, Protocol};
 use crate::routes::{NextHop, Prefix};
@@ -121,16 +122,26 @@ struct Row {
     name: String,
     kind: String,
     size: String,
-    subnets: String,
+    subnets: Subnets,
     public_ip: &'static str,
     nodes: String,
     ssh: &'static str,
 }
 
-/// `` `a`, `b` ``.
-fn code_list(names: &[&str]) -> String {
-    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    quoted.join(", ")
+/// The subnets a compute is in; written as `` `a`, `b` ``.
+struct Subnets(Vec<String>);
+
+impl Subnets {
+    fn of(names: &[&str]) -> Self {
+        Subnets(names.iter().map(|n| n.to_string()).collect())
+    }
+}
+
+impl Serialize for Subnets {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let quoted: Vec<String> = self.0.iter().map(|n| format!("`{n}`")).collect();
+        serializer.serialize_str(&quoted.join(", "))
+    }
 }
 
 fn enabled(flag: bool) -> &'static str {
@@ -163,7 +174,7 @@ fn aml_row(c: &Compute) -> Option<Row> {
         name: c.name.clone(),
         kind: kind.to_string(),
         size: size.clone(),
-        subnets: code_list(&[&c.subnet]),
+        subnets: Subnets::of(&[&c.subnet]),
         public_ip: yes_no(public_ip),
         nodes,
         ssh: enabled(ssh),
@@ -175,7 +186,7 @@ fn vm_row(vm: &VirtualMachine) -> Row {
         name: vm.name.clone(),
         kind: format!("VM, {}{}", vm.image.name, attached_suffix(vm.attach)),
         size: vm.size.clone(),
-        subnets: code_list(&[&vm.subnet]),
+        subnets: Subnets::of(&[&vm.subnet]),
         public_ip: "no",
         nodes: "1".into(),
         ssh: attached_ssh(vm.attach),
@@ -191,7 +202,7 @@ fn hdinsight_row(hdi: &HdInsightCluster) -> Row {
             attached_suffix(hdi.attach)
         ),
         size: format!("{} (head), {} (worker)", hdi.head_size, hdi.worker_size),
-        subnets: code_list(&[&hdi.subnet]),
+        subnets: Subnets::of(&[&hdi.subnet]),
         public_ip: "no",
         nodes: format!(
             "{HEAD_NODES} head + {} worker + {ZOOKEEPER_NODES} ZooKeeper (+{GATEWAY_NODES} gateway)",
@@ -206,7 +217,7 @@ fn databricks_row(d: &DatabricksWorkspace) -> Row {
         name: d.name.clone(),
         kind: format!("Databricks ({})", d.sku),
         size: "per cluster".into(),
-        subnets: code_list(&[&d.public_subnet, &d.private_subnet]),
+        subnets: Subnets::of(&[&d.public_subnet, &d.private_subnet]),
         public_ip: yes_no(!d.no_public_ip),
         nodes: "per cluster".into(),
         ssh: "no",
@@ -222,39 +233,15 @@ fn computes(plan: &Plan) -> Vec<Row> {
     rows
 }
 
-/// The subnets each compute of the spec is in, by name, in the computes table's order.
-fn placements(plan: &Plan) -> Vec<(&str, Vec<&str>)> {
-    let mut out: Vec<(&str, Vec<&str>)> = plan
-        .computes
-        .iter()
-        .filter(|c| !matches!(c.kind, ComputeKind::Attached(_)))
-        .map(|c| (c.name.as_str(), vec![c.subnet.as_str()]))
-        .collect();
-    out.extend(
-        plan.virtual_machines
-            .iter()
-            .map(|v| (v.name.as_str(), vec![v.subnet.as_str()])),
-    );
-    out.extend(
-        plan.hdinsight_clusters
-            .iter()
-            .map(|h| (h.name.as_str(), vec![h.subnet.as_str()])),
-    );
-    out.extend(plan.databricks.iter().map(|d| {
-        (
-            d.name.as_str(),
-            vec![d.public_subnet.as_str(), d.private_subnet.as_str()],
-        )
-    }));
-    out
-}
-
 fn permissions(plan: &Plan) -> Value {
     let Some(role) = &plan.role else {
         return Value::Null;
     };
     json!({
-        "name": role.role_name.clone().unwrap_or_else(|| format!("Subnet joiner for {} in <resource group>", role.vnet)),
+        "name": match role.name() {
+            RoleName::Given(name) => name.to_string(),
+            RoleName::ResourceGroupSuffixed(prefix) => format!("{prefix}<resource group>"),
+        },
         "vnet": role.vnet,
         "actions": role.actions.iter().map(|a| json!({"action": a.action, "reason": a.reason})).collect::<Vec<_>>(),
         "assignments": role.assignments.iter().map(|a| json!({"object_id": a.object_id, "type": a.principal_type})).collect::<Vec<_>>(),
@@ -297,10 +284,10 @@ fn diagram(plan: &Plan) -> Vec<String> {
             lines.push(format!("s{i} --> {exit_node}"));
         }
     }
-    for (i, (name, subnets)) in placements(plan).into_iter().enumerate() {
-        let mut node = format!("c{i}([\"{name}\"])");
-        for subnet in subnets {
-            if let Some(s) = plan.vnet.subnets.iter().position(|s| s.name == subnet) {
+    for (i, row) in computes(plan).iter().enumerate() {
+        let mut node = format!("c{i}([\"{}\"])", row.name);
+        for subnet in &row.subnets.0 {
+            if let Some(s) = plan.vnet.subnets.iter().position(|s| &s.name == subnet) {
                 lines.push(format!("{node} --- s{s}"));
                 node = format!("c{i}");
             }

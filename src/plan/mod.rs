@@ -23,7 +23,7 @@ pub use databricks::DatabricksWorkspace;
 pub use machines::{HdInsightCluster, VirtualMachine};
 pub use network::{Address, NatGateway, Nsg, RouteTable, SecurityRule, Subnet, VirtualNetwork};
 pub use parameters::{ADMIN_USERNAME, EnvVar, Parameter, SSH_PRIVATE_KEY, SSH_PUBLIC_KEY, VNET_ID};
-pub use permissions::{Assignment, SubnetJoinRole};
+pub use permissions::{Assignment, RoleName, SubnetJoinRole};
 
 use crate::azure::resource::ResourceKind;
 use crate::azure::service_tags::ServiceTags;

@@ -45,11 +45,22 @@ impl Assignment {
     }
 }
 
+/// The role's display name, which must be unique in the tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleName<'a> {
+    /// The spec's `role_name`.
+    Given(&'a str),
+    /// By default: this prefix, naming the VNet, then the resource group's name at deployment.
+    ResourceGroupSuffixed(&'a str),
+}
+
 /// The custom role and its assignments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubnetJoinRole {
-    /// The role's name as the spec gives it; by default it names the VNet and resource group.
+    /// The role's name as the spec gives it.
     pub role_name: Option<String>,
+    /// The start of the default name: `Subnet joiner for <vnet> in `.
+    pub default_name_prefix: String,
     /// The VNet the role is assignable on and assigned at.
     pub vnet: String,
     pub actions: &'static [Action],
@@ -57,6 +68,14 @@ pub struct SubnetJoinRole {
 }
 
 impl SubnetJoinRole {
+    /// The role's display name.
+    pub fn name(&self) -> RoleName<'_> {
+        match &self.role_name {
+            Some(name) => RoleName::Given(name),
+            None => RoleName::ResourceGroupSuffixed(&self.default_name_prefix),
+        }
+    }
+
     /// The role definition's description.
     pub fn description(&self) -> String {
         format!(
@@ -74,6 +93,7 @@ impl SubnetJoinRole {
 pub(super) fn build(spec: &Spec, permissions: &Permissions) -> SubnetJoinRole {
     SubnetJoinRole {
         role_name: permissions.role_name.clone(),
+        default_name_prefix: format!("Subnet joiner for {} in ", spec.network.vnet.name),
         vnet: spec.network.vnet.name.clone(),
         actions: ACTIONS,
         assignments: permissions

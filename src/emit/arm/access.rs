@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{Properties, Resource, expression, quoted, vnet_id};
 use crate::azure::resource::ResourceKind;
-use crate::plan::{Assignment, Plan, SubnetJoinRole};
+use crate::plan::{Assignment, Plan, RoleName, SubnetJoinRole};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -43,12 +43,11 @@ fn role_guid(role: &SubnetJoinRole) -> String {
 
 /// The role's display name: the spec's, or one naming the VNet and the resource group.
 fn role_name(role: &SubnetJoinRole) -> String {
-    match &role.role_name {
-        Some(name) => super::literal(name),
-        None => expression(&format!(
-            "format('Subnet joiner for {{0}} in {{1}}', {}, resourceGroup().name)",
-            quoted(&role.vnet)
-        )),
+    match role.name() {
+        RoleName::Given(name) => super::literal(name),
+        RoleName::ResourceGroupSuffixed(prefix) => {
+            expression(&format!("concat({}, resourceGroup().name)", quoted(prefix)))
+        }
     }
 }
 

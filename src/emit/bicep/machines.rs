@@ -7,7 +7,8 @@ use super::{Symbols, Tag, escape, render, subnet_id};
 use crate::azure::hdinsight::CLUSTER_VERSION;
 use crate::azure::resource::ResourceKind;
 use crate::plan::{
-    Assignment, DatabricksWorkspace, HdInsightCluster, Plan, SSH_PUBLIC_KEY, VirtualMachine,
+    Assignment, DatabricksWorkspace, HdInsightCluster, Plan, RoleName, SSH_PUBLIC_KEY,
+    VirtualMachine,
 };
 
 /// The role definition and its assignments on the VNet, if the spec asks for them.
@@ -30,12 +31,11 @@ pub(super) fn role_blocks(
             })
         })
         .collect();
-    let role_name = match &role.role_name {
-        Some(name) => format!("'{}'", escape(name)),
-        None => format!(
-            "'Subnet joiner for {} in ${{resourceGroup().name}}'",
-            escape(&role.vnet)
-        ),
+    let role_name = match role.name() {
+        RoleName::Given(name) => format!("'{}'", escape(name)),
+        RoleName::ResourceGroupSuffixed(prefix) => {
+            format!("'{}${{resourceGroup().name}}'", escape(prefix))
+        }
     };
     let view = serde_json::json!({
         "symbol": symbol, "type": ResourceKind::RoleDefinition.bicep_type(),
