@@ -1,8 +1,9 @@
 //! Emitters: turn one plan into the files of its output folder.
 //!
-//! Bicep comes from Tera templates, ARM JSON is serialized from typed structs, and the README is
-//! rendered for reviewers; all three read the same plan. Emitting happens in memory: the `write`
-//! module decides what reaches the disk.
+//! The plan becomes one resource model (`resources::build`); ARM JSON is that model serialized
+//! with serde, Bicep is the same model through one Bicep printer, and the README is rendered for
+//! reviewers from the plan and the model. Emitting happens in memory: the `write` module decides
+//! what reaches the disk.
 
 mod arm;
 mod bicep;
@@ -28,16 +29,20 @@ impl Artifact {
 
 /// Renders every file of `plan`. `Err` is a bug in amlgen (a template that does not render).
 pub fn render(plan: &Plan, version: &str) -> Result<Vec<Artifact>, String> {
-    let mut artifacts = bicep::artifacts(plan, version)?;
+    let template = crate::resources::build(plan);
+    let mut artifacts = bicep::artifacts(plan, version, &template)?;
     artifacts.push(Artifact::new(
         "azuredeploy.json",
-        arm::template(plan, version),
+        arm::template(&template, version),
     ));
     artifacts.push(Artifact::new(
         "azuredeploy.parameters.json",
-        arm::parameters_file(plan),
+        arm::parameters_file(&template),
     ));
-    artifacts.push(Artifact::new("README.md", readme::render(plan, version)?));
+    artifacts.push(Artifact::new(
+        "README.md",
+        readme::render(plan, &template, version)?,
+    ));
     for artifact in &mut artifacts {
         artifact.contents = tidy(&artifact.contents);
     }

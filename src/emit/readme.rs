@@ -15,6 +15,7 @@ use crate::plan::{
     Address, Compute, ComputeKind, DatabricksWorkspace, HdInsightCluster, Plan, RoleName,
     VirtualMachine,
 };
+use crate::model::Template;
 use crate::profile::{Access, Direction, Protocol};
 use crate::routes::{NextHop, Prefix};
 
@@ -296,8 +297,21 @@ fn diagram(plan: &Plan) -> Vec<String> {
     lines
 }
 
-/// Renders `README.md` for `plan`.
-pub(super) fn render(plan: &Plan, version: &str) -> Result<String, String> {
+/// Every resource the deployment creates, the module's included, in output order, named as
+/// Bicep writes them.
+fn resources(template: &Template) -> Vec<Value> {
+    let mut out = Vec::new();
+    for t in std::iter::once(template).chain(template.modules().map(|m| &m.template)) {
+        for r in t.resources().filter(|r| !r.existing) {
+            let kind = r.kind;
+            out.push(json!({"type": kind.arm_type(), "name": super::bicep::name_text(t, r), "api_version": kind.api_version()}));
+        }
+    }
+    out
+}
+
+/// Renders `README.md` for `plan`, whose model is `template`.
+pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<String, String> {
     let secrets: Vec<_> = plan
         .parameters
         .iter()
@@ -311,11 +325,7 @@ pub(super) fn render(plan: &Plan, version: &str) -> Result<String, String> {
         .iter()
         .map(|(p, env)| format!(" \\\n  --parameters {}=\"${}\"", p.name, env.name))
         .collect();
-    let resources: Vec<Value> = plan
-        .resources()
-        .iter()
-        .map(|(k, n)| json!({"type": k.arm_type(), "name": n, "api_version": k.api_version()}))
-        .collect();
+    let resources = resources(template);
     let view = json!({
         "name": plan.name, "version": version, "profile": plan.profile.name, "profile_summary": summary(plan.profile.name),
         "location": plan.location, "workspace": plan.workspace.name, "workspace_group": plan.workspace.resource_group,
