@@ -73,6 +73,48 @@ fn tidy(text: &str) -> String {
 mod tests {
     use super::*;
 
+    use crate::check::fixture::spec;
+    use crate::model::{Expr, Item, Value};
+
+    /// Points every reference to subnet `from` at subnet `to`, in the model only.
+    fn repoint(value: &mut Value, from: &str, to: &str) {
+        match value {
+            Value::Expr(Expr::SubnetId { subnet, .. }) if subnet == from => *subnet = to.into(),
+            Value::Object(object) => object.0.iter_mut().for_each(|(_, v)| repoint(v, from, to)),
+            Value::Array(items) => items.iter_mut().for_each(|v| repoint(v, from, to)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn one_reference_changed_in_the_model_changes_both_formats() {
+        let plan = crate::plan::build(&spec(|_| {}), None);
+        let mut template = crate::resources::build(&plan);
+        let arm = arm::template(&template, "0");
+        let bicep = bicep::artifacts(&plan, "0", &template).unwrap()[0]
+            .contents
+            .clone();
+        for item in &mut template.items {
+            if let Item::Resource(r) = item {
+                r.body
+                    .0
+                    .iter_mut()
+                    .for_each(|(_, v)| repoint(v, "snet-a", "snet-b"));
+            }
+        }
+        let arm_after = arm::template(&template, "0");
+        let bicep_after = bicep::artifacts(&plan, "0", &template).unwrap()[0]
+            .contents
+            .clone();
+        let subnets = "resourceId('Microsoft.Network/virtualNetworks/subnets'";
+        assert!(arm.contains(&format!("{subnets}, 'vnet-demo', 'snet-a')")));
+        assert!(!arm_after.contains(&format!("{subnets}, 'vnet-demo', 'snet-a')")));
+        assert!(arm_after.contains(&format!("{subnets}, 'vnet-demo', 'snet-b')")));
+        assert!(bicep.contains(&format!("{subnets}, vnet.name, 'snet-a')")));
+        assert!(!bicep_after.contains(&format!("{subnets}, vnet.name, 'snet-a')")));
+        assert!(bicep_after.contains(&format!("{subnets}, vnet.name, 'snet-b')")));
+    }
+
     #[test]
     fn tidy_folds_blank_runs_and_ends_with_one_newline() {
         assert_eq!(tidy("\na  \r\n\n\n\nb\n\n"), "a\n\nb\n");

@@ -11,11 +11,11 @@ use serde_json::{Value, json};
 use tera::{Context, Tera};
 
 use crate::azure::hdinsight::{GATEWAY_NODES, HEAD_NODES, ZOOKEEPER_NODES};
+use crate::model::Template;
 use crate::plan::{
     Address, Compute, ComputeKind, DatabricksWorkspace, HdInsightCluster, Plan, RoleName,
     VirtualMachine,
 };
-use crate::model::Template;
 use crate::profile::{Access, Direction, Protocol};
 use crate::routes::{NextHop, Prefix};
 

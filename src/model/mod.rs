@@ -80,7 +80,12 @@ pub struct Module {
 
 impl Resource {
     /// A resource of `kind` named `name`, with an empty body.
-    pub fn new(kind: ResourceKind, symbol: String, name: impl Into<Value>, comment: String) -> Self {
+    pub fn new(
+        kind: ResourceKind,
+        symbol: String,
+        name: impl Into<Value>,
+        comment: String,
+    ) -> Self {
         Resource {
             kind,
             symbol,

@@ -232,6 +232,9 @@ mod tests {
         );
         let mut symbols = BTreeSet::new();
         value.symbols(&mut symbols);
-        assert_eq!(symbols.into_iter().collect::<Vec<_>>(), ["hdi", "nic", "vnet"]);
+        assert_eq!(
+            symbols.into_iter().collect::<Vec<_>>(),
+            ["hdi", "nic", "vnet"]
+        );
     }
 }

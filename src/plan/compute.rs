@@ -119,7 +119,12 @@ pub(super) fn module_inputs(computes: &[Compute], names: &mut Names) -> Vec<Modu
     for compute in computes {
         let ComputeKind::Attached(a) = &compute.kind else {
             let subnet = &compute.subnet;
-            let known = out.iter().any(|i| i.value == InputValue::SubnetId { subnet: subnet.clone() });
+            let known = out.iter().any(|i| {
+                i.value
+                    == InputValue::SubnetId {
+                        subnet: subnet.clone(),
+                    }
+            });
             if !known {
                 out.push(ModuleInput {
                     name: names.link(subnet, "subnet-id"),

@@ -143,11 +143,16 @@ pub(super) fn items(b: &mut Builder) -> Vec<Item> {
 /// The module's parameters: those the computes read, forwarded without defaults, then the
 /// module's inputs.
 fn module_parameters(b: &Builder) -> Vec<Param> {
-    let forwarded = b.plan.parameters.iter().filter(|p| p.computes).map(|p| Param {
-        default: None,
-        allowed: Vec::new(),
-        ..param(p)
-    });
+    let forwarded = b
+        .plan
+        .parameters
+        .iter()
+        .filter(|p| p.computes)
+        .map(|p| Param {
+            default: None,
+            allowed: Vec::new(),
+            ..param(p)
+        });
     let inputs = b.plan.module_inputs.iter().map(|i| Param {
         name: i.name.clone(),
         description: i.description.clone(),
@@ -261,7 +266,9 @@ fn instance(instance: &Instance, subnet: Expr) -> Object {
     let personal = instance.assigned_user.as_ref().map(|(object, tenant)| {
         Object::new().with(
             "assignedUser",
-            Object::new().with("objectId", object).with("tenantId", tenant),
+            Object::new()
+                .with("objectId", object)
+                .with("tenantId", tenant),
         )
     });
     Object::new()
@@ -271,7 +278,10 @@ fn instance(instance: &Instance, subnet: Expr) -> Object {
         .with("applicationSharingPolicy", "Personal")
         .with("computeInstanceAuthorizationType", "personal")
         .with("sshSettings", ssh)
-        .with_some("idleTimeBeforeShutdown", instance.idle_before_shutdown.as_ref())
+        .with_some(
+            "idleTimeBeforeShutdown",
+            instance.idle_before_shutdown.as_ref(),
+        )
         .with_some("personalComputeInstanceSettings", personal)
 }
 

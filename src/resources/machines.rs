@@ -79,7 +79,10 @@ fn hdinsight(b: &mut Builder, cluster: &HdInsightCluster) -> [Resource; 2] {
                 "gateway",
                 Object::new()
                     .with("restAuthCredential.isEnabled", true)
-                    .with("restAuthCredential.username", param(&cluster.login_user_parameter))
+                    .with(
+                        "restAuthCredential.username",
+                        param(&cluster.login_user_parameter),
+                    )
                     .with(
                         "restAuthCredential.password",
                         param(&cluster.login_password_parameter),
@@ -94,9 +97,15 @@ fn hdinsight(b: &mut Builder, cluster: &HdInsightCluster) -> [Resource; 2] {
         .with("clusterDefinition", definition)
         .with(
             "storageProfile",
-            Object::new().with("storageaccounts", vec![primary_storage(cluster, &storage_symbol)]),
+            Object::new().with(
+                "storageaccounts",
+                vec![primary_storage(cluster, &storage_symbol)],
+            ),
         )
-        .with("computeProfile", Object::new().with("roles", roles(b, cluster)));
+        .with(
+            "computeProfile",
+            Object::new().with("roles", roles(b, cluster)),
+        );
     let resource = b
         .located(
             ResourceKind::HdInsightCluster,
@@ -128,40 +137,43 @@ fn primary_storage(cluster: &HdInsightCluster, storage: &str) -> Value {
 
 /// The head, worker and ZooKeeper roles, all in the cluster's subnet with the same SSH login.
 fn roles(b: &Builder, cluster: &HdInsightCluster) -> Value {
-    let roles = cluster.roles().into_iter().map(|(name, nodes, size, disks)| {
-        let login = Object::new()
-            .with("username", param(&cluster.ssh_user_parameter))
-            .with(
-                "sshProfile",
-                Object::new().with(
-                    "publicKeys",
-                    vec![Value::from(
-                        Object::new().with("certificateData", param(SSH_PUBLIC_KEY)),
-                    )],
-                ),
-            );
-        let disks: Vec<Value> = disks
-            .map(|n| Value::from(Object::new().with("disksPerNode", n)))
-            .into_iter()
-            .collect();
-        Value::from(
-            Object::new()
-                .with("name", name)
-                .with("targetInstanceCount", nodes)
-                .with("hardwareProfile", Object::new().with("vmSize", size))
+    let roles = cluster
+        .roles()
+        .into_iter()
+        .map(|(name, nodes, size, disks)| {
+            let login = Object::new()
+                .with("username", param(&cluster.ssh_user_parameter))
                 .with(
-                    "osProfile",
-                    Object::new().with("linuxOperatingSystemProfile", login),
-                )
-                .with(
-                    "virtualNetworkProfile",
-                    Object::new()
-                        .with("id", Expr::Id(b.refs.vnet.clone()))
-                        .with("subnet", subnet_id(b, &cluster.subnet)),
-                )
-                .with_nonempty("dataDisksGroups", disks),
-        )
-    });
+                    "sshProfile",
+                    Object::new().with(
+                        "publicKeys",
+                        vec![Value::from(
+                            Object::new().with("certificateData", param(SSH_PUBLIC_KEY)),
+                        )],
+                    ),
+                );
+            let disks: Vec<Value> = disks
+                .map(|n| Value::from(Object::new().with("disksPerNode", n)))
+                .into_iter()
+                .collect();
+            Value::from(
+                Object::new()
+                    .with("name", name)
+                    .with("targetInstanceCount", nodes)
+                    .with("hardwareProfile", Object::new().with("vmSize", size))
+                    .with(
+                        "osProfile",
+                        Object::new().with("linuxOperatingSystemProfile", login),
+                    )
+                    .with(
+                        "virtualNetworkProfile",
+                        Object::new()
+                            .with("id", Expr::Id(b.refs.vnet.clone()))
+                            .with("subnet", subnet_id(b, &cluster.subnet)),
+                    )
+                    .with_nonempty("dataDisksGroups", disks),
+            )
+        });
     Value::Array(roles.collect())
 }
 

@@ -166,7 +166,16 @@ mod tests {
                 subnet: "snet-a".into()
             })
         );
-        assert!(template.resources().all(|r| r.kind != ResourceKind::Compute));
-        assert!(module.template.resources().any(|r| r.kind == ResourceKind::Compute));
+        assert!(
+            template
+                .resources()
+                .all(|r| r.kind != ResourceKind::Compute)
+        );
+        assert!(
+            module
+                .template
+                .resources()
+                .any(|r| r.kind == ResourceKind::Compute)
+        );
     }
 }

@@ -75,7 +75,11 @@ fn security_rule(rule: &SecurityRule) -> Value {
 
 /// `{name, properties}`: how Azure writes inline children (rules, routes, subnets).
 fn named(name: &str, properties: Object) -> Value {
-    Value::Object(Object::new().with("name", name).with("properties", properties))
+    Value::Object(
+        Object::new()
+            .with("name", name)
+            .with("properties", properties),
+    )
 }
 
 fn route_table(b: &mut Builder, table: &RouteTable) -> Resource {
@@ -128,7 +132,9 @@ fn nat_gateway(b: &mut Builder, nat: &NatGateway) -> [Resource; 2] {
         )
         .with(
             "sku",
-            Object::new().with("name", "Standard").with("tier", "Regional"),
+            Object::new()
+                .with("name", "Standard")
+                .with("tier", "Regional"),
         )
         .with(
             "properties",
@@ -168,7 +174,10 @@ fn virtual_network(b: &mut Builder) -> Resource {
     .with(
         "properties",
         Object::new()
-            .with("addressSpace", Object::new().with("addressPrefixes", prefixes))
+            .with(
+                "addressSpace",
+                Object::new().with("addressPrefixes", prefixes),
+            )
             .with("subnets", Value::Array(subnets)),
     )
 }
@@ -189,9 +198,21 @@ fn subnet(b: &Builder, subnet: &Subnet) -> Value {
         .collect();
     let properties = Object::new()
         .with("addressPrefix", &subnet.address_prefix)
-        .with_some("networkSecurityGroup", id(subnet.nsg.as_ref().and_then(|_| refs.nsgs.get(&subnet.name))))
-        .with_some("routeTable", id(subnet.route_table.as_ref().and(refs.route_table.as_ref())))
-        .with_some("natGateway", id(subnet.nat_gateway.as_ref().and(refs.nat_gateway.as_ref())))
+        .with_some(
+            "networkSecurityGroup",
+            id(subnet
+                .nsg
+                .as_ref()
+                .and_then(|_| refs.nsgs.get(&subnet.name))),
+        )
+        .with_some(
+            "routeTable",
+            id(subnet.route_table.as_ref().and(refs.route_table.as_ref())),
+        )
+        .with_some(
+            "natGateway",
+            id(subnet.nat_gateway.as_ref().and(refs.nat_gateway.as_ref())),
+        )
         .with_nonempty("serviceEndpoints", endpoints)
         .with_nonempty("delegations", delegations)
         .with_some("privateEndpointNetworkPolicies", disabled)

@@ -44,7 +44,10 @@ impl<'a> Printer<'a> {
 
     /// A resource's name as ARM writes it: a child's is `parent/child`.
     pub(super) fn full_name(&self, resource: &Resource) -> Value {
-        let parent = resource.parent.as_ref().and_then(|p| self.template.resource(p));
+        let parent = resource
+            .parent
+            .as_ref()
+            .and_then(|p| self.template.resource(p));
         match (parent, &resource.name) {
             (None, name) => name.clone(),
             (Some(parent), Value::Str(child)) => match &parent.name {
@@ -104,7 +107,10 @@ impl<'a> Printer<'a> {
     }
 
     fn args(&self, args: &[Expr]) -> String {
-        args.iter().map(|a| self.expr(a)).collect::<Vec<_>>().join(", ")
+        args.iter()
+            .map(|a| self.expr(a))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     fn api_version(&self, symbol: &str) -> &'static str {
@@ -216,7 +222,10 @@ mod tests {
             "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet-a', 'it''s')]"
         );
         assert_eq!(
-            printer.value(&Expr::ListKeys("st".into(), vec![Step::Key("keys"), Step::Index(0)])),
+            printer.value(&Expr::ListKeys(
+                "st".into(),
+                vec![Step::Key("keys"), Step::Index(0)]
+            )),
             "[listKeys(resourceId('Microsoft.Storage/storageAccounts', format('st{0}', uniqueString(resourceGroup().id))), '2025-01-01').keys[0]]"
         );
     }
@@ -235,7 +244,9 @@ mod tests {
             "[format('st{0}.{{blob}}.{1}', uniqueString(resourceGroup().id), environment().suffixes.storage)]"
         );
         assert_eq!(
-            printer.value(&Expr::Interpolate(vec![Part::Expr(Expr::Param("p".into()))])),
+            printer.value(&Expr::Interpolate(vec![Part::Expr(Expr::Param(
+                "p".into()
+            ))])),
             "[parameters('p')]"
         );
     }

@@ -180,10 +180,20 @@ fn write_resource<M: SerializeMap>(
     map.serialize_entry("type", resource.kind.arm_type())?;
     map.serialize_entry("apiVersion", resource.kind.api_version())?;
     let name = printer.full_name(resource);
-    map.serialize_entry("name", &Json { value: &name, printer })?;
+    map.serialize_entry(
+        "name",
+        &Json {
+            value: &name,
+            printer,
+        },
+    )?;
     let mut symbols = BTreeSet::new();
     resource.name.symbols(&mut symbols);
-    resource.body.0.iter().for_each(|(_, v)| v.symbols(&mut symbols));
+    resource
+        .body
+        .0
+        .iter()
+        .for_each(|(_, v)| v.symbols(&mut symbols));
     symbols.extend(resource.parent.as_deref());
     if let Some(scope) = &resource.scope {
         symbols.insert(scope);
@@ -193,7 +203,13 @@ fn write_resource<M: SerializeMap>(
             Part::Text(format!("{kind}/")),
             Part::Expr(Expr::Name(scope.clone())),
         ]));
-        map.serialize_entry("scope", &Json { value: &scope, printer })?;
+        map.serialize_entry(
+            "scope",
+            &Json {
+                value: &scope,
+                printer,
+            },
+        )?;
     }
     let dependencies = depends_on(printer, &symbols);
     if !dependencies.is_empty() {
@@ -217,7 +233,10 @@ fn write_deployment<M: SerializeMap>(
     map.serialize_entry("name", &literal(&module.name))?;
     map.serialize_entry("resourceGroup", &literal(&module.resource_group))?;
     let mut symbols = BTreeSet::new();
-    module.inputs.iter().for_each(|(_, v)| v.symbols(&mut symbols));
+    module
+        .inputs
+        .iter()
+        .for_each(|(_, v)| v.symbols(&mut symbols));
     let dependencies = depends_on(printer, &symbols);
     if !dependencies.is_empty() {
         map.serialize_entry("dependsOn", &dependencies)?;
@@ -227,7 +246,12 @@ fn write_deployment<M: SerializeMap>(
         module
             .inputs
             .iter()
-            .map(|(name, value)| (name.clone(), Object::new().with("value", value.clone()).into()))
+            .map(|(name, value)| {
+                (
+                    name.clone(),
+                    Object::new().with("value", value.clone()).into(),
+                )
+            })
             .collect(),
     );
     let inner = Printer::new(&module.template);

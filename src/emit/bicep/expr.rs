@@ -163,7 +163,10 @@ mod tests {
         assert_eq!(key("1st"), "'1st'");
         assert_eq!(key("true"), "'true'");
         assert_eq!(key("null"), "'null'");
-        assert_eq!(key("restAuthCredential.isEnabled"), "'restAuthCredential.isEnabled'");
+        assert_eq!(
+            key("restAuthCredential.isEnabled"),
+            "'restAuthCredential.isEnabled'"
+        );
         assert_eq!(key(&"a".repeat(255)), "a".repeat(255));
         assert_eq!(key(&"a".repeat(256)), format!("'{}'", "a".repeat(256)));
     }
@@ -172,8 +175,16 @@ mod tests {
     fn nested_values_are_indented_one_level_per_depth() {
         let v = Value::from(
             Object::new()
-                .with("a", vec![Value::from(Object::new().with("id", Expr::Id("nic".into())))])
-                .with("b", Expr::prefixed("st", Expr::UniqueString(vec![Expr::ResourceGroupId]))),
+                .with(
+                    "a",
+                    vec![Value::from(
+                        Object::new().with("id", Expr::Id("nic".into())),
+                    )],
+                )
+                .with(
+                    "b",
+                    Expr::prefixed("st", Expr::UniqueString(vec![Expr::ResourceGroupId])),
+                ),
         );
         assert_eq!(
             value(&v, 0),
