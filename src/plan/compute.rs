@@ -40,7 +40,6 @@ pub enum AttachedKind {
     VirtualMachine {
         /// The parameter holding the VM's size.
         size_parameter: String,
-        nic: String,
         /// The computes module's input holding the address.
         address_link: String,
     },
@@ -180,7 +179,6 @@ pub(super) fn build(
             kind: ComputeKind::Attached(Attached {
                 kind: AttachedKind::VirtualMachine {
                     size_parameter: vm.size_parameter.clone(),
-                    nic: vm.nic.clone(),
                     address_link: names.link(&vm.name, "address"),
                 },
                 username_parameter: vm.admin_parameter.clone(),

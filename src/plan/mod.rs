@@ -3,9 +3,9 @@
 //! This is the only place that turns intent into resources: which subnets get an NSG and with
 //! which rules (selected from the requirement profile), the NAT gateway or the route table, the
 //! Databricks workspaces, VMs and HDInsight clusters in the VNet, the subnet-join role, and the
-//! workspace's computes with their settings. Both emitters read this model and nothing else, which is
-//! what makes the Bicep and the ARM output describe the same resources. Building a plan cannot
-//! fail: everything that could go wrong was checked before.
+//! workspace's computes with their settings. It carries names and typed references, never Bicep
+//! or ARM text; `resources` turns it into the one resource model both formats are printed from.
+//! Building a plan cannot fail: everything that could go wrong was checked before.
 
 mod compute;
 mod databricks;
