@@ -54,46 +54,60 @@ fn path(steps: &[Step]) -> String {
         .collect()
 }
 
-/// A value, its nested lines indented by `indent` spaces more than the line it starts on.
-pub(super) fn value(value: &Value, indent: usize) -> String {
+/// Appends `indent` spaces.
+fn pad(out: &mut String, indent: usize) {
+    out.extend(std::iter::repeat_n(' ', indent));
+}
+
+/// Appends `value`, its nested lines indented by `indent` spaces more than the line it starts
+/// on.
+pub(super) fn write_value(out: &mut String, value: &Value, indent: usize) {
     match value {
-        Value::Str(text) => quoted(text),
-        Value::Int(n) => n.to_string(),
-        Value::Bool(flag) => flag.to_string(),
-        Value::Expr(e) => expr(e),
-        Value::Object(o) => object(o, indent),
-        Value::Array(items) if items.is_empty() => "[]".to_string(),
+        Value::Str(text) => {
+            out.push('\'');
+            out.push_str(&escape(text));
+            out.push('\'');
+        }
+        Value::Int(n) => out.push_str(&n.to_string()),
+        Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
+        Value::Expr(e) => out.push_str(&expr(e)),
+        Value::Object(o) if o.0.is_empty() => out.push_str("{}"),
+        Value::Object(o) => {
+            out.push_str("{\n");
+            write_entries(out, o, indent + 2);
+            pad(out, indent);
+            out.push('}');
+        }
+        Value::Array(items) if items.is_empty() => out.push_str("[]"),
         Value::Array(items) => {
-            let pad = " ".repeat(indent + 2);
-            let lines: String = items
-                .iter()
-                .map(|item| format!("{pad}{}\n", self::value(item, indent + 2)))
-                .collect();
-            format!("[\n{lines}{}]", " ".repeat(indent))
+            out.push_str("[\n");
+            for item in items {
+                pad(out, indent + 2);
+                write_value(out, item, indent + 2);
+                out.push('\n');
+            }
+            pad(out, indent);
+            out.push(']');
         }
     }
 }
 
-/// `{ key: value ... }` over several lines.
-pub(super) fn object(object: &Object, indent: usize) -> String {
-    if object.0.is_empty() {
-        return "{}".to_string();
+/// Appends the `key: value` lines of `object`, at `indent` spaces.
+pub(super) fn write_entries(out: &mut String, object: &Object, indent: usize) {
+    for (k, v) in &object.0 {
+        pad(out, indent);
+        out.push_str(&key(k));
+        out.push_str(": ");
+        write_value(out, v, indent);
+        out.push('\n');
     }
-    format!(
-        "{{\n{}{}}}",
-        entries(object, indent + 2),
-        " ".repeat(indent)
-    )
 }
 
-/// The `key: value` lines of `object`, at `indent` spaces.
-pub(super) fn entries(object: &Object, indent: usize) -> String {
-    let pad = " ".repeat(indent);
-    object
-        .0
-        .iter()
-        .map(|(k, v)| format!("{pad}{}: {}\n", key(k), value(v, indent)))
-        .collect()
+/// `value` as text, nested lines indented by `indent` spaces.
+pub(super) fn value(value: &Value, indent: usize) -> String {
+    let mut out = String::new();
+    write_value(&mut out, value, indent);
+    out
 }
 
 /// An expression.

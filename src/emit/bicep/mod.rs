@@ -54,7 +54,7 @@ fn render(name: &str, view: &impl Serialize) -> Result<String, String> {
 
 /// A resource declaration with its comment.
 fn resource_block(resource: &Resource) -> String {
-    let mut lines = format!(
+    let mut out = format!(
         "// {}\nresource {} '{}'{} = {{\n",
         resource.comment,
         resource.symbol,
@@ -62,29 +62,32 @@ fn resource_block(resource: &Resource) -> String {
         if resource.existing { " existing" } else { "" }
     );
     if let Some(parent) = &resource.parent {
-        lines.push_str(&format!("  parent: {parent}\n"));
+        out.push_str(&format!("  parent: {parent}\n"));
     }
-    lines.push_str(&format!("  name: {}\n", expr::value(&resource.name, 2)));
+    out.push_str("  name: ");
+    expr::write_value(&mut out, &resource.name, 2);
+    out.push('\n');
     if let Some(scope) = &resource.scope {
-        lines.push_str(&format!("  scope: {scope}\n"));
+        out.push_str(&format!("  scope: {scope}\n"));
     }
-    lines.push_str(&expr::entries(&resource.body, 2));
-    lines.push('}');
-    lines
+    expr::write_entries(&mut out, &resource.body, 2);
+    out.push('}');
+    out
 }
 
 /// A module declaration with its comment.
 fn module_block(module: &Module) -> String {
-    let params = Object(module.inputs.clone());
-    format!(
-        "// {}\nmodule {} '{}' = {{\n  name: {}\n  scope: resourceGroup({})\n  params: {}\n}}",
+    let mut out = format!(
+        "// {}\nmodule {} '{}' = {{\n  name: {}\n  scope: resourceGroup({})\n  params: ",
         module.comment,
         module.symbol,
         module.file,
         expr::value(&Value::from(&module.name), 2),
         expr::value(&Value::from(&module.resource_group), 2),
-        expr::object(&params, 2)
-    )
+    );
+    expr::write_value(&mut out, &Value::Object(Object(module.inputs.clone())), 2);
+    out.push_str("\n}");
+    out
 }
 
 #[derive(Serialize)]
