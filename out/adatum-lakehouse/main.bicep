@@ -671,3 +671,33 @@ resource computeCpuCluster 'Microsoft.MachineLearningServices/workspaces/compute
     }
   }
 }
+
+@description('Resource ID of network security group adatum-lakehouse-snet-training-nsg.')
+output nsgSnetTrainingId string = nsgSnetTraining.id
+
+@description('Resource ID of network security group adatum-lakehouse-snet-dbw-public-nsg.')
+output nsgSnetDbwPublicId string = nsgSnetDbwPublic.id
+
+@description('Resource ID of network security group adatum-lakehouse-snet-dbw-private-nsg.')
+output nsgSnetDbwPrivateId string = nsgSnetDbwPrivate.id
+
+@description('Resource ID of NAT gateway adatum-lakehouse-nat.')
+output natGatewayId string = natGateway.id
+
+@description('Resource ID of virtual network vnet-adatum-lakehouse.')
+output vnetId string = vnet.id
+
+@description('Resource ID of subnet snet-training.')
+output snetTrainingSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-training')
+
+@description('Resource ID of subnet snet-dbw-public.')
+output snetDbwPublicSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-dbw-public')
+
+@description('Resource ID of subnet snet-dbw-private.')
+output snetDbwPrivateSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-dbw-private')
+
+@description('Resource ID of subnet default.')
+output defaultSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'default')
+
+@description('Resource ID of Azure ML compute cpu-cluster.')
+output computeCpuClusterId string = computeCpuCluster.id

@@ -369,3 +369,24 @@ resource computeCiAlice 'Microsoft.MachineLearningServices/workspaces/computes@2
     }
   }
 }
+
+@description('Resource ID of network security group contoso-train-prod-snet-training-nsg.')
+output nsgSnetTrainingId string = nsgSnetTraining.id
+
+@description('Resource ID of NAT gateway contoso-train-prod-nat.')
+output natGatewayId string = natGateway.id
+
+@description('Resource ID of virtual network vnet-ml-prod.')
+output vnetId string = vnet.id
+
+@description('Resource ID of subnet snet-training.')
+output snetTrainingSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-training')
+
+@description('Resource ID of subnet snet-endpoints.')
+output snetEndpointsSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-endpoints')
+
+@description('Resource ID of Azure ML compute cpu-cluster.')
+output computeCpuClusterId string = computeCpuCluster.id
+
+@description('Resource ID of Azure ML compute ci-alice.')
+output computeCiAliceId string = computeCiAlice.id

@@ -87,3 +87,9 @@ resource computeCpuCluster 'Microsoft.MachineLearningServices/workspaces/compute
     }
   }
 }
+
+@description('Resource ID of Azure ML compute gpu-cluster.')
+output computeGpuClusterId string = computeGpuCluster.id
+
+@description('Resource ID of Azure ML compute cpu-cluster.')
+output computeCpuClusterId string = computeCpuCluster.id

@@ -563,3 +563,30 @@ module computes 'computes.bicep' = {
     snetCpuSubnetId: resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-cpu')
   }
 }
+
+@description('Resource ID of network security group fabrikam-research-snet-gpu-nsg.')
+output nsgSnetGpuId string = nsgSnetGpu.id
+
+@description('Resource ID of network security group fabrikam-research-snet-cpu-nsg.')
+output nsgSnetCpuId string = nsgSnetCpu.id
+
+@description('Resource ID of route table fabrikam-research-rt.')
+output routeTableId string = routeTable.id
+
+@description('Resource ID of route table fabrikam-research-bypass-rt.')
+output routeTableBypassId string = routeTableBypass.id
+
+@description('Resource ID of virtual network vnet-research.')
+output vnetId string = vnet.id
+
+@description('Resource ID of subnet snet-gpu.')
+output snetGpuSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-gpu')
+
+@description('Resource ID of subnet snet-cpu.')
+output snetCpuSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-cpu')
+
+@description('Resource ID of Azure ML compute gpu-cluster.')
+output computeGpuClusterId string = computes.outputs.computeGpuClusterId
+
+@description('Resource ID of Azure ML compute cpu-cluster.')
+output computeCpuClusterId string = computes.outputs.computeCpuClusterId

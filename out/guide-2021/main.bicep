@@ -276,3 +276,21 @@ resource computeCpucluster 'Microsoft.MachineLearningServices/workspaces/compute
     }
   }
 }
+
+@description('Resource ID of network security group guide-2021-default-nsg.')
+output nsgDefaultId string = nsgDefault.id
+
+@description('Resource ID of route table guide-2021-bypass-rt.')
+output routeTableBypassId string = routeTableBypass.id
+
+@description('Resource ID of virtual network mynetwork.')
+output vnetId string = vnet.id
+
+@description('Resource ID of subnet default.')
+output defaultSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'default')
+
+@description('Resource ID of subnet AzureFirewallSubnet.')
+output azureFirewallSubnetSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'AzureFirewallSubnet')
+
+@description('Resource ID of Azure ML compute cpucluster.')
+output computeCpuclusterId string = computeCpucluster.id

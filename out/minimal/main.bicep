@@ -90,3 +90,15 @@ resource computeCpuCluster 'Microsoft.MachineLearningServices/workspaces/compute
     }
   }
 }
+
+@description('Resource ID of network security group minimal-snet-training-nsg.')
+output nsgSnetTrainingId string = nsgSnetTraining.id
+
+@description('Resource ID of virtual network vnet-minimal.')
+output vnetId string = vnet.id
+
+@description('Resource ID of subnet snet-training.')
+output snetTrainingSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-training')
+
+@description('Resource ID of Azure ML compute cpu-cluster.')
+output computeCpuClusterId string = computeCpuCluster.id

@@ -48,3 +48,6 @@ resource computeVmGpuT4 'Microsoft.MachineLearningServices/workspaces/computes@2
     }
   }
 }
+
+@description('Resource ID of Azure ML compute vm-gpu-t4.')
+output computeVmGpuT4Id string = computeVmGpuT4.id

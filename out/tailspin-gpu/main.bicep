@@ -439,3 +439,18 @@ module computes 'computes.bicep' = {
     vmGpuT4Address: vmGpuT4Pip.properties.ipAddress
   }
 }
+
+@description('Resource ID of network security group tailspin-gpu-snet-gpu-nsg.')
+output nsgSnetGpuId string = nsgSnetGpu.id
+
+@description('Resource ID of NAT gateway tailspin-gpu-nat.')
+output natGatewayId string = natGateway.id
+
+@description('Resource ID of virtual network vnet-tailspin-gpu.')
+output vnetId string = vnet.id
+
+@description('Resource ID of subnet snet-gpu.')
+output snetGpuSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-gpu')
+
+@description('Resource ID of Azure ML compute vm-gpu-t4.')
+output computeVmGpuT4Id string = computes.outputs.computeVmGpuT4Id

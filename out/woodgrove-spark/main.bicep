@@ -281,3 +281,18 @@ resource computeHdiSpark 'Microsoft.MachineLearningServices/workspaces/computes@
     }
   }
 }
+
+@description('Resource ID of network security group woodgrove-spark-snet-spark-nsg.')
+output nsgSnetSparkId string = nsgSnetSpark.id
+
+@description('Resource ID of route table woodgrove-spark-bypass-rt.')
+output routeTableBypassId string = routeTableBypass.id
+
+@description('Resource ID of virtual network vnet-woodgrove-spark.')
+output vnetId string = vnet.id
+
+@description('Resource ID of subnet snet-spark.')
+output snetSparkSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-spark')
+
+@description('Resource ID of Azure ML compute hdi-spark.')
+output computeHdiSparkId string = computeHdiSpark.id

@@ -66,6 +66,27 @@ impl ResourceKind {
         }
     }
 
+    /// What the resource is, in words: `virtual network`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            ResourceKind::NetworkSecurityGroup => "network security group",
+            ResourceKind::RouteTable => "route table",
+            ResourceKind::PublicIpAddress => "public IP",
+            ResourceKind::NatGateway => "NAT gateway",
+            ResourceKind::VirtualNetwork => "virtual network",
+            ResourceKind::RoleDefinition => "role definition",
+            ResourceKind::RoleAssignment => "role assignment",
+            ResourceKind::StorageAccount => "storage account",
+            ResourceKind::HdInsightCluster => "HDInsight cluster",
+            ResourceKind::NetworkInterface => "network interface",
+            ResourceKind::VirtualMachine => "virtual machine",
+            ResourceKind::DatabricksWorkspace => "Databricks workspace",
+            ResourceKind::Workspace => "Azure ML workspace",
+            ResourceKind::Compute => "Azure ML compute",
+            ResourceKind::Deployment => "deployment",
+        }
+    }
+
     /// `Type@apiVersion`, as Bicep writes it.
     pub fn bicep_type(self) -> String {
         format!("{}@{}", self.arm_type(), self.api_version())

@@ -22,6 +22,16 @@ pub struct Template {
     pub parameters: Vec<Param>,
     /// Resources and modules, in output order.
     pub items: Vec<Item>,
+    /// What the template gives back to a template that uses it as a module.
+    pub outputs: Vec<Output>,
+}
+
+/// A template output: a string computed at deployment (IDs; never a secret).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub name: String,
+    pub description: String,
+    pub value: Expr,
 }
 
 /// A template parameter.

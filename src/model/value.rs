@@ -38,6 +38,8 @@ pub enum Expr {
     ListKeys(String, Vec<Step>),
     /// The resource ID of subnet `subnet` of the VNet with symbol `vnet`.
     SubnetId { vnet: String, subnet: String },
+    /// Output `output` of the module with symbol `module`.
+    ModuleOutput { module: String, output: String },
     /// The ID of a resource group of the deployment's subscription.
     ResourceGroupIdOf(String),
     /// `resourceGroup().id`.
@@ -141,6 +143,7 @@ impl Expr {
             }
             Expr::Param(_)
             | Expr::Str(_)
+            | Expr::ModuleOutput { .. }
             | Expr::ResourceGroupIdOf(_)
             | Expr::ResourceGroupId
             | Expr::ResourceGroupName

@@ -125,9 +125,14 @@ pub(super) fn items(b: &mut Builder) -> Vec<Item> {
                 resource_group: group.clone(),
                 comment: format!("The computes, in the workspace's resource group {group}."),
                 inputs,
-                template: Template {
-                    parameters: module_parameters(b),
-                    items: resources.into_iter().map(Item::Resource).collect(),
+                template: {
+                    let mut template = Template {
+                        parameters: module_parameters(b),
+                        items: resources.into_iter().map(Item::Resource).collect(),
+                        outputs: Vec::new(),
+                    };
+                    template.outputs = super::outputs(&template, plan);
+                    template
                 },
             })]
         }

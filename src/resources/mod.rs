@@ -12,7 +12,7 @@ mod network;
 use std::collections::BTreeMap;
 
 use crate::azure::resource::ResourceKind;
-use crate::model::{Expr, Item, Object, Param, Resource, Template, Value};
+use crate::model::{Expr, Item, Object, Output, Param, Resource, Template, Value};
 use crate::naming::Identifiers;
 use crate::plan::{Parameter, Plan};
 
@@ -88,10 +88,64 @@ pub(crate) fn build(plan: &Plan) -> Template {
         .map(Item::Resource)
         .collect();
     items.extend(compute::items(&mut builder));
-    Template {
+    let mut template = Template {
         parameters: plan.parameters.iter().map(param).collect(),
         items,
+        outputs: Vec::new(),
+    };
+    template.outputs = outputs(&template, plan);
+    template
+}
+
+/// The kinds of resource whose IDs a template outputs.
+const OUTPUT_KINDS: &[ResourceKind] = &[
+    ResourceKind::VirtualNetwork,
+    ResourceKind::NetworkSecurityGroup,
+    ResourceKind::RouteTable,
+    ResourceKind::NatGateway,
+    ResourceKind::Compute,
+];
+
+/// The IDs another template needs to build on this one: the VNet and its subnets, the NSGs, the
+/// route tables or NAT gateway, and the computes (a module's through its outputs). Never a
+/// secret. Each is named after the resource's symbol.
+pub(crate) fn outputs(template: &Template, plan: &Plan) -> Vec<Output> {
+    let mut out = Vec::new();
+    for r in template
+        .resources()
+        .filter(|r| OUTPUT_KINDS.contains(&r.kind))
+    {
+        let name = match &r.name {
+            Value::Str(name) => name.clone(),
+            _ => r.symbol.clone(),
+        };
+        out.push(Output {
+            name: format!("{}Id", r.symbol),
+            description: format!("Resource ID of {} {name}.", r.kind.noun()),
+            value: Expr::Id(r.symbol.clone()),
+        });
+        if r.kind == ResourceKind::VirtualNetwork {
+            let mut names = Identifiers::default();
+            out.extend(plan.vnet.subnets.iter().map(|s| Output {
+                name: names.claim("", &format!("{}-subnet-id", s.name)),
+                description: format!("Resource ID of subnet {}.", s.name),
+                value: Expr::SubnetId {
+                    vnet: r.symbol.clone(),
+                    subnet: s.name.clone(),
+                },
+            }));
+        }
     }
+    for module in template.modules() {
+        out.extend(module.template.outputs.iter().map(|o| Output {
+            value: Expr::ModuleOutput {
+                module: module.symbol.clone(),
+                output: o.name.clone(),
+            },
+            ..o.clone()
+        }));
+    }
+    out
 }
 
 /// A parameter of the main template, with its default and allowed values.

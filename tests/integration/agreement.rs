@@ -5,7 +5,7 @@
 //! becomes a canonical term, e.g. `«id Microsoft.Network/virtualNetworks/subnets/vnet/snet»` for
 //! both `resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'snet')` and
 //! `resourceId('...', vnet.name, 'snet')`. Then the parameters, every resource (type, API
-//! version, name, scope, dependencies and body) and every module are compared whole. A
+//! version, name, scope, dependencies and body), every output and every module are compared whole. A
 //! reference that points elsewhere in one format, a lost `dependsOn` or a different literal all
 //! make the comparison fail.
 
@@ -218,6 +218,8 @@ impl Declared {
 #[derive(Default)]
 struct Scope {
     symbols: BTreeMap<String, Declared>,
+    /// Bicep modules: `symbol -> (deployment name, resource group)`.
+    modules: BTreeMap<String, (String, String)>,
     referenced: BTreeSet<String>,
 }
 
@@ -252,6 +254,18 @@ impl Scope {
     }
 
     fn member(&mut self, base: &Ast, key: &str) -> Result<String, String> {
+        if let Ast::Member(module, outputs) = base
+            && outputs == "outputs"
+            && let Ast::Ident(symbol) = module.as_ref()
+            && let Some((name, group)) = self.modules.get(symbol)
+        {
+            let kind = amlgen::azure::resource::ResourceKind::Deployment;
+            return Ok(format!(
+                "«ref «id {}/{name} in {group}»@{}».outputs.{key}.value",
+                kind.arm_type(),
+                kind.api_version()
+            ));
+        }
         if let Ast::Ident(symbol) = base
             && let Some(r) = self.resource(symbol)
         {
@@ -284,6 +298,9 @@ impl Scope {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(match (function.as_str(), values.as_slice()) {
             ("parameters", [name]) => format!("«param {name}»"),
+            ("resourceId", [group, kind, names @ ..]) if !group.contains('/') => {
+                format!("«id {kind}/{} in {group}»", names.join("/"))
+            }
             ("resourceId", [kind, names @ ..]) => format!("«id {kind}/{}»", names.join("/")),
             ("subscriptionResourceId", [kind, names @ ..]) => {
                 format!("«subscription-id {kind}/{}»", names.join("/"))
@@ -339,6 +356,8 @@ struct Deployment {
     resources: BTreeMap<(String, String), Value>,
     /// The modules: `name -> {resourceGroup, parameters, dependsOn, template}`.
     modules: BTreeMap<String, Value>,
+    /// `name -> {description, value}`.
+    outputs: BTreeMap<String, Value>,
 }
 
 impl Deployment {
@@ -347,6 +366,7 @@ impl Deployment {
             parameters: BTreeMap::new(),
             resources: BTreeMap::new(),
             modules: BTreeMap::new(),
+            outputs: BTreeMap::new(),
         }
     }
 }
@@ -441,6 +461,12 @@ fn arm_deployment(template: &Value) -> Result<Deployment, String> {
         body.insert("dependsOn".into(), json!(depends));
         out.resources.insert((kind, name), Value::Object(body));
     }
+    for (name, o) in template["outputs"].as_object().into_iter().flatten() {
+        let value = eval_arm(&mut Scope::default(), &o["value"])?;
+        let output =
+            json!({"type": o["type"], "description": o["metadata"]["description"], "value": value});
+        out.outputs.insert(name.clone(), output);
+    }
     Ok(out)
 }
 
@@ -499,11 +525,23 @@ fn raw_value(first: &str, lines: &[&str], at: &mut usize) -> Result<Value, Strin
     }
 }
 
-/// The parameters and declarations of one Bicep file.
-fn bicep_blocks(text: &str) -> Result<(BTreeMap<String, Value>, Vec<Block>), String> {
+/// An `output name type = expression` line, with its description, not yet evaluated.
+struct RawOutput {
+    name: String,
+    kind: String,
+    description: Option<Value>,
+    expression: String,
+}
+
+/// What one Bicep file declares: parameters, resources and modules, outputs.
+type BicepFile = (BTreeMap<String, Value>, Vec<Block>, Vec<RawOutput>);
+
+/// The parameters, declarations and outputs of one Bicep file.
+fn bicep_blocks(text: &str) -> Result<BicepFile, String> {
     let lines: Vec<&str> = text.lines().collect();
     let mut parameters = BTreeMap::new();
     let mut blocks = Vec::new();
+    let mut outputs = Vec::new();
     let mut decorators: Map<String, Value> = Map::new();
     let mut at = 0;
     while at < lines.len() {
@@ -536,11 +574,20 @@ fn bicep_blocks(text: &str) -> Result<(BTreeMap<String, Value>, Vec<Block>), Str
                     "allowed": d.get("allowed"), "description": d.get("description"),
                 }),
             );
+        } else if let Some(rest) = line.strip_prefix("output ") {
+            let (head, expression) = rest.split_once(" = ").ok_or("output")?;
+            let (name, kind) = head.split_once(' ').ok_or("output type")?;
+            outputs.push(RawOutput {
+                name: name.to_string(),
+                kind: kind.to_string(),
+                description: std::mem::take(&mut decorators).remove("description"),
+                expression: expression.to_string(),
+            });
         } else if let Some(block) = declaration(line, &lines, &mut at)? {
             blocks.push(block);
         }
     }
-    Ok((parameters, blocks))
+    Ok((parameters, blocks, outputs))
 }
 
 fn bicep_literal(text: &str) -> Result<Value, String> {
@@ -647,10 +694,41 @@ fn implicit_dependencies(scope: &Scope) -> BTreeSet<String> {
 /// `files[0]` is the main file; a module's declaration names the file its template is in.
 fn bicep_deployment(files: &BTreeMap<String, String>, file: &str) -> Result<Deployment, String> {
     let text = files.get(file).ok_or_else(|| format!("no file {file}"))?;
-    let (parameters, blocks) = bicep_blocks(text)?;
+    let (parameters, blocks, outputs) = bicep_blocks(text)?;
     let table = symbols(&blocks)?;
+    let mut modules = BTreeMap::new();
+    for block in blocks.iter().filter(|b| b.module) {
+        let name = eval_bicep(&mut Scope::default(), &block.body["name"])?;
+        let group = raw(&block.body, "scope")
+            .and_then(|s| s.strip_prefix("resourceGroup(")?.strip_suffix(')'))
+            .ok_or("module scope")?;
+        let group = bicep_literal(group)?;
+        modules.insert(
+            block.symbol.clone(),
+            (
+                name.as_str().unwrap_or_default().to_string(),
+                group.as_str().unwrap_or_default().to_string(),
+            ),
+        );
+    }
     let mut out = Deployment::new();
     out.parameters = parameters;
+    for o in outputs {
+        let mut scope = Scope {
+            symbols: table.clone(),
+            modules: modules.clone(),
+            ..Scope::default()
+        };
+        let value = scope.eval(&Parser::parse(&o.expression, Syntax::Bicep)?)?;
+        let kind = match o.kind.as_str() {
+            "string" => "string",
+            other => return Err(format!("output type {other}")),
+        };
+        out.outputs.insert(
+            o.name,
+            json!({"type": kind, "description": o.description, "value": value}),
+        );
+    }
     for block in blocks.iter().filter(|b| !b.existing) {
         let mut scope = Scope {
             symbols: table.clone(),
@@ -741,6 +819,12 @@ fn first_difference(bicep: &Deployment, arm: &Deployment) -> String {
                 value, arm.resources[key]
             );
         }
+    }
+    if bicep.outputs != arm.outputs {
+        return format!(
+            "outputs differ:\nBicep {:#?}\nARM {:#?}",
+            bicep.outputs, arm.outputs
+        );
     }
     format!(
         "modules differ:\nBicep {:#?}\nARM {:#?}",

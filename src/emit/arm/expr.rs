@@ -93,6 +93,7 @@ impl<'a> Printer<'a> {
                 self.name(vnet),
                 quoted(subnet)
             ),
+            Expr::ModuleOutput { module, output } => self.module_output(module, output),
             Expr::ResourceGroupIdOf(group) => format!(
                 "subscriptionResourceId('Microsoft.Resources/resourceGroups', {})",
                 quoted(group)
@@ -104,6 +105,26 @@ impl<'a> Printer<'a> {
             Expr::UniqueString(args) => format!("uniqueString({})", self.args(args)),
             Expr::Interpolate(parts) => self.format(parts),
         }
+    }
+
+    /// `reference(resourceId('<group>', 'Microsoft.Resources/deployments', '<name>'), ...)`,
+    /// then the output's value.
+    fn module_output(&self, symbol: &str, output: &str) -> String {
+        let kind = crate::azure::resource::ResourceKind::Deployment;
+        let (group, name) = self
+            .template
+            .modules()
+            .find(|m| m.symbol == symbol)
+            .map_or(("", symbol), |m| {
+                (m.resource_group.as_str(), m.name.as_str())
+            });
+        format!(
+            "reference(resourceId({}, {}, {}), {}).outputs.{output}.value",
+            quoted(group),
+            quoted(kind.arm_type()),
+            quoted(name),
+            quoted(kind.api_version())
+        )
     }
 
     fn args(&self, args: &[Expr]) -> String {
@@ -207,6 +228,7 @@ mod tests {
         Template {
             parameters: Vec::new(),
             items: vec![Item::Resource(storage), Item::Resource(vnet)],
+            outputs: Vec::new(),
         }
     }
 

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use crate::azure::resource::ResourceKind;
-use crate::model::{Expr, Module, Object, Param, Part, Resource, Template, Value};
+use crate::model::{Expr, Module, Object, Output, Param, Part, Resource, Template, Value};
 use expr::Printer;
 
 const TEMPLATE_SCHEMA: &str =
@@ -89,6 +89,40 @@ struct Envelope<'a> {
     metadata: Option<Metadata>,
     parameters: Parameters<'a>,
     resources: Vec<ResourceJson<'a>>,
+    #[serde(skip_serializing_if = "Outputs::is_empty")]
+    outputs: Outputs<'a>,
+}
+
+/// The template's outputs, in the model's order.
+struct Outputs<'a>(&'a [Output], &'a Printer<'a>);
+
+impl Outputs<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[derive(Serialize)]
+struct OutputJson {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    metadata: Description,
+    value: String,
+}
+
+impl Serialize for Outputs<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|o| {
+            let json = OutputJson {
+                kind: "string",
+                metadata: Description {
+                    description: o.description.clone(),
+                },
+                value: self.1.value(&o.value),
+            };
+            (o.name.as_str(), json)
+        }))
+    }
 }
 
 #[derive(Serialize)]
@@ -301,6 +335,7 @@ fn envelope<'a>(
         metadata,
         parameters: Parameters(&template.parameters),
         resources,
+        outputs: Outputs(&template.outputs, printer),
     }
 }
 

@@ -123,6 +123,7 @@ pub(super) fn expr(expr: &Expr) -> String {
             "resourceId('Microsoft.Network/virtualNetworks/subnets', {vnet}.name, {})",
             quoted(subnet)
         ),
+        Expr::ModuleOutput { module, output } => format!("{module}.outputs.{output}"),
         Expr::ResourceGroupIdOf(group) => format!(
             "subscriptionResourceId('Microsoft.Resources/resourceGroups', {})",
             quoted(group)

@@ -120,9 +120,14 @@ fn file(plan: &Plan, version: &str, template: &Template) -> Result<String, Strin
             Item::Module(m) => module_block(m),
         })
         .collect();
+    let outputs: Vec<serde_json::Value> = template
+        .outputs
+        .iter()
+        .map(|o| serde_json::json!({"name": o.name, "description": o.description, "value": expr::expr(&o.value)}))
+        .collect();
     let view = serde_json::json!({
         "version": version, "name": plan.name, "profile": plan.profile.name,
-        "parameters": parameters, "blocks": blocks,
+        "parameters": parameters, "blocks": blocks, "outputs": outputs,
     });
     render("main.bicep", &view)
 }
