@@ -34,11 +34,14 @@ macro_rules! codes {
 }
 
 codes! {
-    YamlSyntax => "yaml-syntax", "The spec is not well-formed YAML, or uses a YAML feature amlgen refuses (tags, several documents).";
+    YamlSyntax => "yaml-syntax", "The spec is not well-formed YAML, or uses a YAML feature amlgen refuses (tags outside the core schema, complex keys, several documents).";
+    YamlEncoding => "yaml-encoding", "The spec is not UTF-8 text; the position of the first byte that is not is given.";
+    YamlTooDeep => "yaml-too-deep", "Mappings and lists nest more than 32 levels deep (a spec needs five).";
+    YamlKeyType => "yaml-key-type", "A key YAML reads as a number, boolean or null (`1.50`, `0x1F`, `True`, `~`) instead of the text written; quote it.";
     YamlDuplicateKey => "yaml-duplicate-key", "A mapping names the same key twice; YAML parsers would silently keep one of them.";
     SchemaUnknownKey => "schema-unknown-key", "A key that the spec format does not define (often a typo).";
     SchemaMissingKey => "schema-missing-key", "A required key is missing.";
-    SchemaType => "schema-type", "A value has the wrong type (for example a number where a string is required).";
+    SchemaType => "schema-type", "A value has the wrong type (for example a number where a string is required, or `4.0` where an integer is).";
     SchemaValue => "schema-value", "A value is outside what the spec format allows (pattern, enumeration, range, length).";
     RegionUnknown => "region-unknown", "A region is not a known Azure region.";
     RegionMismatch => "region-mismatch", "The workspace region differs from the spec's `location`.";
