@@ -396,6 +396,28 @@ mod tests {
     }
 
     #[test]
+    fn compute_names_follow_azure_mls_rule() {
+        let name_errors = |kind: &str, name: &str, attach: bool| {
+            let mut spec = minimal();
+            spec["compute"][0] = json!({"name": name, "type": kind, "subnet": "snet"});
+            if kind == "virtualmachine" {
+                spec["compute"][0]["attach"] = json!(attach);
+            }
+            validate(&spec).unwrap().len()
+        };
+        for name in ["ab", "cpu-1", "gpu-2024", "1cpu", "cpu_a", "cpu-"] {
+            assert_eq!(name_errors("amlcompute", name, false), 1, "{name}");
+            assert_eq!(name_errors("computeinstance", name, false), 1, "{name}");
+        }
+        for name in ["cpu", "cpu-a1", "gpu2024", "a-1b"] {
+            assert_eq!(name_errors("amlcompute", name, false), 0, "{name}");
+        }
+        assert_eq!(name_errors("virtualmachine", "vm-1", false), 0);
+        assert_eq!(name_errors("virtualmachine", "vm-1", true), 1);
+        assert_eq!(name_errors("virtualmachine", "vm-a", true), 0);
+    }
+
+    #[test]
     fn a_mistyped_option_gets_the_closest_one() {
         let mut spec = minimal();
         spec["compute"][0]["type"] = json!("virtualmachin");

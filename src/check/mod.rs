@@ -10,8 +10,10 @@ mod databricks;
 mod egress;
 mod region;
 
+use std::collections::BTreeMap;
+
 use crate::azure::service_tags::ServiceTags;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic, Label};
 use crate::spec::Spec;
 
 /// Runs every check on `spec`. `service_tags` is the parsed `forced_tunnel.service_tags_file`,
@@ -23,6 +25,37 @@ pub fn run(spec: &Spec, service_tags: Option<&ServiceTags>) -> Vec<Diagnostic> {
     found.extend(compute::check(spec));
     found.extend(databricks::check(spec));
     found.extend(egress::check(spec, service_tags));
+    found
+}
+
+/// `name-duplicate` for each entry named like an earlier one. Azure compares resource names
+/// without regard to case, so `snet-A` and `snet-a` are one name. `entries` yields the pointer
+/// and the name of each of the `what` (e.g. "subnets"); `rule` is the help line.
+fn duplicate_names<'a>(
+    what: &str,
+    entries: impl Iterator<Item = (String, &'a str)>,
+    rule: &str,
+) -> Vec<Diagnostic> {
+    let mut first: BTreeMap<String, (String, &str)> = BTreeMap::new();
+    let mut found = Vec::new();
+    for (at, name) in entries {
+        let Some((first_at, first_name)) = first.get(&name.to_lowercase()) else {
+            first.insert(name.to_lowercase(), (at, name));
+            continue;
+        };
+        let message = if name == *first_name {
+            format!("two {what} are named `{name}`")
+        } else {
+            format!(
+                "two {what} are named `{first_name}` and `{name}`, one name to Azure, which ignores case"
+            )
+        };
+        found.push(
+            Diagnostic::error(Code::NameDuplicate, message, Label::value(at, "second"))
+                .with_label(Label::value(first_at.clone(), "first"))
+                .with_help(format!("{rule}, compared without regard to case")),
+        );
+    }
     found
 }
 

@@ -46,13 +46,14 @@ codes! {
     RegionUnknown => "region-unknown", "A region is not a known Azure region.";
     RegionMismatch => "region-mismatch", "The workspace region differs from the spec's `location`.";
     RegionNoPair => "region-no-pair", "The region has no paired region, so `forced_tunnel.secondary_region` must be given.";
-    NameDuplicate => "name-duplicate", "Two subnets or two computes share a name.";
+    NameDuplicate => "name-duplicate", "Two subnets or two computes share a name (compared without regard to case, as Azure does).";
     NameTooLong => "name-too-long", "A resource name amlgen derives from the spec exceeds Azure's limit.";
     CidrHostBits => "cidr-host-bits", "An address prefix has host bits set (10.0.0.1/24 instead of 10.0.0.0/24).";
     CidrOutsideVnet => "cidr-outside-vnet", "A subnet is not inside the VNet's address space.";
     CidrOverlap => "cidr-overlap", "Two subnets, or two ranges of the address space, overlap.";
+    CidrReserved => "cidr-reserved", "An address-space range includes addresses Azure does not allow in a VNet (multicast, broadcast, loopback, link-local, 168.63.129.16).";
     SubnetUnknown => "subnet-unknown", "A compute names a subnet that `network.subnets` does not define.";
-    SubnetTooSmall => "subnet-too-small", "A subnet has fewer usable addresses than its computes need (Azure reserves five per subnet).";
+    SubnetTooSmall => "subnet-too-small", "A subnet is smaller than Azure's smallest, /29, or has fewer usable addresses than its computes need (Azure reserves five per subnet).";
     SubnetDelegated => "subnet-delegated", "A subnet hosting Azure ML compute, a VM or HDInsight is delegated to a service.";
     SubnetNotDelegated => "subnet-not-delegated", "A Databricks subnet is not delegated to `Microsoft.Databricks/workspaces`.";
     SubnetShared => "subnet-shared", "A Databricks subnet is also used by another compute, by another Databricks workspace, or as both subnets of one workspace.";
