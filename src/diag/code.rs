@@ -63,7 +63,7 @@ codes! {
     VmImageUnsupported => "vm-image-unsupported", "A virtual machine's `image` is not an Ubuntu image Azure ML can attach.";
     HdinsightOutboundLocked => "hdinsight-outbound-locked", "An HDInsight cluster is in a subnet whose outbound traffic is locked by NSG rules, which HDInsight does not support.";
     NoPublicIpNeedsPrivateEndpoint => "no-public-ip-needs-private-endpoint", "Compute without public IPs needs the workspace's private endpoint.";
-    EgressSettingsUnused => "egress-settings-unused", "A `nat` or `forced_tunnel` section is given, but `egress` selects another mode.";
+    EgressSettingsUnused => "egress-settings-unused", "A `nat` or `forced_tunnel` section is given, but `egress` selects another mode (an error); or a `forced_tunnel` key only `routes: ip_prefixes` reads is set with service-tag routes (a warning).";
     DefaultOutboundAccess => "default-outbound-access", "Compute relies on Azure's default outbound access, which Azure is retiring.";
     NextHopInvalid => "next-hop-invalid", "The forced-tunnelling next hop is not a private address inside the VNet or a private range.";
     ServiceTagsUnreadable => "service-tags-unreadable", "The service-tags file cannot be read or is not in Microsoft's format.";

@@ -1,5 +1,6 @@
 //! One invalid spec per diagnostic code: each fixture `tests/fixtures/invalid/<code>.yaml` marks
-//! the line its diagnostic must point at with `# expect: <code>`.
+//! the line its diagnostic must point at with `# expect: <code>`. And the docs tell the truth:
+//! every code is documented, and every YAML block in the docs is a spec that validates.
 
 use amlgen::diag::Code;
 
@@ -92,4 +93,53 @@ fn every_code_is_documented() {
             code.as_str()
         );
     }
+}
+
+/// The text of every fenced ```` ```yaml ```` block in `markdown`, with the line it starts on.
+fn yaml_blocks(markdown: &str) -> Vec<(usize, String)> {
+    let mut blocks = Vec::new();
+    let mut open: Option<(usize, String)> = None;
+    for (i, line) in markdown.lines().enumerate() {
+        match open.as_mut() {
+            None if line.trim_start().starts_with("```yaml") => open = Some((i + 2, String::new())),
+            Some(_) if line.trim_start().starts_with("```") => blocks.extend(open.take()),
+            Some((_, text)) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            None => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn every_yaml_block_in_the_docs_validates() {
+    let mut pages: Vec<std::path::PathBuf> = std::fs::read_dir(root().join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    pages.push(root().join("README.md"));
+    let mut checked = 0;
+    for page in pages {
+        let markdown = std::fs::read_to_string(&page).unwrap();
+        for (line, text) in yaml_blocks(&markdown) {
+            let name = format!("{}:{line}", page.display());
+            let base = page.parent().unwrap();
+            let compiled = amlgen::compile(amlgen::source::Source::new(&name, text), base).unwrap();
+            let errors: Vec<String> = compiled
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| format!("{}: {}", d.code.as_str(), d.message))
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "the YAML block at {name} does not validate: {errors:#?}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "found only {checked} YAML blocks in the docs");
 }
