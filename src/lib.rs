@@ -156,7 +156,7 @@ fn load_service_tags(spec: &Spec, base: &Path) -> Result<Option<ServiceTags>, Bo
     };
     let read = source::read_file(&base.join(file), source::SERVICE_TAGS_LIMIT)
         .map_err(|e| e.to_string())
-        .and_then(|bytes| String::from_utf8(bytes).map_err(|e| e.to_string()));
+        .and_then(|bytes| String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text ({e})")));
     read.and_then(|text| ServiceTags::parse(&text)).map(Some).map_err(|why| {
         Box::new(
             Diagnostic::error(
