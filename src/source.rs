@@ -225,6 +225,13 @@ mod tests {
         {
             let error = read_file(Path::new("/dev/zero"), SPEC_LIMIT).unwrap_err();
             assert_eq!(error.to_string(), "a device is not a regular file");
+            // Opening a FIFO without a writer would block forever without O_NONBLOCK.
+            let fifo = dir.join("fifo.yaml");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|status| status.success()) {
+                let error = read_file(&fifo, SPEC_LIMIT).unwrap_err();
+                assert_eq!(error.to_string(), "a FIFO is not a regular file");
+            }
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
