@@ -409,6 +409,20 @@ mod tests {
         parse(&Source::new("t.yaml", text))
     }
 
+    proptest::proptest! {
+        /// Any bytes at all are a document or diagnostics, never a panic.
+        #[test]
+        fn any_bytes_parse_or_are_diagnosed(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = parse(&Source::from_bytes("t.yaml", bytes));
+        }
+
+        /// Text made of YAML's structural characters, nested at random.
+        #[test]
+        fn yaml_like_text_parses_or_is_diagnosed(text in "([-:\\[\\]{},#&*!|>'\"%@` \t\n]|a|1|~){0,120}") {
+            let _ = parse(&Source::new("t.yaml", text));
+        }
+    }
+
     #[test]
     fn values_and_spans_are_recorded() {
         let doc = parse_text(

@@ -259,6 +259,7 @@ fn smallest_prefix(needed: u64) -> u8 {
 mod tests {
     use super::*;
     use crate::check::fixture::{codes, spec};
+    use crate::diag::At;
     use serde_json::json;
 
     #[test]
@@ -374,6 +375,46 @@ mod tests {
         }));
         assert_eq!(codes(&found), ["subnet-too-small"]);
         assert!(found[0].message.contains("smallest subnet, a /29"));
+    }
+
+    proptest::proptest! {
+        /// The sorted sweep finds every range that overlaps another, as comparing all pairs does.
+        #[test]
+        fn the_sweep_flags_exactly_the_ranges_that_overlap_another(
+            raw in proptest::collection::vec((0u32..1 << 12, 20u8..=30), 0..40)
+        ) {
+            let nets: Vec<(String, Ipv4Net)> = raw
+                .iter()
+                .enumerate()
+                .map(|(i, (host, len))| {
+                    let address = std::net::Ipv4Addr::from(0x0a00_0000 | (host << 8));
+                    (format!("/{i}"), Ipv4Net::new(address, *len).unwrap().trunc())
+                })
+                .collect();
+            let mut found = Vec::new();
+            overlaps(&nets, "range", &mut found);
+            let flagged: std::collections::BTreeSet<String> = found
+                .iter()
+                .flat_map(|d| [&d.primary, &d.secondary[0]])
+                .map(|label| format!("{:?}", label.at))
+                .collect();
+            let expected: std::collections::BTreeSet<String> = nets
+                .iter()
+                .enumerate()
+                .filter(|(i, (_, a))| {
+                    nets.iter().enumerate().any(|(j, (_, b))| *i != j && (a.contains(b) || b.contains(a)))
+                })
+                .map(|(_, (at, _))| format!("{:?}", Label::value(at.clone(), "").at))
+                .collect();
+            proptest::prop_assert_eq!(flagged, expected);
+            for d in &found {
+                let (At::Value(later), At::Value(earlier)) = (&d.primary.at, &d.secondary[0].at) else {
+                    unreachable!()
+                };
+                let index = |p: &str| p[1..].parse::<usize>().unwrap();
+                proptest::prop_assert!(index(later) > index(earlier), "reported on the later entry");
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! One invalid spec per diagnostic code: each fixture `tests/fixtures/invalid/<code>.yaml` marks
 //! the line its diagnostic must point at with `# expect: <code>`. And the docs tell the truth:
-//! every code is documented, and every YAML block in the docs is a spec that validates.
+//! every code is documented, and every YAML block in the docs is a spec that validates. A
+//! property test edits the examples at random: every edit compiles to a plan or to diagnostics,
+//! never to an internal error or a panic.
 
 use amlgen::diag::Code;
 
@@ -142,4 +144,75 @@ fn every_yaml_block_in_the_docs_validates() {
         }
     }
     assert!(checked >= 2, "found only {checked} YAML blocks in the docs");
+}
+
+/// Every leaf of `value` (scalars, empty lists and mappings), by JSON Pointer.
+fn leaves(value: &serde_json::Value, at: String, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Array(items) if !items.is_empty() => {
+            for (i, item) in items.iter().enumerate() {
+                leaves(item, format!("{at}/{i}"), out);
+            }
+        }
+        serde_json::Value::Object(members) if !members.is_empty() => {
+            for (key, member) in members {
+                leaves(
+                    member,
+                    format!("{at}/{}", amlgen::diag::pointer_token(key)),
+                    out,
+                );
+            }
+        }
+        _ => out.push(at),
+    }
+}
+
+/// Values a careless or hostile edit puts in a spec.
+fn replacement() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    use proptest::prelude::*;
+    use serde_json::json;
+    prop_oneof![
+        Just(json!(null)),
+        Just(json!(true)),
+        Just(json!(4.0)),
+        Just(json!(-1)),
+        Just(json!(u64::MAX)),
+        Just(json!("")),
+        Just(json!("0.0.0.0/0")),
+        Just(json!("10.40.0.0/30")),
+        Just(json!("ab")),
+        Just(json!("West Europe")),
+        Just(json!([])),
+        Just(json!({"x": 1})),
+        "[ -~]{0,12}".prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 512, ..Default::default() })]
+
+    #[test]
+    fn every_edit_of_an_example_is_a_plan_or_diagnostics(
+        example in proptest::sample::select(yaml_files("examples")),
+        pick in proptest::num::usize::ANY,
+        value in replacement(),
+    ) {
+        let text = std::fs::read_to_string(&example).unwrap();
+        let mut spec: serde_json::Value = serde_yaml::from_str(&text).unwrap();
+        let mut places = Vec::new();
+        leaves(&spec, String::new(), &mut places);
+        let place = &places[pick % places.len()];
+        *spec.pointer_mut(place).unwrap() = value;
+        let edited = serde_yaml::to_string(&spec).unwrap();
+        let base = example.parent().unwrap();
+        let compiled = amlgen::compile(amlgen::source::Source::new("edited.yaml", edited), base);
+        let compiled = compiled.map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{place}: {e}")))?;
+        match &compiled.plan {
+            Some(plan) => {
+                proptest::prop_assert!(amlgen::emit::render(plan, amlgen::VERSION).is_ok(), "{place}");
+            }
+            None => proptest::prop_assert!(amlgen::diag::has_errors(&compiled.diagnostics), "{place}"),
+        }
+    }
 }
