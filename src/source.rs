@@ -122,7 +122,11 @@ fn kind_of(metadata: &std::fs::Metadata) -> &'static str {
             return "a socket";
         }
     }
-    if metadata.is_dir() { "a folder" } else { "it" }
+    if metadata.is_dir() {
+        "a folder"
+    } else {
+        "the path"
+    }
 }
 
 /// A spec file as read from disk.

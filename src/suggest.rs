@@ -5,19 +5,26 @@
 /// The shortest word taken as the start of a longer name.
 const MIN_PREFIX: usize = 3;
 
-/// The only candidate that `word` is the start of (`westeu` for `westeurope`, though `westus` is
-/// fewer edits away); failing that, the candidate nearest to `word`, if it is near enough to be a
-/// typo (at most one edit in three characters, and at least one edit allowed).
+/// The candidate that differs from `word` only in case (`snet-a` for `SNET-A`); failing that, the
+/// only candidate that `word` is the start of (`westeu` for `westeurope`, though `westus` is fewer
+/// edits away); failing that, the candidate nearest to `word`, if it is near enough to be a typo
+/// (at most one edit in three characters, and at least one edit allowed).
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let candidates: Vec<&str> = candidates.into_iter().collect();
-    only_extension(word, &candidates).or_else(|| {
-        candidates
-            .iter()
-            .map(|candidate| (edit_distance(word, candidate), *candidate))
-            .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(1))
-            .min()
-            .map(|(_, candidate)| candidate)
-    })
+    let same_but_case = candidates
+        .iter()
+        .find(|c| c.to_lowercase() == word.to_lowercase());
+    same_but_case
+        .copied()
+        .or_else(|| only_extension(word, &candidates))
+        .or_else(|| {
+            candidates
+                .iter()
+                .map(|candidate| (edit_distance(word, candidate), *candidate))
+                .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(1))
+                .min()
+                .map(|(_, candidate)| candidate)
+        })
 }
 
 /// The one candidate that starts with `word` (at least [`MIN_PREFIX`] characters), if exactly
@@ -75,5 +82,10 @@ mod tests {
         assert_eq!(closest("westeu", regions), Some("westeurope"));
         assert_eq!(closest("wes", regions), None, "three regions start with it");
         assert_eq!(closest("we", ["westeurope"]), None, "too short to tell");
+    }
+
+    #[test]
+    fn a_name_in_other_case_finds_its_candidate() {
+        assert_eq!(closest("SNET-A", ["snet-b", "snet-a"]), Some("snet-a"));
     }
 }

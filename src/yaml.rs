@@ -4,9 +4,8 @@
 //! produces the value with YAML 1.2 scalar typing; `saphyr-parser`'s event stream, which carries
 //! positions, builds the [`SpanIndex`] and catches what `serde_yaml` would hide or report without
 //! a useful place: text that is not UTF-8, duplicate keys (both places are shown), keys YAML would
-//! read as numbers, booleans or null, tags outside the core schema, nesting deeper than
-//! [`MAX_DEPTH`] (checked on the event stream, before any recursive value is built) and several
-//! documents.
+//! read as numbers, booleans or null, tags outside the core schema, nesting deeper than 32 levels
+//! (checked on the event stream, before any recursive value is built) and several documents.
 
 use std::collections::BTreeMap;
 
@@ -24,7 +23,7 @@ pub struct Document {
 }
 
 /// The deepest nesting of mappings and lists a spec may use; real specs use five levels.
-pub const MAX_DEPTH: usize = 32;
+const MAX_DEPTH: usize = 32;
 
 /// The tags of the YAML 1.2 core schema, the only ones a spec may write (as `!!str` etc.).
 const CORE_TAGS: [&str; 7] = ["str", "int", "float", "bool", "null", "seq", "map"];
@@ -96,7 +95,8 @@ fn not_utf8(at: Position) -> Diagnostic {
 /// at the end of the line before it.
 fn scan_error(error: &ScanError, source: &Source) -> Diagnostic {
     let mut at = position(*error.marker());
-    // The scanner's own limit: flow collections (`[[[...`) nested 256 deep.
+    // The scanner's own limit: flow collections (`[[[...`) nested more than 255 deep, which it
+    // scans ahead of the events that would reach `MAX_DEPTH`.
     if error.info() == "recursion limit exceeded" {
         return too_deep(Span { start: at, end: at });
     }
