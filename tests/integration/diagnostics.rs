@@ -2,7 +2,7 @@
 //! the line its diagnostic must point at with `# expect: <code>`. And the docs tell the truth:
 //! every code is documented, and every YAML block in the docs is a spec that validates. A
 //! property test edits the examples at random: every edit compiles to a plan or to diagnostics,
-//! never to an internal error or a panic.
+//! never to an internal error or a panic; another generates valid specs, which always render.
 
 use amlgen::diag::Code;
 
@@ -97,6 +97,16 @@ fn every_code_is_documented() {
     }
 }
 
+/// The errors of a compiled spec, as `code: message`.
+fn errors(compiled: &amlgen::Compiled) -> Vec<String> {
+    compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{}: {}", d.code.as_str(), d.message))
+        .collect()
+}
+
 /// The text of every fenced ```` ```yaml ```` block in `markdown`, with the line it starts on.
 fn yaml_blocks(markdown: &str) -> Vec<(usize, String)> {
     let mut blocks = Vec::new();
@@ -130,12 +140,7 @@ fn every_yaml_block_in_the_docs_validates() {
             let name = format!("{}:{line}", page.display());
             let base = page.parent().unwrap();
             let compiled = amlgen::compile(amlgen::source::Source::new(&name, text), base).unwrap();
-            let errors: Vec<String> = compiled
-                .diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .map(|d| format!("{}: {}", d.code.as_str(), d.message))
-                .collect();
+            let errors = errors(&compiled);
             assert!(
                 errors.is_empty(),
                 "the YAML block at {name} does not validate: {errors:#?}"
@@ -214,5 +219,114 @@ proptest::proptest! {
             }
             None => proptest::prop_assert!(amlgen::diag::has_errors(&compiled.diagnostics), "{place}"),
         }
+    }
+}
+
+/// One compute of a generated spec: its kind and a number that sets its size.
+fn generated_compute(
+    index: usize,
+    kind: u8,
+    size: u32,
+    flag: bool,
+    private: bool,
+) -> serde_json::Value {
+    use serde_json::json;
+    let name = |prefix: &str| format!("{prefix}{index}n{size}");
+    let cluster_type = ["spark", "hadoop", "hbase", "interactivehive", "kafka"][size as usize % 5];
+    match kind % 5 {
+        0 => json!({"name": name("cpu"), "type": "amlcompute", "subnet": "snet-ml",
+                    "max_instances": 1 + size % 50, "min_instances": size % 2,
+                    "tier": if flag { "low_priority" } else { "dedicated" },
+                    "enable_node_public_ip": !private || flag}),
+        1 => json!({"name": name("ci"), "type": "computeinstance", "subnet": "snet-ml",
+                    "enable_node_public_ip": !private || flag}),
+        2 => {
+            json!({"name": name("vm"), "type": "virtualmachine", "subnet": "snet-ml", "attach": flag,
+                    "image": if size % 2 == 0 { "ubuntu-22.04" } else { "ubuntu-24.04" }})
+        }
+        3 => json!({"name": name("hdi"), "type": "hdinsight", "subnet": "snet-ml",
+                    "cluster_type": cluster_type,
+                    "worker_count": 1 + size % 8, "attach": flag}),
+        _ => json!({"name": name("dbw"), "type": "databricks", "public_subnet": "snet-dbw-public",
+                    "private_subnet": "snet-dbw-private", "no_public_ip": flag}),
+    }
+}
+
+/// A valid spec: a region, an address plan, a compute mix, a rule set and an egress mode.
+fn generated_spec() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    use proptest::prelude::*;
+    use serde_json::json;
+    let regions = [
+        "eastus2",
+        "westeurope",
+        "northeurope",
+        "centralus",
+        "italynorth",
+        "japaneast",
+        "uksouth",
+    ];
+    let computes = proptest::collection::vec((any::<u8>(), 0u32..1000, any::<bool>()), 1..5);
+    (
+        "[a-z][a-z0-9]{2,12}",
+        proptest::sample::select(regions.to_vec()),
+        0u8..200,
+        any::<bool>(),
+        0u8..3,
+        any::<bool>(),
+        any::<bool>(),
+        computes,
+    )
+        .prop_map(|(name, location, block, guide, egress, locked, private, computes)| {
+            let databricks = computes.iter().position(|(kind, _, _)| kind % 5 == 4);
+            let computes: Vec<serde_json::Value> = computes
+                .iter()
+                .enumerate()
+                // One Databricks workspace at most: its subnets are its own.
+                .filter(|(i, (kind, _, _))| kind % 5 != 4 || Some(*i) == databricks)
+                .map(|(i, (kind, size, flag))| generated_compute(i, *kind, *size, *flag, private))
+                .collect();
+            let mut subnets = vec![
+                json!({"name": "snet-ml", "address_prefix": format!("10.{block}.0.0/24")}),
+                json!({"name": "default", "address_prefix": format!("10.{block}.1.0/24")}),
+            ];
+            if databricks.is_some() {
+                for (side, offset) in [("public", 0), ("private", 64)] {
+                    subnets.push(json!({"name": format!("snet-dbw-{side}"),
+                        "address_prefix": format!("10.{block}.2.{offset}/26"),
+                        "delegation": "Microsoft.Databricks/workspaces"}));
+                }
+            }
+            let egress_mode = ["default", "nat", "forced_tunnel"][usize::from(egress)];
+            let mut spec = json!({
+                "name": name, "location": location,
+                "requirements": if guide { "guide-2021" } else { "current" },
+                "workspace": {"name": "mlw-generated", "private_endpoint": private},
+                "network": {
+                    "vnet": {"name": "vnet-generated", "address_space": [format!("10.{block}.0.0/16")]},
+                    "subnets": subnets,
+                    "outbound": if locked { "locked" } else { "open" },
+                    "egress": egress_mode,
+                },
+                "compute": computes,
+            });
+            if egress == 2 {
+                spec["network"]["forced_tunnel"] = json!({"next_hop_ip": "10.250.0.4"});
+            }
+            spec
+        })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 128, ..Default::default() })]
+
+    #[test]
+    fn every_generated_valid_spec_renders(spec in generated_spec()) {
+        let text = serde_yaml::to_string(&spec).unwrap();
+        let compiled = amlgen::compile(amlgen::source::Source::new("generated.yaml", text.clone()), root())
+            .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+        let errors = errors(&compiled);
+        proptest::prop_assert!(errors.is_empty(), "{errors:#?}\n{text}");
+        let plan = compiled.plan.unwrap();
+        proptest::prop_assert!(amlgen::emit::render(&plan, amlgen::VERSION).is_ok());
     }
 }
