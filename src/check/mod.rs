@@ -2,7 +2,9 @@
 //!
 //! Each submodule checks one family of rules from the end of `spec-format.md` and returns every
 //! problem it finds, so a user sees all of them at once. The checks read the typed spec and the
-//! Azure data; they point at the spec through JSON Pointers built from the entries' indexes.
+//! Azure data; they point at the spec through JSON Pointers built from the entries' indexes. The
+//! duplicate check for names Azure compares without regard to case (subnets, computes, tags) is
+//! shared from here.
 
 mod cidr;
 mod compute;
@@ -13,7 +15,7 @@ mod region;
 use std::collections::BTreeMap;
 
 use crate::azure::service_tags::ServiceTags;
-use crate::diag::{Code, Diagnostic, Label};
+use crate::diag::{Code, Diagnostic, Label, pointer};
 use crate::spec::Spec;
 
 /// Runs every check on `spec`. `service_tags` is the parsed `forced_tunnel.service_tags_file`,
@@ -25,6 +27,13 @@ pub fn run(spec: &Spec, service_tags: Option<&ServiceTags>) -> Vec<Diagnostic> {
     found.extend(compute::check(spec));
     found.extend(databricks::check(spec));
     found.extend(egress::check(spec, service_tags));
+    found.extend(duplicate_names(
+        "tags",
+        spec.tags
+            .keys()
+            .map(|key| (pointer("/tags", key), key.as_str())),
+        "tag names are unique on a resource",
+    ));
     found
 }
 
@@ -98,5 +107,24 @@ pub(crate) mod fixture {
 
     pub(crate) fn codes(found: &[crate::diag::Diagnostic]) -> Vec<&'static str> {
         found.iter().map(|d| d.code.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixture::{codes, spec};
+
+    #[test]
+    fn tag_names_that_differ_only_in_case_are_duplicates() {
+        let found = super::run(
+            &spec(|v| v["tags"] = serde_json::json!({"Env": "a", "env": "b"})),
+            None,
+        );
+        assert_eq!(codes(&found), ["name-duplicate"]);
+        assert!(
+            found[0].message.contains("`Env` and `env`"),
+            "{}",
+            found[0].message
+        );
     }
 }

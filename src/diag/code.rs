@@ -46,7 +46,7 @@ codes! {
     RegionUnknown => "region-unknown", "A region is not a known Azure region.";
     RegionMismatch => "region-mismatch", "The workspace region differs from the spec's `location`.";
     RegionNoPair => "region-no-pair", "The region has no paired region, so `forced_tunnel.secondary_region` must be given.";
-    NameDuplicate => "name-duplicate", "Two subnets or two computes share a name (compared without regard to case, as Azure does).";
+    NameDuplicate => "name-duplicate", "Two subnets, two computes or two tags share a name (compared without regard to case, as Azure does).";
     NameTooLong => "name-too-long", "A resource name amlgen derives from the spec exceeds Azure's limit.";
     CidrHostBits => "cidr-host-bits", "An address prefix has host bits set (10.0.0.1/24 instead of 10.0.0.0/24).";
     CidrOutsideVnet => "cidr-outside-vnet", "A subnet is not inside the VNet's address space.";
