@@ -57,16 +57,29 @@ impl SpanIndex {
     }
 }
 
+/// The most bytes amlgen reads from one kind of file, and what that kind is called in messages.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub bytes: u64,
+    pub what: &'static str,
+}
+
 /// The largest spec amlgen reads: real specs are a few kilobytes.
-pub const SPEC_LIMIT: u64 = 1 << 20;
+pub const SPEC_LIMIT: Limit = Limit {
+    bytes: 1 << 20,
+    what: "a spec",
+};
 
 /// The largest service-tags file amlgen reads: Microsoft's public-cloud file is about 4 MB.
-pub const SERVICE_TAGS_LIMIT: u64 = 32 << 20;
+pub const SERVICE_TAGS_LIMIT: Limit = Limit {
+    bytes: 32 << 20,
+    what: "a service-tags file (Microsoft's is about 4 MB)",
+};
 
 /// Reads the regular file at `path`, at most `limit` bytes. Anything else (a folder, a FIFO, a
 /// device such as `/dev/zero`) and anything larger is an error that says why, returned before
 /// the read could block or grow without bound.
-pub fn read_file(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+pub fn read_file(path: &Path, limit: Limit) -> io::Result<Vec<u8>> {
     let file = open_without_blocking(path)?;
     let metadata = file.metadata()?;
     if !metadata.is_file() {
@@ -79,18 +92,19 @@ pub fn read_file(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
         io::Error::new(
             io::ErrorKind::InvalidInput,
             format!(
-                "the file is larger than {} MiB, the most amlgen reads for this kind of file",
-                limit >> 20
+                "the file is larger than {} MiB, the most amlgen reads for {}",
+                limit.bytes >> 20,
+                limit.what
             ),
         )
     };
-    if metadata.len() > limit {
+    if metadata.len() > limit.bytes {
         return Err(too_large());
     }
     let mut bytes = Vec::new();
     // One byte more than the limit tells a file that grew since `metadata` from one that fits.
-    file.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
+    file.take(limit.bytes + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit.bytes {
         return Err(too_large());
     }
     Ok(bytes)
@@ -220,9 +234,16 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("spec.yaml");
         std::fs::write(&file, "name: x\n").unwrap();
-        assert_eq!(read_file(&file, 8).unwrap(), b"name: x\n");
-        let error = read_file(&file, 7).unwrap_err().to_string();
-        assert!(error.contains("larger than"), "{error}");
+        let limit = |bytes| Limit {
+            bytes,
+            what: "a test",
+        };
+        assert_eq!(read_file(&file, limit(8)).unwrap(), b"name: x\n");
+        let error = read_file(&file, limit(7)).unwrap_err().to_string();
+        assert!(
+            error.ends_with("the most amlgen reads for a test"),
+            "{error}"
+        );
         let error = read_file(&dir, SPEC_LIMIT).unwrap_err().to_string();
         assert_eq!(error, "a folder is not a regular file");
         #[cfg(unix)]
