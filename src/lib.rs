@@ -83,12 +83,12 @@ pub struct Compiled {
 /// Reads and compiles the spec at `path`.
 pub fn compile_file(path: &Path) -> Result<Compiled, Error> {
     let display = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+    let bytes = source::read_file(path, source::SPEC_LIMIT).map_err(|source| Error::Read {
         path: display.clone(),
         source,
     })?;
     let base = path.parent().unwrap_or(Path::new("."));
-    compile(Source::new(display, text), base)
+    compile(Source::from_bytes(display, bytes), base)
 }
 
 /// Compiles a spec's text; `base` is the folder relative paths in the spec start from.
@@ -154,7 +154,9 @@ fn load_service_tags(spec: &Spec, base: &Path) -> Result<Option<ServiceTags>, Bo
     ) else {
         return Ok(None);
     };
-    let read = std::fs::read_to_string(base.join(file)).map_err(|e| e.to_string());
+    let read = source::read_file(&base.join(file), source::SERVICE_TAGS_LIMIT)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text ({e})")));
     read.and_then(|text| ServiceTags::parse(&text)).map(Some).map_err(|why| {
         Box::new(
             Diagnostic::error(

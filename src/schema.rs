@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
-use crate::diag::{Code, Diagnostic, Label, pointer};
+use crate::diag::{At, Code, Diagnostic, Label, pointer};
 use crate::suggest::closest;
 
 /// The schema text, exactly as shipped in `schemas/`.
@@ -42,7 +42,61 @@ pub fn validate(value: &Value) -> Result<Vec<Diagnostic>, String> {
             }
         }
     }
+    let mut whole = Vec::new();
+    floats(value, String::new(), &mut whole);
+    for (at, number) in whole {
+        if !found.iter().any(|d| covers(d, &at)) {
+            found.push(not_an_integer(&at, number));
+        }
+    }
     Ok(found)
+}
+
+/// Every float in `value`, with its pointer. The schema's `integer` accepts whole floats such as
+/// `4.0` (JSON Schema counts them as integers), but every number in a spec is an integer and the
+/// typed spec takes none of them.
+fn floats(value: &Value, at: String, out: &mut Vec<(String, f64)>) {
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => out.push((at, n.as_f64().unwrap_or(0.0))),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                floats(item, pointer(&at, i), out);
+            }
+        }
+        Value::Object(members) => {
+            for (key, member) in members {
+                floats(member, pointer(&at, key), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// True when `diagnostic` already says that the value at `at` is wrong: a type error on it, or
+/// an unknown key that holds it.
+fn covers(diagnostic: &Diagnostic, at: &str) -> bool {
+    let (At::Key(p) | At::Value(p)) = &diagnostic.primary.at else {
+        return false;
+    };
+    match diagnostic.code {
+        Code::SchemaType => at == p,
+        Code::SchemaUnknownKey => {
+            at == p
+                || at
+                    .strip_prefix(p.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        }
+        _ => false,
+    }
+}
+
+fn not_an_integer(at: &str, number: f64) -> Diagnostic {
+    Diagnostic::error(
+        Code::SchemaType,
+        format!("{} must be an integer, found {number:?}", display_path(at)),
+        Label::value(at, "expected integer"),
+    )
+    .with_help("write the number without a decimal point or exponent")
 }
 
 /// `/network/subnets/0/name` -> `network.subnets[0].name`, as users read their YAML.
@@ -320,6 +374,47 @@ mod tests {
         assert!(found.iter().any(
             |(c, m)| *c == Code::SchemaValue && m.contains("network.subnets[0].address_prefix")
         ));
+    }
+
+    #[test]
+    fn whole_floats_where_integers_belong_are_type_errors() {
+        let mut spec = minimal();
+        spec["compute"][0]["max_instances"] = json!(4.0);
+        let found = validate(&spec).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code, Code::SchemaType);
+        assert_eq!(
+            found[0].message,
+            "`compute[0].max_instances` must be an integer, found 4.0"
+        );
+        spec["compute"][0]["max_instances"] = json!(4.5);
+        spec["tags"] = json!({"a": 1.0});
+        spec["workspace"]["extra"] = json!({"n": 2.0});
+        spec["network"]["nat"] = json!({"idle_timeout_minutes": 0.0});
+        let found = codes(&spec);
+        assert_eq!(found.len(), 5, "one per float, and the range: {found:?}");
+    }
+
+    #[test]
+    fn compute_names_follow_azure_mls_rule() {
+        let name_errors = |kind: &str, name: &str, attach: bool| {
+            let mut spec = minimal();
+            spec["compute"][0] = json!({"name": name, "type": kind, "subnet": "snet"});
+            if kind == "virtualmachine" {
+                spec["compute"][0]["attach"] = json!(attach);
+            }
+            validate(&spec).unwrap().len()
+        };
+        for name in ["ab", "cpu-1", "gpu-2024", "1cpu", "cpu_a", "cpu-"] {
+            assert_eq!(name_errors("amlcompute", name, false), 1, "{name}");
+            assert_eq!(name_errors("computeinstance", name, false), 1, "{name}");
+        }
+        for name in ["cpu", "cpu-a1", "gpu2024", "a-1b"] {
+            assert_eq!(name_errors("amlcompute", name, false), 0, "{name}");
+        }
+        assert_eq!(name_errors("virtualmachine", "vm-1", false), 0);
+        assert_eq!(name_errors("virtualmachine", "vm-1", true), 1);
+        assert_eq!(name_errors("virtualmachine", "vm-a", true), 0);
     }
 
     #[test]

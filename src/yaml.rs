@@ -3,11 +3,13 @@
 //! This is the only module that knows the YAML crates. `serde_yaml` (the design card's parser)
 //! produces the value with YAML 1.2 scalar typing; `saphyr-parser`'s event stream, which carries
 //! positions, builds the [`SpanIndex`] and catches what `serde_yaml` would hide or report without
-//! a useful place: duplicate keys (both places are shown), custom tags and several documents.
+//! a useful place: text that is not UTF-8, duplicate keys (both places are shown), keys YAML would
+//! read as numbers, booleans or null, tags outside the core schema, nesting deeper than 32 levels
+//! (checked on the event stream, before any recursive value is built) and several documents.
 
 use std::collections::BTreeMap;
 
-use saphyr_parser::{Event, Marker, Parser, ScanError, StrInput};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, StrInput, Tag};
 use serde_json::Value;
 
 use crate::diag::{At, Code, Diagnostic, Label, pointer};
@@ -20,15 +22,25 @@ pub struct Document {
     pub spans: SpanIndex,
 }
 
+/// The deepest nesting of mappings and lists a spec may use; real specs use five levels.
+const MAX_DEPTH: usize = 32;
+
+/// The tags of the YAML 1.2 core schema, the only ones a spec may write (as `!!str` etc.).
+const CORE_TAGS: [&str; 7] = ["str", "int", "float", "bool", "null", "seq", "map"];
+
 /// Parses `source`; on failure returns every problem found (syntax errors stop the scan).
 pub fn parse(source: &Source) -> Result<Document, Vec<Diagnostic>> {
+    if let Some(at) = source.not_utf8 {
+        return Err(vec![not_utf8(at)]);
+    }
     let mut walker = Walker {
         parser: Parser::new_from_str(&source.text),
         spans: SpanIndex::default(),
         problems: Vec::new(),
+        depth: 0,
     };
     if let Err(error) = walker.stream() {
-        walker.problems.push(scan_error(&error));
+        walker.problems.push(scan_error(&error, source));
         return Err(walker.problems);
     }
     if !walker.problems.is_empty() {
@@ -67,12 +79,55 @@ fn syntax(message: impl Into<String>, at: Span) -> Diagnostic {
     )
 }
 
-fn scan_error(error: &ScanError) -> Diagnostic {
-    let at = position(*error.marker());
-    syntax(
+fn not_utf8(at: Position) -> Diagnostic {
+    Diagnostic::error(
+        Code::YamlEncoding,
+        "the spec is not UTF-8 text",
+        Label {
+            at: At::Span(Span { start: at, end: at }),
+            text: "this byte is not UTF-8".into(),
+        },
+    )
+    .with_help("save the file as UTF-8")
+}
+
+/// A scan error at its place; one about a tab points at the tab, which the scanner may report
+/// at the end of the line before it.
+fn scan_error(error: &ScanError, source: &Source) -> Diagnostic {
+    let mut at = position(*error.marker());
+    // The scanner's own limit: flow collections (`[[[...`) nested more than 255 deep, which it
+    // scans ahead of the events that would reach `MAX_DEPTH`.
+    if error.info() == "recursion limit exceeded" {
+        return too_deep(Span { start: at, end: at });
+    }
+    let about_tab = error.info().contains("tab");
+    if let Some(tab) = about_tab.then(|| first_tab(source, at)).flatten() {
+        at = tab;
+    }
+    let diagnostic = syntax(
         format!("invalid YAML: {}", error.info()),
         Span { start: at, end: at },
-    )
+    );
+    if about_tab {
+        diagnostic.with_help("YAML indents with spaces only; replace the tab")
+    } else {
+        diagnostic
+    }
+}
+
+/// The first tab on the line of `from`, or else on a later line.
+fn first_tab(source: &Source, from: Position) -> Option<Position> {
+    source
+        .text
+        .lines()
+        .enumerate()
+        .skip(from.line.saturating_sub(1))
+        .find_map(|(i, line)| {
+            line.chars().position(|c| c == '\t').map(|col| Position {
+                line: i + 1,
+                col: col + 1,
+            })
+        })
 }
 
 fn yaml_error(error: &serde_yaml::Error) -> Diagnostic {
@@ -92,6 +147,8 @@ struct Walker<'a> {
     parser: Parser<'a, StrInput<'a>>,
     spans: SpanIndex,
     problems: Vec<Diagnostic>,
+    /// How many collections enclose the node being read.
+    depth: usize,
 }
 
 type Step<'a> = (Event<'a>, saphyr_parser::Span);
@@ -154,11 +211,17 @@ impl<'a> Walker<'a> {
             ),
             Event::SequenceStart(_, ref tag) | Event::MappingStart(_, ref tag) => {
                 self.refuse_tag(tag.as_deref(), at);
+                if self.depth == MAX_DEPTH {
+                    self.problems.push(too_deep(span(at)));
+                    return self.skip_node(event);
+                }
+                self.depth += 1;
                 let end = if matches!(event, Event::MappingStart(..)) {
-                    self.mapping(&here)?
+                    self.mapping(&here)
                 } else {
-                    self.sequence(&here)?
-                };
+                    self.sequence(&here)
+                }?;
+                self.depth -= 1;
                 let value = Span {
                     start: span(at).start,
                     end,
@@ -189,7 +252,12 @@ impl<'a> Walker<'a> {
             let (event, at) = self.next()?;
             let name = match event {
                 Event::MappingEnd => return Ok(span(at).end),
-                Event::Scalar(text, ..) => text.into_owned(),
+                Event::Scalar(text, style, _, tag) => {
+                    if style == ScalarStyle::Plain && tag.is_none() {
+                        self.refuse_typed_key(&text, span(at));
+                    }
+                    text.into_owned()
+                }
                 _ => {
                     self.problems
                         .push(syntax("mapping keys must be plain strings", span(at)));
@@ -238,14 +306,59 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
-    fn refuse_tag(&mut self, tag: Option<&saphyr_parser::Tag>, at: saphyr_parser::Span) {
-        if let Some(tag) = tag.filter(|t| !t.is_yaml_core_schema()) {
-            self.problems.push(syntax(
-                format!("YAML tag `{tag}` is not supported in a spec"),
+    fn refuse_tag(&mut self, tag: Option<&Tag>, at: saphyr_parser::Span) {
+        let Some(tag) = tag else { return };
+        let written = if tag.is_yaml_core_schema() {
+            if CORE_TAGS.contains(&tag.suffix.as_str()) {
+                return;
+            }
+            format!("!!{}", tag.suffix)
+        } else {
+            tag.to_string()
+        };
+        self.problems.push(
+            syntax(
+                format!("YAML tag `{written}` is not supported in a spec"),
                 span(at),
-            ));
-        }
+            )
+            .with_help("remove the tag; a spec may use only the core schema's `!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!seq` and `!!map`"),
+        );
     }
+
+    /// Refuses a plain key that YAML reads as a number, boolean or null (`1.50`, `0x1F`, `True`,
+    /// `~`): its characters would be lost (`1.5`, `31`, `true`, `null`) and two keys could become
+    /// one. `serde_yaml`, which builds the value, decides how the key is read.
+    fn refuse_typed_key(&mut self, text: &str, at: Span) {
+        let read = match serde_yaml::from_str::<serde_yaml::Value>(text) {
+            Ok(serde_yaml::Value::Null) => "null",
+            Ok(serde_yaml::Value::Bool(_)) => "a boolean",
+            Ok(serde_yaml::Value::Number(_)) => "a number",
+            _ => return,
+        };
+        self.problems.push(
+            Diagnostic::error(
+                Code::YamlKeyType,
+                format!("YAML reads the key `{text}` as {read}, not as the text written"),
+                Label {
+                    at: At::Span(at),
+                    text: format!("read as {read}"),
+                },
+            )
+            .with_help(format!("quote the key to keep it as written: '{text}'")),
+        );
+    }
+}
+
+fn too_deep(at: Span) -> Diagnostic {
+    Diagnostic::error(
+        Code::YamlTooDeep,
+        format!("the spec nests mappings and lists more than {MAX_DEPTH} levels deep"),
+        Label {
+            at: At::Span(at),
+            text: "too deep".into(),
+        },
+    )
+    .with_help("a spec needs at most five levels; remove the extra nesting")
 }
 
 fn to_json(value: serde_yaml::Value) -> Value {
@@ -296,6 +409,20 @@ mod tests {
         parse(&Source::new("t.yaml", text))
     }
 
+    proptest::proptest! {
+        /// Any bytes at all are a document or diagnostics, never a panic.
+        #[test]
+        fn any_bytes_parse_or_are_diagnosed(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = parse(&Source::from_bytes("t.yaml", bytes));
+        }
+
+        /// Text made of YAML's structural characters, nested at random.
+        #[test]
+        fn yaml_like_text_parses_or_is_diagnosed(text in "([-:\\[\\]{},#&*!|>'\"%@` \t\n]|a|1|~){0,120}") {
+            let _ = parse(&Source::new("t.yaml", text));
+        }
+    }
+
     #[test]
     fn values_and_spans_are_recorded() {
         let doc = parse_text(
@@ -337,6 +464,81 @@ mod tests {
         assert_eq!(doc.value["a"], "no");
         assert!(doc.value["b"].is_f64());
         assert_eq!(doc.value["c"], "1.10");
+    }
+
+    /// The code and start of the first problem in a parse that must fail.
+    fn located(result: Result<Document, Vec<Diagnostic>>) -> (Code, Position) {
+        let errors = result.unwrap_err();
+        match errors[0].primary.at {
+            At::Span(span) => (errors[0].code, span.start),
+            _ => panic!("{errors:?}"),
+        }
+    }
+
+    fn first_error(text: &str) -> (Code, Position) {
+        located(parse_text(text))
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_reported_where_it_starts() {
+        let block: String = (0..40).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+        assert_eq!(
+            first_error(&block),
+            (Code::YamlTooDeep, Position { line: 33, col: 33 })
+        );
+        let flow = format!("a: {}{}\n", "[".repeat(6600), "]".repeat(6600));
+        assert_eq!(first_error(&flow).0, Code::YamlTooDeep);
+        let within: String = (0..MAX_DEPTH)
+            .map(|i| format!("{}k:\n", " ".repeat(i)))
+            .collect();
+        assert!(parse_text(&within).is_ok());
+    }
+
+    #[test]
+    fn keys_yaml_reads_as_other_types_are_refused() {
+        for key in ["1.50", "0x1F", "True", "~", "null", "12"] {
+            let (code, at) = first_error(&format!("tags:\n  {key}: a\n"));
+            assert_eq!(
+                (code, at),
+                (Code::YamlKeyType, Position { line: 2, col: 3 })
+            );
+        }
+        let doc = parse_text("tags:\n  '1.50': a\n  \"True\": b\n  1.5x: c\n").unwrap();
+        assert_eq!(doc.value["tags"]["1.50"], "a");
+        assert_eq!(doc.value["tags"]["True"], "b");
+        assert_eq!(doc.value["tags"]["1.5x"], "c");
+    }
+
+    #[test]
+    fn a_tab_is_reported_on_its_own_line() {
+        assert_eq!(
+            first_error("a:\n  b: 1\n\tc: 2\n"),
+            (Code::YamlSyntax, Position { line: 3, col: 1 })
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_reported_at_its_byte() {
+        let source = Source::from_bytes("t.yaml", b"a: 1\nb: \xff\n".to_vec());
+        assert_eq!(
+            located(parse(&source)),
+            (Code::YamlEncoding, Position { line: 2, col: 4 })
+        );
+    }
+
+    #[test]
+    fn core_schema_tags_pass_and_other_tags_are_refused() {
+        assert!(parse_text("a: !!str 5\nb: !!int 5\n").is_ok());
+        for tag in [
+            "!Ref",
+            "!!binary",
+            "!!timestamp",
+            "!!set",
+            "!<tag:example.com,2000:x>",
+        ] {
+            let errors = parse_text(&format!("a: {tag} x\n")).unwrap_err();
+            assert_eq!(errors[0].code, Code::YamlSyntax, "{tag}");
+        }
     }
 
     #[test]

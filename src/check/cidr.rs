@@ -1,16 +1,31 @@
-//! Address plans: prefixes without host bits, subnets inside the VNet and apart from each other,
-//! unique subnet names, and enough addresses in each subnet for the computes placed in it.
-
-use std::collections::BTreeMap;
+//! Address plans: prefixes without host bits, an address space free of the ranges Azure keeps,
+//! subnets of at least /29 inside the VNet and apart from each other, subnet names unique
+//! without regard to case, and enough addresses in each subnet for the computes placed in it.
 
 use ipnet::Ipv4Net;
 
-use super::{compute_pointer, subnet_pointer};
+use super::{compute_pointer, duplicate_names, subnet_pointer};
 use crate::diag::{Code, Diagnostic, Label};
 use crate::spec::{Compute, Spec};
 
 /// Addresses Azure keeps in every subnet: network, gateway, two for DNS, broadcast.
 pub(crate) const AZURE_RESERVED: u64 = 5;
+
+/// Azure's smallest subnet (Azure Virtual Network FAQ).
+const SMALLEST_SUBNET: u8 = 29;
+
+/// Ranges no VNet may use, with what they are (Azure Virtual Network FAQ, "What address ranges
+/// can I use in my virtual networks?"). `0.0.0.0/0` and other wide ranges include them.
+const NOT_FOR_VNETS: [(&str, &str); 5] = [
+    ("224.0.0.0/4", "multicast"),
+    ("255.255.255.255/32", "broadcast"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    (
+        "168.63.129.16/32",
+        "Azure's internal DNS, DHCP and health-probe address",
+    ),
+];
 
 pub(super) fn check(spec: &Spec) -> Vec<Diagnostic> {
     let mut found = Vec::new();
@@ -23,6 +38,7 @@ pub(super) fn check(spec: &Spec) -> Vec<Diagnostic> {
             .map(|(i, c)| (format!("/network/vnet/address_space/{i}"), c.as_str())),
         &mut found,
     );
+    found.extend(space.iter().filter_map(|(at, net)| reserved(at, *net)));
     overlaps(&space, "address space range", &mut found);
     let subnets = parsed(
         spec.network.subnets.iter().enumerate().map(|(i, s)| {
@@ -50,6 +66,12 @@ pub(super) fn check(spec: &Spec) -> Vec<Diagnostic> {
         }
     }
     overlaps(&subnets, "subnet", &mut found);
+    found.extend(
+        subnets
+            .iter()
+            .filter(|(_, net)| net.prefix_len() > SMALLEST_SUBNET)
+            .map(|(at, net)| below_smallest(at, *net)),
+    );
     parsed(
         spec.network
             .ssh
@@ -59,7 +81,15 @@ pub(super) fn check(spec: &Spec) -> Vec<Diagnostic> {
             .map(|(i, c)| (format!("/network/ssh/allow_from/{i}"), c.as_str())),
         &mut found,
     );
-    found.extend(duplicate_subnet_names(spec));
+    found.extend(duplicate_names(
+        "subnets",
+        spec.network
+            .subnets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("{}/name", subnet_pointer(i)), s.name.as_str())),
+        "subnet names are unique within a VNet",
+    ));
     found.extend(capacity(spec));
     found
 }
@@ -90,45 +120,68 @@ fn parsed<'a>(
     nets
 }
 
-fn overlaps(nets: &[(String, Ipv4Net)], what: &str, found: &mut Vec<Diagnostic>) {
-    for (i, (at, net)) in nets.iter().enumerate() {
-        if let Some((first_at, first)) = nets[..i]
-            .iter()
-            .find(|(_, other)| other.contains(net) || net.contains(other))
-        {
-            found.push(
-                Diagnostic::error(
-                    Code::CidrOverlap,
-                    format!("{what} {net} overlaps {first}"),
-                    Label::value(at.clone(), format!("overlaps {first}")),
-                )
-                .with_label(Label::value(first_at.clone(), "this one")),
-            );
-        }
-    }
+/// An address-space range that holds or lies in addresses Azure does not allow in a VNet.
+fn reserved(at: &str, net: Ipv4Net) -> Option<Diagnostic> {
+    let (range, what) = NOT_FOR_VNETS
+        .iter()
+        .filter_map(|(range, what)| Some((range.parse::<Ipv4Net>().ok()?, *what)))
+        .find(|(range, _)| net.contains(range) || range.contains(&net))?;
+    let relation = if net.contains(&range) {
+        "includes"
+    } else {
+        "lies in"
+    };
+    Some(
+        Diagnostic::error(
+            Code::CidrReserved,
+            format!("address space {net} {relation} {range} ({what}), which Azure does not allow in a virtual network"),
+            Label::value(at, format!("{relation} {range}")),
+        )
+        .with_help("use a private range (RFC 1918) such as 10.0.0.0/16, 172.16.0.0/16 or 192.168.0.0/16"),
+    )
 }
 
-fn duplicate_subnet_names(spec: &Spec) -> Vec<Diagnostic> {
-    let mut first: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut found = Vec::new();
-    for (i, subnet) in spec.network.subnets.iter().enumerate() {
-        if let Some(previous) = first.get(subnet.name.as_str()) {
-            found.push(
-                Diagnostic::error(
-                    Code::NameDuplicate,
-                    format!("two subnets are named `{}`", subnet.name),
-                    Label::value(format!("{}/name", subnet_pointer(i)), "second"),
-                )
-                .with_label(Label::value(
-                    format!("{}/name", subnet_pointer(*previous)),
-                    "first",
-                )),
-            );
-        } else {
-            first.insert(&subnet.name, i);
+fn below_smallest(at: &str, net: Ipv4Net) -> Diagnostic {
+    Diagnostic::error(
+        Code::SubnetTooSmall,
+        format!(
+            "subnet prefix {net} is smaller than Azure's smallest subnet, a /{SMALLEST_SUBNET}"
+        ),
+        Label::value(at, format!("/{} is too small", net.prefix_len())),
+    )
+    .with_help(format!(
+        "use a /{SMALLEST_SUBNET} or larger (Azure keeps {AZURE_RESERVED} addresses of every subnet)"
+    ))
+}
+
+/// Reports overlapping ranges, each pair on the range written later, naming the other; every
+/// range that overlaps another is in a pair. Two CIDR ranges overlap only when one holds the
+/// other, so one pass over the ranges in address order (widest first at equal addresses)
+/// compares each with the widest-reaching range seen so far: O(n log n), where comparing all
+/// pairs took 40 s for 100,000 ranges.
+fn overlaps(nets: &[(String, Ipv4Net)], what: &str, found: &mut Vec<Diagnostic>) {
+    let mut order: Vec<usize> = (0..nets.len()).collect();
+    order.sort_by_key(|&i| (nets[i].1.network(), nets[i].1.prefix_len(), i));
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut reach: Option<usize> = None;
+    for i in order {
+        match reach {
+            Some(r) if nets[r].1.contains(&nets[i].1) => pairs.push((r.max(i), r.min(i))),
+            _ => reach = Some(i),
         }
     }
-    found
+    pairs.sort_unstable();
+    for (later, earlier) in pairs {
+        let ((at, net), (first_at, first)) = (&nets[later], &nets[earlier]);
+        found.push(
+            Diagnostic::error(
+                Code::CidrOverlap,
+                format!("{what} {net} overlaps {first}"),
+                Label::value(at.clone(), format!("overlaps {first}")),
+            )
+            .with_label(Label::value(first_at.clone(), "this one")),
+        );
+    }
 }
 
 /// Usable addresses of a subnet: all of them but Azure's five.
@@ -139,7 +192,13 @@ pub(crate) fn usable(net: Ipv4Net) -> u64 {
 fn capacity(spec: &Spec) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     for (i, subnet) in spec.network.subnets.iter().enumerate() {
-        let Ok(net) = subnet.address_prefix.parse::<Ipv4Net>() else {
+        // A subnet below Azure's smallest is reported as such, not for its capacity.
+        let Some(net) = subnet
+            .address_prefix
+            .parse::<Ipv4Net>()
+            .ok()
+            .filter(|n| n.prefix_len() <= SMALLEST_SUBNET)
+        else {
             continue;
         };
         let users: Vec<(usize, &str, u64)> = spec
@@ -206,6 +265,7 @@ fn smallest_prefix(needed: u64) -> u8 {
 mod tests {
     use super::*;
     use crate::check::fixture::{codes, spec};
+    use crate::diag::At;
     use serde_json::json;
 
     #[test]
@@ -283,10 +343,129 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_subnet_names_are_reported() {
+    fn duplicate_subnet_names_are_reported_without_regard_to_case() {
         let found = check(&spec(|v| {
             v["network"]["subnets"][1]["name"] = json!("snet-a")
         }));
         assert_eq!(codes(&found), ["name-duplicate"]);
+        let found = check(&spec(|v| {
+            v["network"]["subnets"][1]["name"] = json!("SNET-A")
+        }));
+        assert_eq!(codes(&found), ["name-duplicate"]);
+        assert!(found[0].message.contains("`snet-a` and `SNET-A`"));
+    }
+
+    #[test]
+    fn ranges_azure_keeps_are_refused_in_the_address_space() {
+        for range in [
+            "0.0.0.0/0",
+            "127.0.0.0/8",
+            "224.0.0.0/4",
+            "169.254.0.0/16",
+            "168.63.0.0/16",
+            "255.255.255.255/32",
+            "128.0.0.0/1",
+        ] {
+            let found = check(&spec(|v| {
+                v["network"]["vnet"]["address_space"] = json!(["10.0.0.0/16", range]);
+            }));
+            let reserved = codes(&found).into_iter().filter(|c| *c == "cidr-reserved");
+            assert_eq!(reserved.count(), 1, "{range}: {found:?}");
+        }
+        let found = check(&spec(|v| {
+            v["network"]["vnet"]["address_space"] = json!(["10.0.0.0/16", "224.1.0.0/16"]);
+        }));
+        assert!(
+            found[0]
+                .message
+                .contains("224.1.0.0/16 lies in 224.0.0.0/4 (multicast)")
+        );
+    }
+
+    #[test]
+    fn subnets_below_a_29_are_refused_once() {
+        let found = check(&spec(|v| {
+            v["network"]["subnets"][0]["address_prefix"] = json!("10.0.0.0/30");
+        }));
+        assert_eq!(codes(&found), ["subnet-too-small"]);
+        assert!(found[0].message.contains("smallest subnet, a /29"));
+    }
+
+    proptest::proptest! {
+        /// The sorted sweep finds every range that overlaps another, as comparing all pairs does.
+        #[test]
+        fn the_sweep_flags_exactly_the_ranges_that_overlap_another(
+            raw in proptest::collection::vec((0u32..1 << 12, 20u8..=30), 0..40)
+        ) {
+            let nets: Vec<(String, Ipv4Net)> = raw
+                .iter()
+                .enumerate()
+                .map(|(i, (host, len))| {
+                    let address = std::net::Ipv4Addr::from(0x0a00_0000 | (host << 8));
+                    (format!("/{i}"), Ipv4Net::new(address, *len).unwrap().trunc())
+                })
+                .collect();
+            let mut found = Vec::new();
+            overlaps(&nets, "range", &mut found);
+            let flagged: std::collections::BTreeSet<String> = found
+                .iter()
+                .flat_map(|d| [&d.primary, &d.secondary[0]])
+                .map(|label| format!("{:?}", label.at))
+                .collect();
+            let expected: std::collections::BTreeSet<String> = nets
+                .iter()
+                .enumerate()
+                .filter(|(i, (_, a))| {
+                    nets.iter().enumerate().any(|(j, (_, b))| *i != j && (a.contains(b) || b.contains(a)))
+                })
+                .map(|(_, (at, _))| format!("{:?}", Label::value(at.clone(), "").at))
+                .collect();
+            proptest::prop_assert_eq!(flagged, expected);
+            for d in &found {
+                let (At::Value(later), At::Value(earlier)) = (&d.primary.at, &d.secondary[0].at) else {
+                    unreachable!()
+                };
+                let index = |p: &str| p[1..].parse::<usize>().unwrap();
+                proptest::prop_assert!(index(later) > index(earlier), "reported on the later entry");
+            }
+        }
+    }
+
+    #[test]
+    fn overlaps_are_found_in_address_order_and_reported_on_the_later_entry() {
+        let nets: Vec<(String, Ipv4Net)> = [
+            "10.0.1.0/24",
+            "10.0.0.0/16",
+            "10.1.0.0/16",
+            "10.0.2.0/24",
+            "10.1.0.0/16",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (format!("/{i}"), n.parse().unwrap()))
+        .collect();
+        let mut found = Vec::new();
+        overlaps(&nets, "range", &mut found);
+        let places: Vec<(&Label, &Label)> = found
+            .iter()
+            .map(|d| (&d.primary, &d.secondary[0]))
+            .collect();
+        assert_eq!(
+            places,
+            [
+                (
+                    &Label::value("/1", "overlaps 10.0.1.0/24"),
+                    &Label::value("/0", "this one")
+                ),
+                (
+                    &Label::value("/3", "overlaps 10.0.0.0/16"),
+                    &Label::value("/1", "this one")
+                ),
+                (
+                    &Label::value("/4", "overlaps 10.1.0.0/16"),
+                    &Label::value("/2", "this one")
+                ),
+            ]
+        );
     }
 }

@@ -2,9 +2,7 @@
 //! the settings Azure refuses at deployment time (no public IP without the workspace's private
 //! endpoint, HDInsight behind an NSG lockdown).
 
-use std::collections::BTreeMap;
-
-use super::{compute_pointer, subnet_pointer};
+use super::{compute_pointer, duplicate_names, subnet_pointer};
 use crate::azure::images;
 use crate::diag::{Code, Diagnostic, Label};
 use crate::naming;
@@ -12,7 +10,14 @@ use crate::spec::{Compute, Outbound, Spec};
 use crate::suggest::closest;
 
 pub(super) fn check(spec: &Spec) -> Vec<Diagnostic> {
-    let mut found = duplicate_names(spec);
+    let mut found = duplicate_names(
+        "computes",
+        spec.compute
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (format!("{}/name", compute_pointer(i)), c.name())),
+        "compute names are unique within a workspace",
+    );
     for (i, compute) in spec.compute.iter().enumerate() {
         found.extend(subnet_references(spec, i, compute));
         found.extend(scale(i, compute));
@@ -23,31 +28,6 @@ pub(super) fn check(spec: &Spec) -> Vec<Diagnostic> {
     }
     found.extend(ssh(spec));
     found.extend(nsg_names(spec));
-    found
-}
-
-fn duplicate_names(spec: &Spec) -> Vec<Diagnostic> {
-    let mut first: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut found = Vec::new();
-    for (i, compute) in spec.compute.iter().enumerate() {
-        match first.get(compute.name()) {
-            Some(previous) => found.push(
-                Diagnostic::error(
-                    Code::NameDuplicate,
-                    format!("two computes are named `{}`", compute.name()),
-                    Label::value(format!("{}/name", compute_pointer(i)), "second"),
-                )
-                .with_label(Label::value(
-                    format!("{}/name", compute_pointer(*previous)),
-                    "first",
-                ))
-                .with_help("compute names are unique within a workspace"),
-            ),
-            None => {
-                first.insert(compute.name(), i);
-            }
-        }
-    }
     found
 }
 

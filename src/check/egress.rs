@@ -35,10 +35,36 @@ fn unused_settings(spec: &Spec) -> Vec<Diagnostic> {
     if spec.network.nat.is_some() && spec.network.egress != Egress::Nat {
         found.push(unused("nat", "nat"));
     }
-    if spec.network.forced_tunnel.is_some() && spec.network.egress != Egress::ForcedTunnel {
-        found.push(unused("forced_tunnel", "forced_tunnel"));
+    match &spec.network.forced_tunnel {
+        Some(_) if spec.network.egress != Egress::ForcedTunnel => {
+            found.push(unused("forced_tunnel", "forced_tunnel"));
+        }
+        Some(tunnel) if tunnel.routes == RouteStyle::ServiceTags => {
+            let keys = [
+                ("service_tags_file", tunnel.service_tags_file.is_some()),
+                ("secondary_region", tunnel.secondary_region.is_some()),
+            ];
+            found.extend(
+                keys.iter()
+                    .filter(|(_, set)| *set)
+                    .map(|(key, _)| unread(key)),
+            );
+        }
+        _ => {}
     }
     found
+}
+
+/// A `forced_tunnel` key that only `routes: ip_prefixes` reads: a warning, since the routes are
+/// complete without it.
+fn unread(key: &str) -> Diagnostic {
+    Diagnostic::warning(
+        Code::EgressSettingsUnused,
+        format!("`network.forced_tunnel.{key}` is set, but only `routes: ip_prefixes` reads it, so it has no effect"),
+        Label::key(format!("{TUNNEL}/{key}"), "no effect"),
+    )
+    .with_label(Label::value(format!("{TUNNEL}/routes"), "routes"))
+    .with_help(format!("set `routes: ip_prefixes` to route by prefix, or remove `{key}`"))
 }
 
 fn unused(section: &str, mode: &str) -> Diagnostic {
@@ -181,6 +207,28 @@ mod tests {
             None,
         );
         assert_eq!(codes(&found), ["egress-settings-unused"]);
+    }
+
+    #[test]
+    fn keys_only_ip_prefixes_read_are_warned_with_service_tag_routes() {
+        let found = check(
+            &spec(|v| {
+                tunnel(
+                    v,
+                    json!({"next_hop_ip": "10.9.0.4", "service_tags_file": "t.json", "secondary_region": "westus"}),
+                )
+            }),
+            None,
+        );
+        assert_eq!(
+            codes(&found),
+            ["egress-settings-unused", "egress-settings-unused"]
+        );
+        assert!(found.iter().all(|d| !d.is_error()));
+        assert_eq!(
+            found[1].primary,
+            Label::key(format!("{TUNNEL}/secondary_region"), "no effect")
+        );
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //!
 //! Each submodule checks one family of rules from the end of `spec-format.md` and returns every
 //! problem it finds, so a user sees all of them at once. The checks read the typed spec and the
-//! Azure data; they point at the spec through JSON Pointers built from the entries' indexes.
+//! Azure data; they point at the spec through JSON Pointers built from the entries' indexes. The
+//! duplicate check for names Azure compares without regard to case (subnets, computes, tags) is
+//! shared from here.
 
 mod cidr;
 mod compute;
@@ -10,8 +12,10 @@ mod databricks;
 mod egress;
 mod region;
 
+use std::collections::BTreeMap;
+
 use crate::azure::service_tags::ServiceTags;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic, Label, pointer};
 use crate::spec::Spec;
 
 /// Runs every check on `spec`. `service_tags` is the parsed `forced_tunnel.service_tags_file`,
@@ -23,6 +27,44 @@ pub fn run(spec: &Spec, service_tags: Option<&ServiceTags>) -> Vec<Diagnostic> {
     found.extend(compute::check(spec));
     found.extend(databricks::check(spec));
     found.extend(egress::check(spec, service_tags));
+    found.extend(duplicate_names(
+        "tags",
+        spec.tags
+            .keys()
+            .map(|key| (pointer("/tags", key), key.as_str())),
+        "tag names are unique on a resource",
+    ));
+    found
+}
+
+/// `name-duplicate` for each entry named like an earlier one. Azure compares resource names
+/// without regard to case, so `snet-A` and `snet-a` are one name. `entries` yields the pointer
+/// and the name of each of the `what` (e.g. "subnets"); `rule` is the help line.
+fn duplicate_names<'a>(
+    what: &str,
+    entries: impl Iterator<Item = (String, &'a str)>,
+    rule: &str,
+) -> Vec<Diagnostic> {
+    let mut first: BTreeMap<String, (String, &str)> = BTreeMap::new();
+    let mut found = Vec::new();
+    for (at, name) in entries {
+        let Some((first_at, first_name)) = first.get(&name.to_lowercase()) else {
+            first.insert(name.to_lowercase(), (at, name));
+            continue;
+        };
+        let message = if name == *first_name {
+            format!("two {what} are named `{name}`")
+        } else {
+            format!(
+                "two {what} are named `{first_name}` and `{name}`, one name to Azure, which ignores case"
+            )
+        };
+        found.push(
+            Diagnostic::error(Code::NameDuplicate, message, Label::value(at, "second"))
+                .with_label(Label::value(first_at.clone(), "first"))
+                .with_help(format!("{rule}, compared without regard to case")),
+        );
+    }
     found
 }
 
@@ -65,5 +107,24 @@ pub(crate) mod fixture {
 
     pub(crate) fn codes(found: &[crate::diag::Diagnostic]) -> Vec<&'static str> {
         found.iter().map(|d| d.code.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixture::{codes, spec};
+
+    #[test]
+    fn tag_names_that_differ_only_in_case_are_duplicates() {
+        let found = super::run(
+            &spec(|v| v["tags"] = serde_json::json!({"Env": "a", "env": "b"})),
+            None,
+        );
+        assert_eq!(codes(&found), ["name-duplicate"]);
+        assert!(
+            found[0].message.contains("`Env` and `env`"),
+            "{}",
+            found[0].message
+        );
     }
 }

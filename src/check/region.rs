@@ -1,4 +1,5 @@
-//! Regions: every region is a known Azure region, and the workspace is where the compute is.
+//! Regions: every region is a known Azure region, and the workspace is where the compute is. A
+//! region written as its display name (`West Europe`) is told its programmatic name.
 
 use crate::azure::regions;
 use crate::diag::{Code, Diagnostic, Label};
@@ -42,10 +43,26 @@ fn known(region: &str, at: &str) -> Option<Diagnostic> {
         format!("`{region}` is not a known Azure region"),
         Label::value(at, "unknown region"),
     );
+    if let Some(name) = programmatic_name(region) {
+        return Some(diagnostic.with_help(format!(
+            "`{region}` is the region's display name; write its programmatic name, `{name}`"
+        )));
+    }
     Some(match closest(region, regions::names()) {
         Some(guess) => diagnostic.with_help(format!("did you mean `{guess}`? (`az account list-locations -o table` lists regions)")),
         None => diagnostic.with_help("use a programmatic region name such as `eastus2` (`az account list-locations -o table`)"),
     })
+}
+
+/// The known region whose display name `region` is: the programmatic name is the display name
+/// in lowercase without spaces (`West US 2` -> `westus2`).
+fn programmatic_name(region: &str) -> Option<String> {
+    let name: String = region
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect();
+    regions::is_known(&name).then_some(name)
 }
 
 #[cfg(test)]
@@ -58,6 +75,28 @@ mod tests {
         let found = check(&spec(|v| v["location"] = "eastus3".into()));
         assert_eq!(codes(&found), ["region-unknown"]);
         assert!(found[0].help.as_deref().unwrap().contains("did you mean"));
+    }
+
+    #[test]
+    fn shortened_names_and_display_names_are_explained() {
+        let found = check(&spec(|v| v["location"] = "westeu".into()));
+        assert!(
+            found[0]
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("did you mean `westeurope`?")
+        );
+        let found = check(&spec(|v| v["location"] = "West Europe".into()));
+        assert_eq!(codes(&found), ["region-unknown"]);
+        assert_eq!(
+            found[0].help.as_deref(),
+            Some(
+                "`West Europe` is the region's display name; write its programmatic name, `westeurope`"
+            )
+        );
+        let found = check(&spec(|v| v["location"] = "West US 2".into()));
+        assert!(found[0].help.as_deref().unwrap().ends_with("`westus2`"));
     }
 
     #[test]

@@ -34,22 +34,26 @@ macro_rules! codes {
 }
 
 codes! {
-    YamlSyntax => "yaml-syntax", "The spec is not well-formed YAML, or uses a YAML feature amlgen refuses (tags, several documents).";
+    YamlSyntax => "yaml-syntax", "The spec is not well-formed YAML, or uses a YAML feature amlgen refuses (tags outside the core schema, complex keys, several documents).";
+    YamlEncoding => "yaml-encoding", "The spec is not UTF-8 text; the position of the first byte that is not is given.";
+    YamlTooDeep => "yaml-too-deep", "Mappings and lists nest more than 32 levels deep (a spec needs five).";
+    YamlKeyType => "yaml-key-type", "A key YAML reads as a number, boolean or null (`1.50`, `0x1F`, `True`, `~`) instead of the text written; quote it.";
     YamlDuplicateKey => "yaml-duplicate-key", "A mapping names the same key twice; YAML parsers would silently keep one of them.";
     SchemaUnknownKey => "schema-unknown-key", "A key that the spec format does not define (often a typo).";
     SchemaMissingKey => "schema-missing-key", "A required key is missing.";
-    SchemaType => "schema-type", "A value has the wrong type (for example a number where a string is required).";
+    SchemaType => "schema-type", "A value has the wrong type (for example a number where a string is required, or `4.0` where an integer is).";
     SchemaValue => "schema-value", "A value is outside what the spec format allows (pattern, enumeration, range, length).";
     RegionUnknown => "region-unknown", "A region is not a known Azure region.";
     RegionMismatch => "region-mismatch", "The workspace region differs from the spec's `location`.";
     RegionNoPair => "region-no-pair", "The region has no paired region, so `forced_tunnel.secondary_region` must be given.";
-    NameDuplicate => "name-duplicate", "Two subnets or two computes share a name.";
+    NameDuplicate => "name-duplicate", "Two subnets, two computes or two tags share a name (compared without regard to case, as Azure does).";
     NameTooLong => "name-too-long", "A resource name amlgen derives from the spec exceeds Azure's limit.";
     CidrHostBits => "cidr-host-bits", "An address prefix has host bits set (10.0.0.1/24 instead of 10.0.0.0/24).";
     CidrOutsideVnet => "cidr-outside-vnet", "A subnet is not inside the VNet's address space.";
     CidrOverlap => "cidr-overlap", "Two subnets, or two ranges of the address space, overlap.";
+    CidrReserved => "cidr-reserved", "An address-space range includes addresses Azure does not allow in a VNet (multicast, broadcast, loopback, link-local, 168.63.129.16).";
     SubnetUnknown => "subnet-unknown", "A compute names a subnet that `network.subnets` does not define.";
-    SubnetTooSmall => "subnet-too-small", "A subnet has fewer usable addresses than its computes need (Azure reserves five per subnet).";
+    SubnetTooSmall => "subnet-too-small", "A subnet is smaller than Azure's smallest, /29, or has fewer usable addresses than its computes need (Azure reserves five per subnet).";
     SubnetDelegated => "subnet-delegated", "A subnet hosting Azure ML compute, a VM or HDInsight is delegated to a service.";
     SubnetNotDelegated => "subnet-not-delegated", "A Databricks subnet is not delegated to `Microsoft.Databricks/workspaces`.";
     SubnetShared => "subnet-shared", "A Databricks subnet is also used by another compute, by another Databricks workspace, or as both subnets of one workspace.";
@@ -59,7 +63,7 @@ codes! {
     VmImageUnsupported => "vm-image-unsupported", "A virtual machine's `image` is not an Ubuntu image Azure ML can attach.";
     HdinsightOutboundLocked => "hdinsight-outbound-locked", "An HDInsight cluster is in a subnet whose outbound traffic is locked by NSG rules, which HDInsight does not support.";
     NoPublicIpNeedsPrivateEndpoint => "no-public-ip-needs-private-endpoint", "Compute without public IPs needs the workspace's private endpoint.";
-    EgressSettingsUnused => "egress-settings-unused", "A `nat` or `forced_tunnel` section is given, but `egress` selects another mode.";
+    EgressSettingsUnused => "egress-settings-unused", "A `nat` or `forced_tunnel` section is given, but `egress` selects another mode (an error); or a `forced_tunnel` key only `routes: ip_prefixes` reads is set with service-tag routes (a warning).";
     DefaultOutboundAccess => "default-outbound-access", "Compute relies on Azure's default outbound access, which Azure is retiring.";
     NextHopInvalid => "next-hop-invalid", "The forced-tunnelling next hop is not a private address inside the VNet or a private range.";
     ServiceTagsUnreadable => "service-tags-unreadable", "The service-tags file cannot be read or is not in Microsoft's format.";
