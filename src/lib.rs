@@ -25,6 +25,7 @@ pub mod schema;
 pub mod source;
 pub mod spec;
 pub mod suggest;
+pub mod verify;
 pub mod write;
 pub mod yaml;
 
