@@ -9,3 +9,4 @@ mod examples;
 mod harness;
 mod machines;
 mod scenarios;
+mod verify;
