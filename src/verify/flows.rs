@@ -7,6 +7,7 @@
 //! arbitrary internet address outbound when the subnet's NSG is a lockdown (an explicit deny of
 //! the internet, or an outbound allow-list that shows the intent), and SSH from the internet.
 
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use serde::Serialize;
@@ -135,6 +136,7 @@ pub(crate) fn evaluate(
                 rules: rules
                     .map(Vec::as_slice)
                     .or(subnet.nsg.as_ref().map(|_| &[][..])),
+                nsgs: &facts.nsgs,
                 table: &table,
                 sets: Sets {
                     vnet: vnet.address_space.clone(),
@@ -161,6 +163,7 @@ struct SubnetCheck<'a> {
     subnet: &'a Subnet,
     hosts: &'a [&'a Machine],
     rules: Option<&'a [nsg::Rule]>,
+    nsgs: &'a BTreeMap<String, Vec<nsg::Rule>>,
     table: &'a [routes::Route],
     sets: Sets<'a>,
     region: String,
@@ -246,10 +249,20 @@ impl SubnetCheck<'_> {
     }
 
     /// An explicit deny of the internet outbound, or an outbound allow-list of service tags (the
-    /// intent of a lockdown, even when its deny is missing). Databricks' own rules are not an
+    /// intent of a lockdown, even when its deny is missing), in the subnet's NSG or a host's NIC
+    /// NSG. Databricks' own rules are not an
     /// allow-list: Databricks writes them in every subnet it is injected into.
     fn locked(&self, databricks: bool) -> bool {
-        let rules = self.rules.unwrap_or_default();
+        let nics = self
+            .hosts
+            .iter()
+            .filter_map(|m| m.nic_nsg.as_ref().and_then(|k| self.nsgs.get(k)));
+        let rules: Vec<&nsg::Rule> = self
+            .rules
+            .unwrap_or_default()
+            .iter()
+            .chain(nics.flatten())
+            .collect();
         let outbound = || rules.iter().filter(|r| r.direction == Direction::Outbound);
         let covers_internet = |p: &Prefix| match p {
             Prefix::Any => true,
@@ -370,12 +383,12 @@ impl SubnetCheck<'_> {
             destination,
             port,
         };
-        let decision = nsg::decide(self.rules, &packet, &self.sets);
+        let decision = self.decide(&packet, &hosts);
         let routes = routes::lookup(self.table, &peer, &self.sets);
         let (verdict, detail) = if decision.access == Access::Deny {
             (
                 Verdict::Denied,
-                format!("denied by {} ({})", decision.rule, decision.priority),
+                format!("denied by {}", rule_text(&decision)),
             )
         } else {
             match direction {
@@ -390,14 +403,13 @@ impl SubnetCheck<'_> {
         };
         let detail = if expect == Expect::Forbidden && allowed {
             format!(
-                "allowed by {}{} ({}): {detail}",
+                "allowed by {}{}: {detail}",
                 if decision.default {
                     "Azure's default rule "
                 } else {
                     ""
                 },
-                decision.rule,
-                decision.priority
+                rule_text(&decision)
             )
         } else {
             detail
@@ -415,6 +427,30 @@ impl SubnetCheck<'_> {
             detail,
             ok,
         }
+    }
+
+    /// The decision of the subnet's NSG and of the hosts' NIC NSGs: a packet passes both (Azure
+    /// checks the subnet's first inbound, the NIC's first outbound). The first deny decides;
+    /// else the NIC's allow, which is the narrower.
+    fn decide(&self, packet: &Packet, hosts: &[&Machine]) -> Decision {
+        let subnet = nsg::decide(self.rules, packet, &self.sets);
+        let nics = hosts.iter().filter_map(|m| m.nic_nsg.as_ref()).map(|key| {
+            let rules = self.nsgs.get(key).map(Vec::as_slice).unwrap_or_default();
+            Decision {
+                nic_nsg: Some(key.rsplit('/').next().unwrap_or_default().to_string()),
+                ..nsg::decide(Some(rules), packet, &self.sets)
+            }
+        });
+        let mut all: Vec<Decision> = self
+            .rules
+            .map(|_| subnet.clone())
+            .into_iter()
+            .chain(nics)
+            .collect();
+        if let Some(deny) = all.iter().position(|d| d.access == Access::Deny) {
+            return all.swap_remove(deny);
+        }
+        all.pop().unwrap_or(subnet)
     }
 
     /// The fate of an outbound flow the NSG allows: the worst over its routes.
@@ -496,6 +532,14 @@ impl SubnetCheck<'_> {
             Verdict::Allowed,
             "reaches the public IPs; replies go back to the internet".into(),
         )
+    }
+}
+
+/// `Rule (priority)`, with the NSG when it is a NIC's.
+pub(crate) fn rule_text(d: &Decision) -> String {
+    match &d.nic_nsg {
+        Some(nsg) => format!("{} ({}) of NIC NSG {nsg}", d.rule, d.priority),
+        None => format!("{} ({})", d.rule, d.priority),
     }
 }
 

@@ -50,6 +50,9 @@ pub(crate) struct Packet {
 /// The rule that decided a packet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Decision {
+    /// The NSG the rule is in, when it is a NIC's rather than the subnet's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) nic_nsg: Option<String>,
     pub(crate) rule: String,
     pub(crate) priority: u32,
     #[serde(serialize_with = "access_name")]
@@ -150,12 +153,13 @@ impl Rule {
     }
 }
 
-/// The rule of `rules` (then the defaults) that decides `packet`. With no NSG on the subnet
-/// (`rules` is `None`) everything is allowed.
+/// The rule of `rules` (then the defaults) that decides `packet`. With no NSG (`rules` is
+/// `None`) everything is allowed.
 pub(crate) fn decide(rules: Option<&[Rule]>, packet: &Packet, sets: &Sets<'_>) -> Decision {
     let Some(rules) = rules else {
         return Decision {
-            rule: "no NSG on the subnet".into(),
+            nic_nsg: None,
+            rule: "no NSG".into(),
             priority: 0,
             access: Access::Allow,
             default: true,
@@ -171,6 +175,7 @@ pub(crate) fn decide(rules: Option<&[Rule]>, packet: &Packet, sets: &Sets<'_>) -
         .find(|(r, _)| r.matches(packet, sets));
     let (rule, default) = chosen.expect("DenyAll matches every packet");
     Decision {
+        nic_nsg: None,
         rule: rule.name.clone(),
         priority: rule.priority,
         access: rule.access,

@@ -157,7 +157,7 @@ fn row(f: &Flow) -> [String; 6] {
         .to_string(),
         format!("{arrow} {}/{}", f.protocol, f.port),
         verdict.to_string(),
-        format!("{} ({})", f.nsg.rule, f.nsg.priority),
+        flows::rule_text(&f.nsg),
         routes.join(", "),
     ]
 }

@@ -66,7 +66,7 @@ pub(crate) enum ComputeKind {
 }
 
 /// A machine with an address in a subnet: what the flows start and end at.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Machine {
     /// `cluster gpu-cluster`, `VM vm-gpu-t4`, ...
     pub(crate) label: String,
@@ -76,6 +76,16 @@ pub(crate) struct Machine {
     pub(crate) compute: Option<ComputeKind>,
     pub(crate) hdinsight: bool,
     pub(crate) databricks: bool,
+    /// The NSG of the machine's NIC, besides the subnet's.
+    pub(crate) nic_nsg: Option<String>,
+}
+
+/// A network interface: its subnet, whether it has a public IP, its own NSG.
+#[derive(Debug, Clone, Default)]
+struct Nic {
+    subnet: Option<String>,
+    public_ip: bool,
+    nsg: Option<String>,
 }
 
 /// Everything verify reads from one template.
@@ -88,7 +98,7 @@ pub(crate) struct Facts {
     pub(crate) route_tables: BTreeMap<String, Vec<Route>>,
     pub(crate) machines: Vec<Machine>,
     pub(crate) problems: Vec<String>,
-    nics: BTreeMap<String, (Option<String>, bool)>,
+    nics: BTreeMap<String, Nic>,
     vms: BTreeMap<String, (String, Vec<String>)>,
     hdinsight: BTreeMap<String, (String, Vec<String>)>,
     attached: Vec<(String, ComputeKind, String)>,
@@ -373,15 +383,19 @@ impl Facts {
     }
 
     fn nic(&mut self, r: &Resource<'_>, nic: String) -> Result<(), String> {
-        let mut subnet = None;
-        let mut public_ip = false;
+        let mut facts = Nic {
+            nsg: r
+                .string(&["properties", "networkSecurityGroup", "id"])?
+                .map(|id| key(&id)),
+            ..Nic::default()
+        };
         for config in r.items(&["properties", "ipConfigurations"])? {
             if let Some(id) = r.sub_string(&config, &["properties", "subnet", "id"])? {
-                subnet = Some(key(&id));
+                facts.subnet = Some(key(&id));
             }
-            public_ip |= at(&config, &["properties", "publicIPAddress"]).is_some();
+            facts.public_ip |= at(&config, &["properties", "publicIPAddress"]).is_some();
         }
-        self.nics.insert(nic, (subnet, public_ip));
+        self.nics.insert(nic, facts);
         Ok(())
     }
 
@@ -397,9 +411,8 @@ impl Facts {
                     label: format!("Databricks {}", r.name),
                     subnet: format!("{}/subnets/{}", key(&vnet), subnet.to_lowercase()),
                     public_ip,
-                    compute: None,
-                    hdinsight: false,
                     databricks: true,
+                    ..Machine::default()
                 });
             }
         }
@@ -430,8 +443,7 @@ impl Facts {
                 subnet: key(&subnet),
                 public_ip,
                 compute: Some(kind),
-                hdinsight: false,
-                databricks: false,
+                ..Machine::default()
             });
         } else if let Some(target) = r.string(&["properties", "resourceId"])? {
             self.attached
@@ -497,22 +509,22 @@ impl Facts {
         for (table, route) in std::mem::take(&mut self.route_children) {
             self.route_tables.entry(table).or_default().push(route);
         }
-        let nic = |nics: &BTreeMap<String, (Option<String>, bool)>, vm: &[String]| {
-            vm.iter()
-                .find_map(|n| nics.get(n).and_then(|(s, p)| s.clone().map(|s| (s, *p))))
-        };
         for (vm_key, (name, nics)) in &self.vms {
-            let Some((subnet, public_ip)) = nic(&self.nics, nics) else {
+            let Some((nic, subnet)) = nics
+                .iter()
+                .filter_map(|n| self.nics.get(n))
+                .find_map(|n| n.subnet.clone().map(|s| (n, s)))
+            else {
                 continue;
             };
             let attached = self.attached.iter().find(|(t, _, _)| t == vm_key);
             self.machines.push(Machine {
                 label: attached.map_or(format!("VM {name}"), |(_, _, l)| l.clone()),
                 subnet,
-                public_ip,
+                public_ip: nic.public_ip,
                 compute: attached.map(|(_, k, _)| *k),
-                hdinsight: false,
-                databricks: false,
+                nic_nsg: nic.nsg.clone(),
+                ..Machine::default()
             });
         }
         for (cluster_key, (name, subnets)) in &self.hdinsight {
@@ -525,7 +537,7 @@ impl Facts {
                     public_ip: true,
                     compute: attached.map(|(_, k, _)| *k),
                     hdinsight: true,
-                    databricks: false,
+                    ..Machine::default()
                 });
             }
         }
@@ -659,4 +671,121 @@ fn route_of(r: &Resource<'_>, route: &Value) -> Result<Route, String> {
         prefix,
         next_hop,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vnet_with(subnet: Value) -> Value {
+        json!({"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2023-09-01", "name": "vnet",
+               "location": "eastus",
+               "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}, "subnets": [subnet]}})
+    }
+
+    #[test]
+    fn ids_built_by_resource_id_and_by_format_are_the_same_key() {
+        assert_eq!(
+            key(
+                "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/V/subnets/S"
+            ),
+            declared_key("Microsoft.Network/virtualNetworks/subnets", "v/s")
+        );
+    }
+
+    #[test]
+    fn a_vm_nic_puts_its_vm_in_the_subnet_with_its_public_ip_and_nsg() {
+        let facts = read(&json!({"resources": [
+            vnet_with(json!({"name": "s", "properties": {"addressPrefix": "10.0.1.0/24"}})),
+            {"type": "Microsoft.Network/networkInterfaces", "name": "nic", "properties": {
+                "networkSecurityGroup": {"id": "[resourceId('Microsoft.Network/networkSecurityGroups', 'nsg')]"},
+                "ipConfigurations": [{"name": "c", "properties": {
+                    "subnet": {"id": "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 's')]"},
+                    "publicIPAddress": {"id": "[resourceId('Microsoft.Network/publicIPAddresses', 'pip')]"}}}]}},
+            {"type": "Microsoft.Compute/virtualMachines", "name": "vm", "properties": {
+                "osProfile": {"adminPassword": "[parameters('secret')]"},
+                "networkProfile": {"networkInterfaces": [{"id": "[resourceId('Microsoft.Network/networkInterfaces', 'nic')]"}]}}}
+        ]}));
+        assert_eq!(facts.problems, Vec::<String>::new());
+        assert_eq!(
+            facts.machines,
+            [Machine {
+                label: "VM vm".into(),
+                subnet: "microsoft.network/virtualnetworks/vnet/subnets/s".into(),
+                public_ip: true,
+                nic_nsg: Some("microsoft.network/networksecuritygroups/nsg".into()),
+                ..Machine::default()
+            }]
+        );
+    }
+
+    #[test]
+    fn child_resources_join_their_parents_and_false_conditions_are_skipped() {
+        let facts = read(&json!({"resources": [
+            {"type": "Microsoft.Network/networkSecurityGroups", "name": "nsg", "resources": [
+                {"type": "securityRules", "name": "deny", "properties": {"access": "Deny", "direction": "Outbound",
+                 "priority": 4096, "protocol": "*", "sourceAddressPrefix": "*", "destinationAddressPrefix": "Internet",
+                 "destinationPortRange": "*"}}]},
+            {"type": "Microsoft.Network/routeTables", "name": "rt", "condition": "[false()]", "properties": {"routes": []}},
+            {"type": "Microsoft.Network/routeTables/routes", "name": "rt2/r", "properties": {
+                "addressPrefix": "0.0.0.0/0", "nextHopType": "None"}}
+        ]}));
+        assert_eq!(
+            facts.nsgs["microsoft.network/networksecuritygroups/nsg"][0].name,
+            "deny"
+        );
+        assert!(
+            !facts
+                .route_tables
+                .contains_key("microsoft.network/routetables/rt")
+        );
+        assert_eq!(
+            facts.route_tables["microsoft.network/routetables/rt2"][0].next_hop,
+            NextHop::None
+        );
+    }
+
+    #[test]
+    fn what_verify_cannot_read_is_a_problem_naming_the_resource_and_field() {
+        let facts = read(&json!({"resources": [
+            vnet_with(json!({"name": "s", "properties": {"addressPrefix": "[parameters('prefix')]"}})),
+            {"type": "Microsoft.Network/networkSecurityGroups", "name": "nsg", "copy": {"name": "c", "count": 2}},
+            {"type": "Microsoft.Resources/deployments", "name": "linked", "properties": {"templateLink": {"uri": "https://example.org/t.json"}}}
+        ]}));
+        assert_eq!(facts.problems.len(), 3, "{:#?}", facts.problems);
+        assert!(facts.problems[0].contains("parameter `prefix` is not declared"));
+        assert!(facts.problems[1].contains("copy loops are not expanded"));
+        assert!(facts.problems[2].contains("linked templates are not read"));
+    }
+
+    #[test]
+    fn inner_scoped_deployments_see_the_values_passed_in() {
+        let facts = read(&json!({
+            "parameters": {"name": {"type": "string", "defaultValue": "outer"}},
+            "resources": [
+                vnet_with(json!({"name": "s", "properties": {"addressPrefix": "10.0.1.0/24"}})),
+                {"type": "Microsoft.Resources/deployments", "name": "d", "resourceGroup": "other", "properties": {
+                    "expressionEvaluationOptions": {"scope": "inner"},
+                    "parameters": {"vnetId": {"value": "[resourceId('Microsoft.Network/virtualNetworks', 'vnet')]"}},
+                    "template": {"parameters": {"vnetId": {"type": "string"}}, "resources": [
+                        {"type": "Microsoft.MachineLearningServices/workspaces/computes", "name": "w/c", "properties": {
+                            "computeType": "AmlCompute", "properties": {
+                                "enableNodePublicIp": false,
+                                "subnet": {"id": "[format('{0}/subnets/{1}', parameters('vnetId'), 's')]"}}}}]}}}
+            ]
+        }));
+        assert_eq!(facts.problems, Vec::<String>::new());
+        assert_eq!(
+            facts.machines[0].subnet,
+            "microsoft.network/virtualnetworks/vnet/subnets/s"
+        );
+        assert_eq!(
+            (
+                facts.machines[0].label.as_str(),
+                facts.machines[0].public_ip
+            ),
+            ("cluster c", false)
+        );
+    }
 }

@@ -278,3 +278,33 @@ fn the_human_report_names_the_deciding_rule_and_route() {
         ok.stdout
     );
 }
+
+#[test]
+fn ssh_open_to_the_internet_on_a_nic_nsg_is_reported() {
+    let fixture = root().join("tests/fixtures/verify/vm-ssh-open.json");
+    let (code, found) = failures(&[fixture.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        [
+            "default: forbidden Inbound 203.0.113.10 Tcp/22 allowed by SSH (1000) via system: default"
+        ]
+    );
+    let human = amlgen(&["verify", fixture.to_str().unwrap()]);
+    assert!(
+        human.stdout.contains("SSH (1000) of NIC NSG vm-dev-nsg"),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn an_unreadable_template_is_an_io_error() {
+    let run = amlgen(&["verify", "no/such/azuredeploy.json"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("cannot read no/such/azuredeploy.json"),
+        "{}",
+        run.stderr
+    );
+}
