@@ -210,24 +210,22 @@ fn a_bypass_route_on_a_private_subnet_is_reported_as_dropped() {
     );
 }
 
+/// Verifies `tests/fixtures/verify/NAME`: it must fail with exactly `failure`, and the table
+/// must say `text`.
+fn fixture_fails(name: &str, failure: &str, text: &str) {
+    let fixture = root().join("tests/fixtures/verify").join(name);
+    let (code, found) = failures(&[fixture.to_str().unwrap()]);
+    assert_eq!((code, found), (1, vec![failure.to_string()]));
+    let human = amlgen(&["verify", fixture.to_str().unwrap()]);
+    assert!(human.stdout.contains(text), "{}", human.stdout);
+}
+
 #[test]
 fn a_quickstart_lockdown_without_a_deny_is_reported_as_leaking() {
-    let fixture = root().join("tests/fixtures/verify/quickstart-nine-allows.json");
-    let (code, found) = failures(&[fixture.to_str().unwrap()]);
-    assert_eq!(code, 1);
-    assert_eq!(
-        found,
-        [
-            "snet-training: forbidden Outbound 203.0.113.10 Tcp/443 allowed by AllowInternetOutBound (65001) via system: default"
-        ]
-    );
-    let human = amlgen(&["verify", fixture.to_str().unwrap()]);
-    assert!(
-        human
-            .stdout
-            .contains("allowed by Azure's default rule AllowInternetOutBound (65001)"),
-        "{}",
-        human.stdout
+    fixture_fails(
+        "quickstart-nine-allows.json",
+        "snet-training: forbidden Outbound 203.0.113.10 Tcp/443 allowed by AllowInternetOutBound (65001) via system: default",
+        "allowed by Azure's default rule AllowInternetOutBound (65001)",
     );
 }
 
@@ -281,20 +279,10 @@ fn the_human_report_names_the_deciding_rule_and_route() {
 
 #[test]
 fn ssh_open_to_the_internet_on_a_nic_nsg_is_reported() {
-    let fixture = root().join("tests/fixtures/verify/vm-ssh-open.json");
-    let (code, found) = failures(&[fixture.to_str().unwrap()]);
-    assert_eq!(code, 1);
-    assert_eq!(
-        found,
-        [
-            "default: forbidden Inbound 203.0.113.10 Tcp/22 allowed by SSH (1000) via system: default"
-        ]
-    );
-    let human = amlgen(&["verify", fixture.to_str().unwrap()]);
-    assert!(
-        human.stdout.contains("SSH (1000) of NIC NSG vm-dev-nsg"),
-        "{}",
-        human.stdout
+    fixture_fails(
+        "vm-ssh-open.json",
+        "default: forbidden Inbound 203.0.113.10 Tcp/22 allowed by SSH (1000) via system: default",
+        "SSH (1000) of NIC NSG vm-dev-nsg",
     );
 }
 
