@@ -341,31 +341,21 @@ impl Facts {
             _ => Vec::new(),
         };
         let mut subnets = Vec::new();
-        {
-            for (i, item) in r.items(&["properties", "subnets"])?.iter().enumerate() {
-                let name = match item.get("name") {
-                    Some(n) => r
-                        .scope
-                        .string(n)
-                        .map_err(|e| r.why(&["properties", "subnets", "name"], e))?,
-                    None => format!("#{i}"),
-                };
-                let key = declared_key(
-                    "Microsoft.Network/virtualNetworks/subnets",
-                    &format!("{}/{name}", r.name),
-                );
-                let path = ["properties", "subnets"];
-                let sub = Resource {
-                    json: item,
-                    kind: r.kind.clone(),
-                    name: r.name.clone(),
-                    scope: r.scope,
-                };
-                subnets.push(
-                    subnet_of(&sub, &name, &key, &["properties"])
-                        .map_err(|e| format!("{e} (in {})", path.join(".")))?,
-                );
-            }
+        for (i, item) in r.items(&["properties", "subnets"])?.iter().enumerate() {
+            let name = r
+                .sub_string(item, &["name"])?
+                .unwrap_or_else(|| format!("#{i}"));
+            let key = declared_key(
+                "Microsoft.Network/virtualNetworks/subnets",
+                &format!("{}/{name}", r.name),
+            );
+            let subnet = Resource {
+                json: item,
+                kind: r.kind.clone(),
+                name: format!("{}, subnet {name}", r.name),
+                scope: r.scope,
+            };
+            subnets.push(subnet_of(&subnet, &name, &key, &["properties"])?);
         }
         self.vnets.push(Vnet {
             name: r.name.clone(),
