@@ -17,6 +17,7 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod emit;
+pub mod explain;
 pub mod naming;
 pub mod plan;
 pub mod profile;

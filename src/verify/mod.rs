@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use crate::azure::service_tags::ServiceTags;
 use crate::diag::{self, Format, has_errors};
+use crate::plan::Plan;
 use crate::profile::{CURRENT_PROFILE, GUIDE_2021_PROFILE, Profile};
 use crate::source::Source;
 use crate::spec::Spec;
@@ -60,21 +61,20 @@ pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     let mut reports = Vec::new();
     let mut failed = false;
     for input in inputs(&args.inputs)? {
-        let (template, profile, spec_tags) = if is_template(&input) {
+        let name = input.display().to_string();
+        let report = if is_template(&input) {
             let template = read_json(&input)?;
             let profile = profile_named(args.profile.as_deref());
-            (template, profile, None)
+            Report::new(name, &template, profile, given_tags.as_ref())
         } else {
             match render_spec(&input, args.format, err)? {
-                Some(rendered) => rendered,
+                Some(rendered) => rendered.report(name),
                 None => {
                     failed = true;
                     continue;
                 }
             }
         };
-        let tags = spec_tags.as_ref().or(given_tags.as_ref());
-        let report = Report::new(input.display().to_string(), &template, profile, tags);
         failed |= !report.passed();
         reports.push(report);
     }
@@ -160,15 +160,35 @@ fn profile_named(name: Option<&str>) -> Option<&'static Profile> {
     }
 }
 
-type Rendered = (Value, Option<&'static Profile>, Option<ServiceTags>);
+/// A valid spec rendered in memory.
+#[derive(Debug)]
+pub(crate) struct RenderedSpec {
+    pub(crate) plan: Plan,
+    /// Its `azuredeploy.json`.
+    pub(crate) template: Value,
+    /// The service-tags file the spec names.
+    pub(crate) service_tags: Option<ServiceTags>,
+}
 
-/// Compiles and renders a spec in memory: its ARM template, profile and service tags. `None`
-/// (diagnostics printed) when the spec is invalid.
-fn render_spec(
+impl RenderedSpec {
+    /// The verification of the rendered template under the spec's own profile.
+    pub(crate) fn report(&self, input: String) -> Report {
+        Report::new(
+            input,
+            &self.template,
+            Some(self.plan.profile),
+            self.service_tags.as_ref(),
+        )
+    }
+}
+
+/// Compiles and renders a spec in memory. `None` (diagnostics printed) when the spec is
+/// invalid.
+pub(crate) fn render_spec(
     path: &Path,
     format: Format,
     err: &mut dyn Write,
-) -> Result<Option<Rendered>, Error> {
+) -> Result<Option<RenderedSpec>, Error> {
     let compiled = compile_file(path)?;
     if !compiled.diagnostics.is_empty() {
         let text = diag::render(
@@ -189,8 +209,12 @@ fn render_spec(
         .ok_or_else(|| Error::Internal("no azuredeploy.json rendered".into()))?;
     let template = serde_json::from_str(&arm.contents)
         .map_err(|e| Error::Internal(format!("rendered ARM is not JSON: {e}")))?;
-    let tags = spec_service_tags(&compiled.source, path)?;
-    Ok(Some((template, Some(plan.profile), tags)))
+    let service_tags = spec_service_tags(&compiled.source, path)?;
+    Ok(Some(RenderedSpec {
+        plan,
+        template,
+        service_tags,
+    }))
 }
 
 /// The service-tags file a valid spec names, read relative to the spec.

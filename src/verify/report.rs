@@ -17,7 +17,7 @@ pub struct Report {
     passed: bool,
     /// What could not be read or evaluated: verify cannot vouch for it.
     problems: Vec<String>,
-    subnets: Vec<SubnetFlows>,
+    pub(crate) subnets: Vec<SubnetFlows>,
 }
 
 impl Report {

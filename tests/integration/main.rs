@@ -6,6 +6,7 @@ mod agreement;
 mod cli;
 mod diagnostics;
 mod examples;
+mod explain;
 mod harness;
 mod machines;
 mod scenarios;
