@@ -17,7 +17,7 @@ use super::routes::{self, Chosen, NextHop};
 use super::tags::{Endpoint, Prefix, Sets};
 use super::template::{ComputeKind, Facts, Machine, Subnet, Vnet};
 use crate::azure::service_tags::ServiceTags;
-use crate::profile::{Access, Context, Direction, NsgRule, Peer, Profile, Protocol, When};
+use crate::profile::{Access, Context, Direction, NsgRule, Peer, Profile, Protocol};
 
 /// An address of the internet that belongs to no service (TEST-NET-3, RFC 5737).
 const ARBITRARY_INTERNET: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
@@ -101,12 +101,23 @@ pub(crate) fn evaluate(
     let mut out = Vec::new();
     for vnet in &facts.vnets {
         for subnet in &vnet.subnets {
-            let hosts: Vec<&Machine> = facts
+            // A subnet delegated to Databricks hosts its nodes even when the workspace is
+            // deployed elsewhere.
+            let delegated = Machine {
+                label: "Databricks nodes (delegated subnet)".into(),
+                subnet: subnet.key.clone(),
+                databricks: true,
+                ..Machine::default()
+            };
+            let mut hosts: Vec<&Machine> = facts
                 .machines
                 .iter()
                 .filter(|m| m.subnet == subnet.key)
                 .collect();
-            if hosts.is_empty() && !is_databricks(subnet) {
+            if hosts.is_empty() && is_databricks(subnet) {
+                hosts.push(&delegated);
+            }
+            if hosts.is_empty() {
                 continue;
             }
             let region = vnet.location.clone().unwrap_or_else(|| {
@@ -171,14 +182,27 @@ struct SubnetCheck<'a> {
 
 impl SubnetCheck<'_> {
     fn run(&self, profile: &Profile) -> SubnetFlows {
-        let context = self.context();
-        let mut flows: Vec<Flow> = profile
-            .all_nsg_rules()
-            .filter(|r| r.access == Access::Allow && r.when.holds(&context))
-            .filter(|r| r.peer != Peer::SshSources)
-            .flat_map(|r| self.required(r))
+        let locked = self.locked();
+        let contexts: Vec<(&Machine, Context)> = self
+            .hosts
+            .iter()
+            .map(|m| (*m, self.host_context(m, locked)))
             .collect();
-        if context.locked {
+        let mut flows: Vec<Flow> = Vec::new();
+        for row in profile.all_nsg_rules() {
+            if row.access != Access::Allow || row.peer == Peer::SshSources {
+                continue;
+            }
+            let hosts: Vec<&Machine> = contexts
+                .iter()
+                .filter(|(_, c)| row.when.holds(c))
+                .map(|(m, _)| *m)
+                .collect();
+            if !hosts.is_empty() {
+                flows.extend(self.required(row, hosts));
+            }
+        }
+        if locked {
             flows.push(self.flow(
                 Expect::Forbidden,
                 Direction::Outbound,
@@ -213,46 +237,44 @@ impl SubnetCheck<'_> {
             prefix: self.subnet.prefix.to_string(),
             hosts: self.hosts.iter().map(|m| m.label.clone()).collect(),
             egress: self.egress().unwrap_or_else(|| "none".into()),
-            locked: context.locked,
+            locked,
             flows,
             appliance_must_allow,
         }
     }
 
-    /// What the subnet hosts, as the profile's `When` conditions read it.
-    fn context(&self) -> Context {
-        let any = |f: &dyn Fn(&Machine) -> bool| self.hosts.iter().any(|m| f(m));
-        let aml = |m: &Machine| {
-            matches!(
-                m.compute,
-                Some(ComputeKind::Cluster | ComputeKind::Instance)
-            )
-        };
-        let databricks = is_databricks(self.subnet) || any(&|m| m.databricks);
+    /// One host as the profile's `When` conditions read it; a row applies to the subnet when
+    /// it holds for one of its hosts.
+    fn host_context(&self, m: &Machine, locked: bool) -> Context {
+        let aml = matches!(
+            m.compute,
+            Some(ComputeKind::Cluster | ComputeKind::Instance)
+        );
         Context {
-            aml_compute: any(&aml),
-            compute_instance: any(&|m| m.compute == Some(ComputeKind::Instance)),
-            public_ip_compute: any(&|m| aml(m) && m.public_ip),
+            aml_compute: aml,
+            compute_instance: m.compute == Some(ComputeKind::Instance),
+            public_ip_compute: aml && m.public_ip,
+            // SSH sources are the spec's choice, not a requirement.
             ssh: false,
-            attached: any(&|m| {
-                matches!(
-                    m.compute,
-                    Some(ComputeKind::AttachedVm | ComputeKind::AttachedHdInsight)
-                )
-            }),
-            hdinsight: any(&|m| m.hdinsight),
-            databricks,
-            databricks_public_ip: databricks && any(&|m| m.databricks && m.public_ip),
-            locked: self.locked(databricks),
+            attached: matches!(
+                m.compute,
+                Some(ComputeKind::AttachedVm | ComputeKind::AttachedHdInsight)
+            ),
+            hdinsight: m.hdinsight,
+            databricks: m.databricks,
+            databricks_public_ip: m.databricks && m.public_ip,
+            locked,
+            // Only guide-2021 has rows for it, and a template does not say.
             microsoft_images: false,
         }
     }
 
     /// An explicit deny of the internet outbound, or an outbound allow-list of service tags (the
     /// intent of a lockdown, even when its deny is missing), in the subnet's NSG or a host's NIC
-    /// NSG. Databricks' own rules are not an
-    /// allow-list: Databricks writes them in every subnet it is injected into.
-    fn locked(&self, databricks: bool) -> bool {
+    /// NSG. Databricks' own rules are not an allow-list: Databricks writes them in every subnet
+    /// it is injected into.
+    fn locked(&self) -> bool {
+        let databricks = self.hosts.iter().any(|m| m.databricks);
         let nics = self
             .hosts
             .iter()
@@ -329,19 +351,13 @@ impl SubnetCheck<'_> {
         }
     }
 
-    /// The flows one profile row requires: one per port entry.
-    fn required(&self, row: &NsgRule) -> Vec<Flow> {
+    /// The flows one profile row requires of `hosts`: one per port entry.
+    fn required(&self, row: &NsgRule, hosts: Vec<&Machine>) -> Vec<Flow> {
         let transport = if row.protocol == Protocol::Udp {
             Transport::Udp
         } else {
             Transport::Tcp
         };
-        let hosts: Vec<&Machine> = self
-            .hosts
-            .iter()
-            .copied()
-            .filter(|m| row_applies(row.when, m))
-            .collect();
         row.ports
             .iter()
             .filter_map(|p| nsg::port_range(p))
@@ -540,26 +556,6 @@ pub(crate) fn rule_text(d: &Decision) -> String {
     match &d.nic_nsg {
         Some(nsg) => format!("{} ({}) of NIC NSG {nsg}", d.rule, d.priority),
         None => format!("{} ({})", d.rule, d.priority),
-    }
-}
-
-/// Which hosts a profile row is about, for the messages that name them.
-fn row_applies(when: When, m: &Machine) -> bool {
-    let aml = matches!(
-        m.compute,
-        Some(ComputeKind::Cluster | ComputeKind::Instance)
-    );
-    match when {
-        When::AmlCompute => aml,
-        When::ComputeInstance => m.compute == Some(ComputeKind::Instance),
-        When::PublicIpCompute => aml && m.public_ip,
-        When::Attached => matches!(
-            m.compute,
-            Some(ComputeKind::AttachedVm | ComputeKind::AttachedHdInsight)
-        ),
-        When::HdInsight => m.hdinsight,
-        When::Databricks | When::DatabricksPublicIp => m.databricks,
-        When::Ssh | When::Locked | When::LockedMicrosoftImages | When::LockedAny => true,
     }
 }
 

@@ -85,11 +85,7 @@ fn subnet_text(s: &SubnetFlows) -> String {
         s.vnet,
         s.subnet,
         s.prefix,
-        if s.hosts.is_empty() {
-            "Databricks".to_string()
-        } else {
-            s.hosts.join(", ")
-        },
+        s.hosts.join(", "),
         s.egress,
         if s.locked { "; outbound locked" } else { "" }
     );

@@ -129,16 +129,22 @@ fn ip_prefix_routes_need_the_service_tags_to_be_followed() {
     );
 }
 
-/// `out/contoso-train-prod` (a locked NAT subnet, which verifies), edited by `edit` and written
-/// to a scratch file; the failures verify finds in it.
-fn broken(name: &str, edit: impl FnOnce(&mut Value)) -> Vec<String> {
-    let path = root().join("out/contoso-train-prod/azuredeploy.json");
+/// The committed template of output folder `out`, edited by `edit` and written to a scratch
+/// folder `name`; verify's exit code and the failures it finds.
+fn edited(name: &str, out: &str, edit: impl FnOnce(&mut Value)) -> (u8, Vec<String>) {
+    let path = root().join(out).join("azuredeploy.json");
     let mut template: Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     edit(&mut template);
     let file = scratch(name).join("azuredeploy.json");
     std::fs::write(&file, serde_json::to_string_pretty(&template).unwrap()).unwrap();
-    let (code, found) = failures(&[file.to_str().unwrap()]);
+    failures(&[file.to_str().unwrap()])
+}
+
+/// `out/contoso-train-prod` (a locked NAT subnet, which verifies), edited by `edit`: it must
+/// fail; the failures verify finds in it.
+fn broken(name: &str, edit: impl FnOnce(&mut Value)) -> Vec<String> {
+    let (code, found) = edited(name, "out/contoso-train-prod", edit);
     assert_eq!(code, 1, "{found:#?}");
     found
 }
@@ -156,6 +162,37 @@ fn rules(template: &mut Value) -> &mut Vec<Value> {
     resource(template, "Microsoft.Network/networkSecurityGroups")["properties"]["securityRules"]
         .as_array_mut()
         .unwrap()
+}
+
+#[test]
+fn a_delegated_subnet_is_held_to_databricks_rules_without_its_workspace() {
+    let (code, found) = edited("verify-delegated-only", "out/adatum-lakehouse", |t| {
+        t["resources"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|r| r["type"] != "Microsoft.Databricks/workspaces");
+        let nsg = resource(t, "Microsoft.Network/networkSecurityGroups");
+        assert_eq!(nsg["name"], "adatum-lakehouse-snet-training-nsg");
+        let dbw_public = t["resources"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|r| r["name"] == "adatum-lakehouse-snet-dbw-public-nsg")
+            .unwrap();
+        dbw_public["properties"]["securityRules"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|r| {
+                r["name"] != "Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-eventhub"
+            });
+    });
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        [
+            "snet-dbw-public: required Outbound EventHub Tcp/9093 denied by DenyInternetOutbound (4096) via system: default"
+        ]
+    );
 }
 
 #[test]
