@@ -11,6 +11,10 @@
 //! `plan` expands the spec into Azure resources using the requirement `profile` tables and the
 //! `azure` data; `emit` renders Bicep (Tera templates) and ARM (serde) from that one plan;
 //! `write` puts files on disk atomically. `cli` is the only module that talks to the terminal.
+//!
+//! Beside the pipeline, `verify` reads rendered ARM templates back (amlgen's or anyone's) and
+//! proves with Azure's semantics that the required flows pass and the forbidden ones do not;
+//! `explain` prints why each rule and route of a spec exists.
 
 pub mod azure;
 pub mod check;
