@@ -35,7 +35,13 @@ pub(crate) struct Rule {
     pub(crate) destinations: Vec<Prefix>,
     /// Destination port ranges, inclusive.
     pub(crate) ports: Vec<(u16, u16)>,
+    /// Source port ranges, inclusive; empty for any.
+    pub(crate) source_ports: Vec<(u16, u16)>,
 }
+
+/// The source port of a flow's first packet: an ephemeral port, in both the IANA range
+/// (49152-65535) and Linux's (32768-60999).
+const EPHEMERAL_PORT: u16 = 50000;
 
 /// A flow as an NSG sees it: the source and destination of the first packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +94,7 @@ fn defaults(direction: Direction) -> Vec<Rule> {
         sources: vec![Prefix::parse(source)],
         destinations: vec![Prefix::parse(destination)],
         ports: vec![(0, u16::MAX)],
+        source_ports: Vec::new(),
     };
     match direction {
         Direction::Inbound => vec![
@@ -150,6 +157,11 @@ impl Rule {
                 .ports
                 .iter()
                 .any(|(a, b)| (*a..=*b).contains(&packet.port))
+            && (self.source_ports.is_empty()
+                || self
+                    .source_ports
+                    .iter()
+                    .any(|(a, b)| (*a..=*b).contains(&EPHEMERAL_PORT)))
     }
 }
 
@@ -205,6 +217,7 @@ mod tests {
             sources: vec![Prefix::Any],
             destinations: vec![Prefix::parse(destination)],
             ports: vec![port_range(port).unwrap()],
+            source_ports: Vec::new(),
         }
     }
 
@@ -237,6 +250,14 @@ mod tests {
             (d.rule.as_str(), d.default),
             ("AllowInternetOutBound", true)
         );
+    }
+
+    #[test]
+    fn a_rule_for_a_fixed_source_port_misses_flows_from_ephemeral_ports() {
+        let mut allow = rule("AllowFromPort443", 100, Access::Allow, "Storage", "443");
+        allow.source_ports = vec![(443, 443)];
+        let d = decide(Some(&[allow]), &to("Storage.eastus2", 443), &sets());
+        assert_eq!(d.rule, "AllowInternetOutBound");
     }
 
     #[test]

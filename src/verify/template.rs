@@ -383,7 +383,8 @@ impl Facts {
             if let Some(id) = r.sub_string(&config, &["properties", "subnet", "id"])? {
                 facts.subnet = Some(key(&id));
             }
-            facts.public_ip |= at(&config, &["properties", "publicIPAddress"]).is_some();
+            facts.public_ip |=
+                at(&config, &["properties", "publicIPAddress"]).is_some_and(|p| !p.is_null());
         }
         self.nics.insert(nic, facts);
         Ok(())
@@ -625,16 +626,20 @@ fn security_rule(r: &Resource<'_>, rule: &Value) -> Result<Rule, String> {
         .get("priority")
         .and_then(Value::as_u64)
         .ok_or_else(|| bad("no priority"))?;
-    let ports = list("destinationPortRange", "destinationPortRanges")
-        .iter()
-        .map(|s| port_range(s).ok_or_else(|| bad(&format!("port range `{s}`"))))
-        .collect::<Result<_, _>>()?;
+    let ports = |one, many| {
+        list(one, many)
+            .iter()
+            .map(|s| port_range(s).ok_or_else(|| bad(&format!("port range `{s}`"))))
+            .collect::<Result<Vec<_>, _>>()
+    };
     let prefixes = |one, many| list(one, many).iter().map(|s| Prefix::parse(s)).collect();
     if p.get("sourceApplicationSecurityGroups").is_some()
         || p.get("destinationApplicationSecurityGroups").is_some()
     {
         return Err(bad("application security groups are not evaluated"));
     }
+    let destination_ports = ports("destinationPortRange", "destinationPortRanges")?;
+    let source_ports = ports("sourcePortRange", "sourcePortRanges")?;
     Ok(Rule {
         name,
         priority: priority as u32,
@@ -643,7 +648,8 @@ fn security_rule(r: &Resource<'_>, rule: &Value) -> Result<Rule, String> {
         protocol: text("protocol"),
         sources: prefixes("sourceAddressPrefix", "sourceAddressPrefixes"),
         destinations: prefixes("destinationAddressPrefix", "destinationAddressPrefixes"),
-        ports,
+        ports: destination_ports,
+        source_ports,
     })
 }
 
