@@ -21,57 +21,59 @@ pub(crate) struct Unknown(pub(crate) String);
 
 type Eval = Result<Value, Unknown>;
 
+/// The resource group a template is deployed to, as `resourceGroup()` returns it.
+#[derive(Debug, Clone)]
+pub(crate) struct Group {
+    pub(crate) name: String,
+    /// Its region, when the user says (`--location`); unknown otherwise.
+    pub(crate) location: Option<String>,
+}
+
 /// What expressions of one template (or one inner-scoped nested template) can see.
 #[derive(Debug)]
 pub(crate) struct Scope {
-    parameters: BTreeMap<String, Result<Value, Unknown>>,
+    /// Parameter values passed in (a nested deployment's), which win over defaults.
+    given: BTreeMap<String, Result<Value, Unknown>>,
+    /// The parameter declarations, whose defaults are evaluated when first used.
+    declared: Map<String, Value>,
     variables: Map<String, Value>,
+    /// Parameters and variables evaluated so far, keyed `parameters/<name>`, `variables/<name>`.
     resolved: RefCell<BTreeMap<String, Eval>>,
-    resource_group: String,
+    group: Group,
 }
 
 impl Scope {
-    /// The scope of `template`, deployed to `resource_group`; `given` holds the parameter values
-    /// passed in (a nested deployment's), which win over defaults.
+    /// The scope of `template`, deployed to `group`, with the parameter values `given`.
     pub(crate) fn new(
         template: &Value,
-        resource_group: &str,
+        group: Group,
         given: BTreeMap<String, Result<Value, Unknown>>,
     ) -> Scope {
-        let mut scope = Scope {
-            parameters: BTreeMap::new(),
+        Scope {
+            given,
+            declared: lowercase_keys(template.get("parameters")),
             variables: lowercase_keys(template.get("variables")),
             resolved: RefCell::new(BTreeMap::new()),
-            resource_group: resource_group.to_string(),
-        };
-        let declared = lowercase_keys(template.get("parameters"));
-        for (name, declaration) in &declared {
-            let value = match given.get(name) {
-                Some(value) => value.clone(),
-                None => match declaration.get("defaultValue") {
-                    Some(default) => scope.value(default),
-                    None => Err(Unknown(format!(
-                        "parameter `{name}` has no default value and none is passed in"
-                    ))),
-                },
-            };
-            scope.parameters.insert(name.clone(), value);
+            group,
         }
-        scope
     }
 
     /// The same scope deployed to another resource group (a nested deployment in outer scope).
-    pub(crate) fn in_resource_group(&self, resource_group: &str) -> Scope {
+    pub(crate) fn in_resource_group(&self, name: &str) -> Scope {
         Scope {
-            parameters: self.parameters.clone(),
+            given: self.given.clone(),
+            declared: self.declared.clone(),
             variables: self.variables.clone(),
             resolved: RefCell::new(BTreeMap::new()),
-            resource_group: resource_group.to_string(),
+            group: Group {
+                name: name.to_string(),
+                location: self.group.location.clone(),
+            },
         }
     }
 
-    pub(crate) fn resource_group(&self) -> &str {
-        &self.resource_group
+    pub(crate) fn group(&self) -> &Group {
+        &self.group
     }
 
     /// Evaluates every expression inside `value`, deeply.
@@ -120,27 +122,43 @@ impl Scope {
     }
 
     fn parameter(&self, name: &str) -> Eval {
-        self.parameters
-            .get(&name.to_lowercase())
-            .cloned()
-            .unwrap_or_else(|| Err(Unknown(format!("parameter `{name}` is not declared"))))
+        let key = name.to_lowercase();
+        if let Some(value) = self.given.get(&key) {
+            return value.clone();
+        }
+        let Some(declaration) = self.declared.get(&key) else {
+            return Err(Unknown(format!("parameter `{name}` is not declared")));
+        };
+        match declaration.get("defaultValue") {
+            Some(default) => self.resolve(&format!("parameters/{key}"), default),
+            None => Err(Unknown(format!(
+                "parameter `{name}` has no default value and none is passed in"
+            ))),
+        }
     }
 
     fn variable(&self, name: &str) -> Eval {
         let key = name.to_lowercase();
-        if let Some(done) = self.resolved.borrow().get(&key) {
+        match self.variables.get(&key) {
+            Some(raw) => self.resolve(&format!("variables/{key}"), raw),
+            None => Err(Unknown(format!("variable `{name}` is not declared"))),
+        }
+    }
+
+    /// `raw` evaluated once, as the value named `key`. A value that refers to itself resolves
+    /// to an error instead of recursing forever.
+    fn resolve(&self, key: &str, raw: &Value) -> Eval {
+        if let Some(done) = self.resolved.borrow().get(key) {
             return done.clone();
         }
-        let Some(raw) = self.variables.get(&key).cloned() else {
-            return Err(Unknown(format!("variable `{name}` is not declared")));
-        };
-        // A variable that refers to itself resolves to this error instead of recursing forever.
         self.resolved.borrow_mut().insert(
-            key.clone(),
-            Err(Unknown(format!("variable `{name}` refers to itself"))),
+            key.to_string(),
+            Err(Unknown(format!("`{key}` refers to itself"))),
         );
-        let value = self.value(&raw);
-        self.resolved.borrow_mut().insert(key, value.clone());
+        let value = self.value(raw);
+        self.resolved
+            .borrow_mut()
+            .insert(key.to_string(), value.clone());
         value
     }
 
@@ -158,7 +176,7 @@ impl Scope {
         match function.to_lowercase().as_str() {
             "parameters" => self.parameter(&text(0)?),
             "variables" => self.variable(&text(0)?),
-            "resourceid" => resource_id(&args, Some(&self.resource_group)),
+            "resourceid" => resource_id(&args, Some(&self.group.name)),
             "subscriptionresourceid" => resource_id(&args, None),
             "concat" => concat(args),
             "format" => {
@@ -171,10 +189,16 @@ impl Scope {
             "string" => Ok(Value::String(text(0)?)),
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
-            "resourcegroup" => Ok(serde_json::json!({
-                "id": format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/{}", self.resource_group),
-                "name": self.resource_group,
-            })),
+            "resourcegroup" => {
+                let mut group = serde_json::json!({
+                    "id": format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/{}", self.group.name),
+                    "name": self.group.name,
+                });
+                if let Some(location) = &self.group.location {
+                    group["location"] = Value::String(location.clone());
+                }
+                Ok(group)
+            }
             "subscription" => Ok(serde_json::json!({
                 "id": format!("/subscriptions/{SUBSCRIPTION}"),
                 "subscriptionId": SUBSCRIPTION,
@@ -184,6 +208,13 @@ impl Scope {
             ))),
         }
     }
+}
+
+fn missing_property(name: &str, value: &Value) -> String {
+    if name.eq_ignore_ascii_case("location") {
+        return "the resource group's location is known at deployment time: pass --location".into();
+    }
+    format!("no property `{name}` in {value}")
 }
 
 fn lowercase_keys(value: Option<&Value>) -> Map<String, Value> {
@@ -317,7 +348,7 @@ impl Parser<'_> {
                             .find(|(k, _)| k.eq_ignore_ascii_case(&name))
                             .map(|(_, v)| v.clone())
                     })
-                    .ok_or_else(|| Unknown(format!("no property `{name}` in {value}")))?;
+                    .ok_or_else(|| Unknown(missing_property(&name, &value)))?;
             } else if self.eat('[') {
                 let index = self.expression()?;
                 self.expect(']')?;
@@ -412,7 +443,11 @@ mod tests {
     use serde_json::json;
 
     fn scope(template: Value) -> Scope {
-        Scope::new(&template, "rg", BTreeMap::new())
+        let group = Group {
+            name: "rg".into(),
+            location: None,
+        };
+        Scope::new(&template, group, BTreeMap::new())
     }
 
     #[test]
@@ -458,5 +493,24 @@ mod tests {
         assert!(unknown.0.contains("`reference()`"), "{unknown:?}");
         assert!(s.string(&json!("[variables('a')]")).is_err());
         assert!(s.string(&json!("[parameters('missing')]")).is_err());
+    }
+
+    #[test]
+    fn defaults_may_use_other_parameters_and_the_resource_group_location_when_given() {
+        let template = json!({"parameters": {
+            "location": {"type": "string", "defaultValue": "[resourceGroup().location]"},
+            "vnetName": {"type": "string", "defaultValue": "[concat('vnet-', parameters('location'))]"}
+        }});
+        let unknown = scope(template.clone()).string(&json!("[parameters('vnetName')]"));
+        assert!(unknown.unwrap_err().0.contains("pass --location"));
+        let group = Group {
+            name: "rg".into(),
+            location: Some("eastus".into()),
+        };
+        let known = Scope::new(&template, group, BTreeMap::new());
+        assert_eq!(
+            known.string(&json!("[parameters('vnetName')]")).unwrap(),
+            "vnet-eastus"
+        );
     }
 }

@@ -120,13 +120,8 @@ pub(crate) fn evaluate(
             if hosts.is_empty() {
                 continue;
             }
-            let region = vnet.location.clone().unwrap_or_else(|| {
-                problems.push(format!(
-                    "VNet `{}`: its location is unknown, so regional service tags are too",
-                    vnet.name
-                ));
-                "unknown".into()
-            });
+            // An unknown location is already a problem of the template.
+            let region = vnet.location.clone().unwrap_or_else(|| "unknown".into());
             let table = subnet
                 .route_table
                 .as_ref()

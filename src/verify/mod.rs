@@ -28,7 +28,8 @@ use crate::source::Source;
 use crate::spec::Spec;
 use crate::{Error, VERSION, compile_file, emit};
 
-pub use report::Report;
+use report::Options;
+pub(crate) use report::Report;
 
 /// The arguments of `amlgen verify`.
 #[derive(Debug, clap::Args)]
@@ -45,6 +46,10 @@ pub struct Args {
     /// prefixes; a spec uses its own `forced_tunnel.service_tags_file`.
     #[arg(long, value_name = "FILE")]
     service_tags: Option<PathBuf>,
+    /// The region of the resource group templates are deployed to, for templates whose
+    /// `location` defaults to `resourceGroup().location`.
+    #[arg(long, value_name = "REGION")]
+    location: Option<String>,
     /// Tables for people, or one JSON array of reports.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -64,8 +69,12 @@ pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         let name = input.display().to_string();
         let report = if is_template(&input) {
             let template = read_json(&input)?;
-            let profile = profile_named(args.profile.as_deref());
-            Report::new(name, &template, profile, given_tags.as_ref())
+            let options = Options {
+                profile: profile_named(args.profile.as_deref()),
+                service_tags: given_tags.as_ref(),
+                location: args.location.as_deref(),
+            };
+            Report::new(name, &template, &options)
         } else {
             match render_spec(&input, args.format, err)? {
                 Some(rendered) => rendered.report(name),
@@ -173,12 +182,12 @@ pub(crate) struct RenderedSpec {
 impl RenderedSpec {
     /// The verification of the rendered template under the spec's own profile.
     pub(crate) fn report(&self, input: String) -> Report {
-        Report::new(
-            input,
-            &self.template,
-            Some(self.plan.profile),
-            self.service_tags.as_ref(),
-        )
+        let options = Options {
+            profile: Some(self.plan.profile),
+            service_tags: self.service_tags.as_ref(),
+            location: None,
+        };
+        Report::new(input, &self.template, &options)
     }
 }
 

@@ -9,9 +9,21 @@ use super::template;
 use crate::azure::service_tags::ServiceTags;
 use crate::profile::{CURRENT_PROFILE, Direction, GUIDE_2021_PROFILE, Profile};
 
+/// What a template is verified against besides itself.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Options<'a> {
+    /// The requirement profile; without one, the profile amlgen's metadata names, else
+    /// `current`.
+    pub(crate) profile: Option<&'static Profile>,
+    /// The prefixes of the service tags, to follow routes written as IP prefixes.
+    pub(crate) service_tags: Option<&'a ServiceTags>,
+    /// The region of the resource group, for `resourceGroup().location`.
+    pub(crate) location: Option<&'a str>,
+}
+
 /// What verify found in one template.
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     input: String,
     profile: &'static str,
     passed: bool,
@@ -21,21 +33,15 @@ pub struct Report {
 }
 
 impl Report {
-    /// Verifies `template` against `profile`; without one, the profile amlgen's metadata names,
-    /// else `current`.
-    pub fn new(
-        input: String,
-        template: &Value,
-        profile: Option<&'static Profile>,
-        service_tags: Option<&ServiceTags>,
-    ) -> Report {
-        let facts = template::read(template);
+    /// Verifies `template`.
+    pub(crate) fn new(input: String, template: &Value, options: &Options<'_>) -> Report {
+        let facts = template::read(template, options.location);
         let mut problems = facts.problems.clone();
-        let profile = profile.unwrap_or(match facts.profile.as_deref() {
+        let profile = options.profile.unwrap_or(match facts.profile.as_deref() {
             Some("guide-2021") => &GUIDE_2021_PROFILE,
             _ => &CURRENT_PROFILE,
         });
-        let subnets = flows::evaluate(&facts, profile, service_tags, &mut problems);
+        let subnets = flows::evaluate(&facts, profile, options.service_tags, &mut problems);
         if subnets.is_empty() {
             problems.push("no compute subnet found: no subnet hosts Azure ML compute, a VM NIC, HDInsight or Databricks".into());
         }
@@ -50,12 +56,12 @@ impl Report {
     }
 
     /// No required flow fails, no forbidden flow passes, and everything could be read.
-    pub fn passed(&self) -> bool {
+    pub(crate) fn passed(&self) -> bool {
         self.passed
     }
 
     /// The report as tables, one per subnet.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut out = format!(
             "{} (profile {}): {}\n",
             self.input,

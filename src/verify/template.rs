@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use ipnet::Ipv4Net;
 use serde_json::Value;
 
-use super::expr::{Scope, Unknown};
+use super::expr::{Group, Scope, Unknown};
 use super::nsg::{Rule, port_range};
 use super::routes::{NextHop, Route};
 use super::tags::Prefix;
@@ -131,8 +131,8 @@ fn at<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
     path.iter().try_fold(value, |v, p| v.get(p))
 }
 
-/// Reads `template`.
-pub(crate) fn read(template: &Value) -> Facts {
+/// Reads `template`, deployed to a resource group in `location` when it is known.
+pub(crate) fn read(template: &Value, location: Option<&str>) -> Facts {
     let mut facts = Facts {
         profile: at(template, &["metadata", "_generator"])
             .filter(|g| g.get("name").and_then(Value::as_str) == Some("amlgen"))
@@ -141,7 +141,11 @@ pub(crate) fn read(template: &Value) -> Facts {
             .map(str::to_string),
         ..Facts::default()
     };
-    let scope = Scope::new(template, "rg", BTreeMap::new());
+    let group = Group {
+        name: "rg".into(),
+        location: location.map(str::to_string),
+    };
+    let scope = Scope::new(template, group, BTreeMap::new());
     facts.resources(template, &scope, None);
     facts.finish();
     facts
@@ -357,9 +361,22 @@ impl Facts {
             };
             subnets.push(subnet_of(&subnet, &name, &key, &["properties"])?);
         }
+        // Regional service tags (`Storage.eastus2`) are named after it.
+        let location = match r.string(&["location"]) {
+            Ok(Some(location)) => Some(location),
+            Ok(None) => {
+                self.problems
+                    .push(r.why(&["location"], Unknown("no location".into())));
+                None
+            }
+            Err(why) => {
+                self.problems.push(why);
+                None
+            }
+        };
         self.vnets.push(Vnet {
             name: r.name.clone(),
-            location: r.string(&["location"]).ok().flatten(),
+            location,
             api_version: r
                 .json
                 .get("apiVersion")
@@ -455,7 +472,7 @@ impl Facts {
         };
         let group = r
             .string(&["resourceGroup"])?
-            .unwrap_or_else(|| r.scope.resource_group().to_string());
+            .unwrap_or_else(|| r.scope.group().name.clone());
         let inner = r
             .string(&["properties", "expressionEvaluationOptions", "scope"])?
             .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
@@ -471,7 +488,11 @@ impl Facts {
                     given.insert(name.to_lowercase(), value);
                 }
             }
-            Scope::new(template, &group, given)
+            let group = Group {
+                name: group,
+                location: r.scope.group().location.clone(),
+            };
+            Scope::new(template, group, given)
         } else {
             r.scope.in_resource_group(&group)
         };
@@ -674,6 +695,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn facts_of(template: Value) -> Facts {
+        read(&template, None)
+    }
+
     fn vnet_with(subnet: Value) -> Value {
         json!({"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2023-09-01", "name": "vnet",
                "location": "eastus",
@@ -692,7 +717,7 @@ mod tests {
 
     #[test]
     fn a_vm_nic_puts_its_vm_in_the_subnet_with_its_public_ip_and_nsg() {
-        let facts = read(&json!({"resources": [
+        let facts = facts_of(json!({"resources": [
             vnet_with(json!({"name": "s", "properties": {"addressPrefix": "10.0.1.0/24"}})),
             {"type": "Microsoft.Network/networkInterfaces", "name": "nic", "properties": {
                 "networkSecurityGroup": {"id": "[resourceId('Microsoft.Network/networkSecurityGroups', 'nsg')]"},
@@ -718,7 +743,7 @@ mod tests {
 
     #[test]
     fn child_resources_join_their_parents_and_false_conditions_are_skipped() {
-        let facts = read(&json!({"resources": [
+        let facts = facts_of(json!({"resources": [
             {"type": "Microsoft.Network/networkSecurityGroups", "name": "nsg", "resources": [
                 {"type": "securityRules", "name": "deny", "properties": {"access": "Deny", "direction": "Outbound",
                  "priority": 4096, "protocol": "*", "sourceAddressPrefix": "*", "destinationAddressPrefix": "Internet",
@@ -744,7 +769,7 @@ mod tests {
 
     #[test]
     fn what_verify_cannot_read_is_a_problem_naming_the_resource_and_field() {
-        let facts = read(&json!({"resources": [
+        let facts = facts_of(json!({"resources": [
             vnet_with(json!({"name": "s", "properties": {"addressPrefix": "[parameters('prefix')]"}})),
             {"type": "Microsoft.Network/networkSecurityGroups", "name": "nsg", "copy": {"name": "c", "count": 2}},
             {"type": "Microsoft.Resources/deployments", "name": "linked", "properties": {"templateLink": {"uri": "https://example.org/t.json"}}}
@@ -757,7 +782,7 @@ mod tests {
 
     #[test]
     fn inner_scoped_deployments_see_the_values_passed_in() {
-        let facts = read(&json!({
+        let facts = facts_of(json!({
             "parameters": {"name": {"type": "string", "defaultValue": "outer"}},
             "resources": [
                 vnet_with(json!({"name": "s", "properties": {"addressPrefix": "10.0.1.0/24"}})),

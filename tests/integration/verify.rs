@@ -247,20 +247,26 @@ fn a_bypass_route_on_a_private_subnet_is_reported_as_dropped() {
     );
 }
 
-/// Verifies `tests/fixtures/verify/NAME`: it must fail with exactly `failure`, and the table
-/// must say `text`.
-fn fixture_fails(name: &str, failure: &str, text: &str) {
+/// Verifies `tests/fixtures/verify/NAME` with `options`: it must fail with exactly `failure`,
+/// and the table must say `text`.
+fn fixture_fails(name: &str, options: &[&str], failure: &str, text: &str) {
     let fixture = root().join("tests/fixtures/verify").join(name);
-    let (code, found) = failures(&[fixture.to_str().unwrap()]);
+    let args: Vec<&str> = [fixture.to_str().unwrap()]
+        .into_iter()
+        .chain(options.iter().copied())
+        .collect();
+    let (code, found) = failures(&args);
     assert_eq!((code, found), (1, vec![failure.to_string()]));
-    let human = amlgen(&["verify", fixture.to_str().unwrap()]);
+    let human = amlgen(&[&["verify"][..], &args].concat());
     assert!(human.stdout.contains(text), "{}", human.stdout);
 }
 
 #[test]
 fn a_quickstart_lockdown_without_a_deny_is_reported_as_leaking() {
+    // Like the quickstarts, the fixture deploys to its resource group's region.
     fixture_fails(
         "quickstart-nine-allows.json",
+        &["--location", "eastus"],
         "snet-training: forbidden Outbound 203.0.113.10 Tcp/443 allowed by AllowInternetOutBound (65001) via system: default",
         "allowed by Azure's default rule AllowInternetOutBound (65001)",
     );
@@ -318,8 +324,20 @@ fn the_human_report_names_the_deciding_rule_and_route() {
 fn ssh_open_to_the_internet_on_a_nic_nsg_is_reported() {
     fixture_fails(
         "vm-ssh-open.json",
+        &[],
         "default: forbidden Inbound 203.0.113.10 Tcp/22 allowed by SSH (1000) via system: default",
         "SSH (1000) of NIC NSG vm-dev-nsg",
+    );
+}
+
+#[test]
+fn the_resource_groups_region_is_not_guessed() {
+    let fixture = root().join("tests/fixtures/verify/quickstart-nine-allows.json");
+    let (code, found) = failures(&[fixture.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        found[0].starts_with("problem: Microsoft.Network/virtualNetworks `vnet-quickstart`, location: the resource group's location is known at deployment time: pass --location"),
+        "{found:#?}"
     );
 }
 
