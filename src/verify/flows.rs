@@ -120,38 +120,8 @@ pub(crate) fn evaluate(
             if hosts.is_empty() {
                 continue;
             }
-            // An unknown location is already a problem of the template.
-            let region = vnet.location.clone().unwrap_or_else(|| "unknown".into());
-            let table = subnet
-                .route_table
-                .as_ref()
-                .and_then(|k| facts.route_tables.get(k))
-                .cloned()
-                .unwrap_or_default();
-            let rules = subnet.nsg.as_ref().and_then(|k| facts.nsgs.get(k));
-            if subnet.nsg.is_some() && rules.is_none() {
-                problems.push(format!(
-                    "subnet `{}`: its NSG is not declared in the template; Azure's default rules are assumed",
-                    subnet.name
-                ));
-            }
-            let subnet_check = SubnetCheck {
-                vnet,
-                subnet,
-                hosts: &hosts,
-                rules: rules
-                    .map(Vec::as_slice)
-                    .or(subnet.nsg.as_ref().map(|_| &[][..])),
-                nsgs: &facts.nsgs,
-                table: &table,
-                sets: Sets {
-                    vnet: vnet.address_space.clone(),
-                    route_prefixes: table.iter().map(|r| r.prefix.clone()).collect(),
-                    service_tags,
-                },
-                region,
-            };
-            out.push(subnet_check.run(profile));
+            let check = SubnetCheck::new(facts, vnet, subnet, &hosts, service_tags, problems);
+            out.push(check.run(profile));
         }
     }
     out
@@ -175,7 +145,48 @@ struct SubnetCheck<'a> {
     region: String,
 }
 
-impl SubnetCheck<'_> {
+impl<'a> SubnetCheck<'a> {
+    fn new(
+        facts: &'a Facts,
+        vnet: &'a Vnet,
+        subnet: &'a Subnet,
+        hosts: &'a [&'a Machine],
+        service_tags: Option<&'a ServiceTags>,
+        problems: &mut Vec<String>,
+    ) -> Self {
+        let mut declared = |kind: &str, key: &Option<String>, found: bool| {
+            if key.is_some() && !found {
+                problems.push(format!(
+                    "subnet `{}`: its {kind} is not declared in the template; verify cannot see it",
+                    subnet.name
+                ));
+            }
+        };
+        let rules = subnet.nsg.as_ref().and_then(|k| facts.nsgs.get(k));
+        declared("NSG", &subnet.nsg, rules.is_some());
+        let table = subnet
+            .route_table
+            .as_ref()
+            .and_then(|k| facts.route_tables.get(k));
+        declared("route table", &subnet.route_table, table.is_some());
+        let table = table.map(Vec::as_slice).unwrap_or_default();
+        SubnetCheck {
+            vnet,
+            subnet,
+            hosts,
+            rules: rules.map(Vec::as_slice),
+            nsgs: &facts.nsgs,
+            table,
+            sets: Sets {
+                vnet: vnet.address_space.clone(),
+                route_prefixes: table.iter().map(|r| r.prefix.clone()).collect(),
+                service_tags,
+            },
+            // An unknown location is already a problem of the template.
+            region: vnet.location.clone().unwrap_or_else(|| "unknown".into()),
+        }
+    }
+
     fn run(&self, profile: &Profile) -> SubnetFlows {
         let locked = self.locked();
         let contexts: Vec<(&Machine, Context)> = self
