@@ -23,7 +23,6 @@ use serde_json::Value;
 use crate::azure::service_tags::ServiceTags;
 use crate::diag::{self, Format, has_errors};
 use crate::plan::Plan;
-use crate::profile::{CURRENT_PROFILE, GUIDE_2021_PROFILE, Profile};
 use crate::source::Source;
 use crate::spec::Spec;
 use crate::{Error, VERSION, compile_file, emit};
@@ -70,7 +69,7 @@ pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         let report = if is_template(&input) {
             let template = read_json(&input)?;
             let options = Options {
-                profile: profile_named(args.profile.as_deref()),
+                profile: args.profile.as_deref().and_then(report::profile_named),
                 service_tags: given_tags.as_ref(),
                 location: args.location.as_deref(),
             };
@@ -159,14 +158,6 @@ fn read_service_tags(path: &Path) -> Result<ServiceTags, Error> {
         path: path.display().to_string(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, why),
     })
-}
-
-fn profile_named(name: Option<&str>) -> Option<&'static Profile> {
-    match name {
-        Some("guide-2021") => Some(&GUIDE_2021_PROFILE),
-        Some("current") => Some(&CURRENT_PROFILE),
-        _ => None,
-    }
 }
 
 /// A valid spec rendered in memory.

@@ -37,10 +37,10 @@ impl Report {
     pub(crate) fn new(input: String, template: &Value, options: &Options<'_>) -> Report {
         let facts = template::read(template, options.location);
         let mut problems = facts.problems.clone();
-        let profile = options.profile.unwrap_or(match facts.profile.as_deref() {
-            Some("guide-2021") => &GUIDE_2021_PROFILE,
-            _ => &CURRENT_PROFILE,
-        });
+        let profile = options
+            .profile
+            .or_else(|| facts.profile.as_deref().and_then(profile_named))
+            .unwrap_or(&CURRENT_PROFILE);
         let subnets = flows::evaluate(&facts, profile, options.service_tags, &mut problems);
         if subnets.is_empty() {
             problems.push("no compute subnet found: no subnet hosts Azure ML compute, a VM NIC, HDInsight or Databricks".into());
@@ -76,6 +76,13 @@ impl Report {
         }
         out
     }
+}
+
+/// The profile called `name` (`current`, `guide-2021`).
+pub(crate) fn profile_named(name: &str) -> Option<&'static Profile> {
+    [&CURRENT_PROFILE, &GUIDE_2021_PROFILE]
+        .into_iter()
+        .find(|p| p.name == name)
 }
 
 /// Every report as one JSON array.
