@@ -4,13 +4,15 @@
 //! The pipeline, one module per stage, imports flowing down only:
 //!
 //! ```text
-//! source -> yaml (value + positions) -> schema -> spec (typed) -> check -> plan -> emit -> write
+//! source -> yaml (value + positions) -> schema -> spec (typed) -> check -> plan
+//!        -> resources (the model) -> emit (ARM | Bicep | README) -> write
 //! ```
 //!
 //! Stages up to `check` collect diagnostics (`diag`); nothing is emitted while an error stands.
 //! `plan` expands the spec into Azure resources using the requirement `profile` tables and the
-//! `azure` data; `emit` renders Bicep (Tera templates) and ARM (serde) from that one plan;
-//! `write` puts files on disk atomically. `cli` is the only module that talks to the terminal.
+//! `azure` data; `resources` turns the plan into one typed tree of resources (`model`), which
+//! `emit` prints as ARM JSON (serde) and Bicep (one printer, Tera for the layout); `write` puts
+//! files on disk atomically. `cli` is the only module that talks to the terminal.
 //!
 //! Beside the pipeline, `verify` reads rendered ARM templates back (amlgen's or anyone's) and
 //! proves with Azure's semantics that the required flows pass and the forbidden ones do not;
@@ -22,9 +24,11 @@ pub mod cli;
 pub mod diag;
 pub mod emit;
 pub mod explain;
+pub mod model;
 pub mod naming;
 pub mod plan;
 pub mod profile;
+mod resources;
 pub mod routes;
 pub mod schema;
 pub mod source;

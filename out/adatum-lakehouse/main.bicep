@@ -651,7 +651,7 @@ resource computeCpuCluster 'Microsoft.MachineLearningServices/workspaces/compute
         nodeIdleTimeBeforeScaleDown: 'PT120S'
       }
       subnet: {
-        id: '${vnet.id}/subnets/snet-training'
+        id: resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-training')
       }
       enableNodePublicIp: false
       isolatedNetwork: false

@@ -323,7 +323,7 @@ resource computeCpuCluster 'Microsoft.MachineLearningServices/workspaces/compute
         nodeIdleTimeBeforeScaleDown: 'PT300S'
       }
       subnet: {
-        id: '${vnet.id}/subnets/snet-training'
+        id: resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-training')
       }
       enableNodePublicIp: false
       isolatedNetwork: false
@@ -348,7 +348,7 @@ resource computeCiAlice 'Microsoft.MachineLearningServices/workspaces/computes@2
     properties: {
       vmSize: 'Standard_DS3_v2'
       subnet: {
-        id: '${vnet.id}/subnets/snet-training'
+        id: resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-training')
       }
       enableNodePublicIp: false
       applicationSharingPolicy: 'Personal'

@@ -11,8 +11,11 @@ param adminUsername string
 @secure()
 param sshPublicKey string
 
-@description('Resource ID of the VNet whose subnets the computes join.')
-param vnetId string
+@description('Resource ID of subnet snet-gpu, which computes join.')
+param snetGpuSubnetId string
+
+@description('Resource ID of subnet snet-cpu, which computes join.')
+param snetCpuSubnetId string
 
 // The existing Azure ML workspace the computes belong to.
 resource workspace 'Microsoft.MachineLearningServices/workspaces@2026-05-01' existing = {
@@ -41,7 +44,7 @@ resource computeGpuCluster 'Microsoft.MachineLearningServices/workspaces/compute
         nodeIdleTimeBeforeScaleDown: 'PT120S'
       }
       subnet: {
-        id: '${vnetId}/subnets/snet-gpu'
+        id: snetGpuSubnetId
       }
       enableNodePublicIp: true
       isolatedNetwork: false
@@ -76,7 +79,7 @@ resource computeCpuCluster 'Microsoft.MachineLearningServices/workspaces/compute
         nodeIdleTimeBeforeScaleDown: 'PT120S'
       }
       subnet: {
-        id: '${vnetId}/subnets/snet-cpu'
+        id: snetCpuSubnetId
       }
       enableNodePublicIp: false
       isolatedNetwork: false

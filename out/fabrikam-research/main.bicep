@@ -530,7 +530,7 @@ resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
   }
 }
 
-// The computes live in the workspace's resource group rg-ml-workspaces.
+// The computes, in the workspace's resource group rg-ml-workspaces.
 module computes 'computes.bicep' = {
   name: 'fabrikam-research-computes'
   scope: resourceGroup('rg-ml-workspaces')
@@ -538,6 +538,7 @@ module computes 'computes.bicep' = {
     location: location
     adminUsername: adminUsername
     sshPublicKey: sshPublicKey
-    vnetId: vnet.id
+    snetGpuSubnetId: resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-gpu')
+    snetCpuSubnetId: resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-cpu')
   }
 }

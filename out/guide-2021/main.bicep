@@ -286,7 +286,7 @@ resource computeCpucluster 'Microsoft.MachineLearningServices/workspaces/compute
         nodeIdleTimeBeforeScaleDown: 'PT120S'
       }
       subnet: {
-        id: '${vnet.id}/subnets/default'
+        id: resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'default')
       }
       enableNodePublicIp: true
       isolatedNetwork: false

@@ -334,7 +334,7 @@ resource vmGpuT4Nic 'Microsoft.Network/networkInterfaces@2025-07-01' = {
         name: 'ipconfig1'
         properties: {
           subnet: {
-            id: '${vnet.id}/subnets/snet-gpu'
+            id: resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-gpu')
           }
           privateIPAllocationMethod: 'Dynamic'
         }
@@ -403,7 +403,7 @@ resource vmGpuT4 'Microsoft.Compute/virtualMachines@2025-04-01' = {
   }
 }
 
-// The computes live in the workspace's resource group rg-tailspin-ml.
+// The computes, in the workspace's resource group rg-tailspin-ml.
 module computes 'computes.bicep' = {
   name: 'tailspin-gpu-computes'
   scope: resourceGroup('rg-tailspin-ml')

@@ -203,7 +203,7 @@ resource hdiSpark 'Microsoft.HDInsight/clusters@2021-06-01' = {
           }
           virtualNetworkProfile: {
             id: vnet.id
-            subnet: '${vnet.id}/subnets/snet-spark'
+            subnet: resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-spark')
           }
         }
         {
@@ -226,7 +226,7 @@ resource hdiSpark 'Microsoft.HDInsight/clusters@2021-06-01' = {
           }
           virtualNetworkProfile: {
             id: vnet.id
-            subnet: '${vnet.id}/subnets/snet-spark'
+            subnet: resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-spark')
           }
         }
         {
@@ -249,7 +249,7 @@ resource hdiSpark 'Microsoft.HDInsight/clusters@2021-06-01' = {
           }
           virtualNetworkProfile: {
             id: vnet.id
-            subnet: '${vnet.id}/subnets/snet-spark'
+            subnet: resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-spark')
           }
         }
       ]

@@ -1,8 +1,9 @@
 //! Emitters: turn one plan into the files of its output folder.
 //!
-//! Bicep comes from Tera templates, ARM JSON is serialized from typed structs, and the README is
-//! rendered for reviewers; all three read the same plan. Emitting happens in memory: the `write`
-//! module decides what reaches the disk.
+//! The plan becomes one resource model (`resources::build`); ARM JSON is that model serialized
+//! with serde, Bicep is the same model through one Bicep printer, and the README is rendered for
+//! reviewers from the plan and the model. Emitting happens in memory: the `write` module decides
+//! what reaches the disk.
 
 mod arm;
 mod bicep;
@@ -28,16 +29,20 @@ impl Artifact {
 
 /// Renders every file of `plan`. `Err` is a bug in amlgen (a template that does not render).
 pub fn render(plan: &Plan, version: &str) -> Result<Vec<Artifact>, String> {
-    let mut artifacts = bicep::artifacts(plan, version)?;
+    let template = crate::resources::build(plan);
+    let mut artifacts = bicep::artifacts(plan, version, &template)?;
     artifacts.push(Artifact::new(
         "azuredeploy.json",
-        arm::template(plan, version),
+        arm::template(&template, version),
     ));
     artifacts.push(Artifact::new(
         "azuredeploy.parameters.json",
-        arm::parameters_file(plan),
+        arm::parameters_file(&template),
     ));
-    artifacts.push(Artifact::new("README.md", readme::render(plan, version)?));
+    artifacts.push(Artifact::new(
+        "README.md",
+        readme::render(plan, &template, version)?,
+    ));
     for artifact in &mut artifacts {
         artifact.contents = tidy(&artifact.contents);
     }
@@ -67,6 +72,48 @@ fn tidy(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::check::fixture::spec;
+    use crate::model::{Expr, Item, Value};
+
+    /// Points every reference to subnet `from` at subnet `to`, in the model only.
+    fn repoint(value: &mut Value, from: &str, to: &str) {
+        match value {
+            Value::Expr(Expr::SubnetId { subnet, .. }) if subnet == from => *subnet = to.into(),
+            Value::Object(object) => object.0.iter_mut().for_each(|(_, v)| repoint(v, from, to)),
+            Value::Array(items) => items.iter_mut().for_each(|v| repoint(v, from, to)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn one_reference_changed_in_the_model_changes_both_formats() {
+        let plan = crate::plan::build(&spec(|_| {}), None);
+        let mut template = crate::resources::build(&plan);
+        let arm = arm::template(&template, "0");
+        let bicep = bicep::artifacts(&plan, "0", &template).unwrap()[0]
+            .contents
+            .clone();
+        for item in &mut template.items {
+            if let Item::Resource(r) = item {
+                r.body
+                    .0
+                    .iter_mut()
+                    .for_each(|(_, v)| repoint(v, "snet-a", "snet-b"));
+            }
+        }
+        let arm_after = arm::template(&template, "0");
+        let bicep_after = bicep::artifacts(&plan, "0", &template).unwrap()[0]
+            .contents
+            .clone();
+        let subnets = "resourceId('Microsoft.Network/virtualNetworks/subnets'";
+        assert!(arm.contains(&format!("{subnets}, 'vnet-demo', 'snet-a')")));
+        assert!(!arm_after.contains(&format!("{subnets}, 'vnet-demo', 'snet-a')")));
+        assert!(arm_after.contains(&format!("{subnets}, 'vnet-demo', 'snet-b')")));
+        assert!(bicep.contains(&format!("{subnets}, vnet.name, 'snet-a')")));
+        assert!(!bicep_after.contains(&format!("{subnets}, vnet.name, 'snet-a')")));
+        assert!(bicep_after.contains(&format!("{subnets}, vnet.name, 'snet-b')")));
+    }
 
     #[test]
     fn tidy_folds_blank_runs_and_ends_with_one_newline() {

@@ -6,16 +6,16 @@
 
 use std::sync::OnceLock;
 
-use serde::Serialize;
 use serde_json::{Value, json};
 use tera::{Context, Tera};
 
 use crate::azure::hdinsight::{GATEWAY_NODES, HEAD_NODES, ZOOKEEPER_NODES};
+use crate::model::Template;
 use crate::plan::{
     Address, Compute, ComputeKind, DatabricksWorkspace, HdInsightCluster, Plan, RoleName,
     VirtualMachine,
 };
-use crate::profile::{Access, Direction, Protocol};
+use crate::profile::{Access, Protocol};
 use crate::routes::{NextHop, Prefix};
 
 const TEMPLATE: &str = include_str!("../../templates/readme.md.tera");
@@ -44,6 +44,54 @@ fn address(address: &Address) -> String {
     }
 }
 
+/// A Markdown table: the header and one row of cells per item. Cells have `|` escaped.
+struct Table {
+    header: &'static [&'static str],
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(header: &'static [&'static str]) -> Self {
+        Table {
+            header,
+            rows: Vec::new(),
+        }
+    }
+
+    fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// The table's lines; empty when it has no rows.
+    fn text(&self) -> String {
+        if self.rows.is_empty() {
+            return String::new();
+        }
+        let mut out = String::new();
+        let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+            out.push('|');
+            for cell in cells {
+                out.push(' ');
+                out.push_str(&cell.replace('|', "\\|"));
+                out.push_str(" |");
+            }
+            out.push('\n');
+        };
+        line(&mut self.header.iter().copied());
+        line(&mut self.header.iter().map(|_| "---"));
+        for row in &self.rows {
+            line(&mut row.iter().map(String::as_str));
+        }
+        out.pop();
+        out
+    }
+}
+
+/// `` `text` ``.
+fn code(text: &str) -> String {
+    format!("`{text}`")
+}
+
 fn summary(profile: &str) -> &'static str {
     if profile == "guide-2021" {
         "the 2021 guide's rules, exactly"
@@ -57,36 +105,64 @@ fn nsgs(plan: &Plan) -> Value {
         .nsgs
         .iter()
         .map(|n| {
-            let rules: Vec<Value> = n
-                .rules
-                .iter()
-                .map(|r| {
-                    json!({
-                        "priority": r.priority,
-                        "direction": if r.direction == Direction::Inbound { "Inbound" } else { "Outbound" },
-                        "access": if r.access == Access::Allow { "Allow" } else { "**Deny**" },
-                        "protocol": match r.protocol { Protocol::Tcp => "TCP", Protocol::Udp => "UDP", Protocol::Any => "Any" },
-                        "source": address(&r.source), "destination": address(&r.destination),
-                        "ports": r.ports.join(", "), "reason": r.reason, "citation": r.citation,
-                    })
-                })
-                .collect();
-            json!({"name": n.name, "subnet": n.subnet, "rules": rules})
+            let mut table = Table::new(&[
+                "Priority",
+                "Direction",
+                "Access",
+                "Protocol",
+                "Source",
+                "Destination",
+                "Ports",
+                "Why",
+                "Source of the rule",
+            ]);
+            for r in &n.rules {
+                table.row(vec![
+                    r.priority.to_string(),
+                    r.direction.arm_name().to_string(),
+                    if r.access == Access::Allow {
+                        "Allow"
+                    } else {
+                        "**Deny**"
+                    }
+                    .to_string(),
+                    match r.protocol {
+                        Protocol::Tcp => "TCP",
+                        Protocol::Udp => "UDP",
+                        Protocol::Any => "Any",
+                    }
+                    .to_string(),
+                    address(&r.source),
+                    address(&r.destination),
+                    r.ports.join(", "),
+                    r.reason.to_string(),
+                    r.citation.to_string(),
+                ]);
+            }
+            json!({"name": n.name, "subnet": n.subnet, "rules": table.text()})
         })
         .collect();
     Value::Array(nsgs)
 }
 
-fn routes(plan: &Plan) -> Value {
-    let routes = plan.route_table.iter().flat_map(|t| &t.routes).map(|r| {
-        json!({
-            "name": r.name,
-            "prefix": match &r.prefix { Prefix::Cidr(net) => net.to_string(), Prefix::ServiceTag(tag) => format!("`{tag}` (service tag)") },
-            "next_hop": match &r.next_hop { NextHop::Appliance(ip) => format!("appliance {ip}"), NextHop::Internet => "Internet".to_string() },
-            "reason": r.reason, "citation": r.source,
-        })
-    });
-    Value::Array(routes.collect())
+fn routes(plan: &Plan) -> String {
+    let mut table = Table::new(&["Route", "Prefix", "Next hop", "Why", "Source of the rule"]);
+    for r in plan.route_table.iter().flat_map(|t| &t.routes) {
+        table.row(vec![
+            code(&r.name),
+            match &r.prefix {
+                Prefix::Cidr(net) => net.to_string(),
+                Prefix::ServiceTag(tag) => format!("`{tag}` (service tag)"),
+            },
+            match &r.next_hop {
+                NextHop::Appliance(ip) => format!("appliance {ip}"),
+                NextHop::Internet => "Internet".to_string(),
+            },
+            r.reason.clone(),
+            r.source.clone(),
+        ]);
+    }
+    table.text()
 }
 
 fn egress(plan: &Plan) -> &'static str {
@@ -99,17 +175,29 @@ fn egress(plan: &Plan) -> &'static str {
     }
 }
 
-fn subnets(plan: &Plan) -> Value {
-    let subnets = plan.vnet.subnets.iter().map(|s| {
-        let hosts = s.nsg.is_some();
-        json!({
-            "name": s.name, "prefix": s.address_prefix,
-            "nsg": s.nsg.as_ref().map_or("none".to_string(), |n| format!("`{n}`")),
-            "egress": if hosts { egress(plan) } else { "(no compute)" },
-            "default_outbound_access": s.default_outbound_access,
-        })
-    });
-    Value::Array(subnets.collect())
+fn subnets(plan: &Plan) -> String {
+    let mut table = Table::new(&[
+        "Subnet",
+        "Prefix",
+        "NSG",
+        "Egress",
+        "Default outbound access",
+    ]);
+    for s in &plan.vnet.subnets {
+        table.row(vec![
+            code(&s.name),
+            s.address_prefix.clone(),
+            s.nsg.as_deref().map_or("none".to_string(), code),
+            if s.nsg.is_some() {
+                egress(plan)
+            } else {
+                "(no compute)"
+            }
+            .to_string(),
+            s.default_outbound_access.to_string(),
+        ]);
+    }
+    table.text()
 }
 
 fn yes_no(flag: bool) -> &'static str {
@@ -117,7 +205,6 @@ fn yes_no(flag: bool) -> &'static str {
 }
 
 /// One row of the computes table.
-#[derive(Serialize)]
 struct Row {
     name: String,
     kind: String,
@@ -137,10 +224,14 @@ impl Subnets {
     }
 }
 
-impl Serialize for Subnets {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let quoted: Vec<String> = self.0.iter().map(|n| format!("`{n}`")).collect();
-        serializer.serialize_str(&quoted.join(", "))
+impl Subnets {
+    /// `` `a`, `b` ``.
+    fn text(&self) -> String {
+        self.0
+            .iter()
+            .map(|n| code(n))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -233,18 +324,51 @@ fn computes(plan: &Plan) -> Vec<Row> {
     rows
 }
 
+/// The computes table.
+fn computes_table(plan: &Plan) -> String {
+    let mut table = Table::new(&[
+        "Name",
+        "Kind",
+        "Size",
+        "Subnet",
+        "Public IP",
+        "Nodes",
+        "SSH",
+    ]);
+    for row in computes(plan) {
+        table.row(vec![
+            code(&row.name),
+            row.kind,
+            row.size,
+            row.subnets.text(),
+            row.public_ip.to_string(),
+            row.nodes,
+            row.ssh.to_string(),
+        ]);
+    }
+    table.text()
+}
+
 fn permissions(plan: &Plan) -> Value {
     let Some(role) = &plan.role else {
         return Value::Null;
     };
+    let mut actions = Table::new(&["Action", "Why"]);
+    for a in role.actions {
+        actions.row(vec![code(a.action), a.reason.to_string()]);
+    }
+    let mut assignments = Table::new(&["Principal", "Type"]);
+    for a in &role.assignments {
+        assignments.row(vec![code(&a.object_id), a.principal_type.to_string()]);
+    }
     json!({
         "name": match role.name() {
             RoleName::Given(name) => name.to_string(),
             RoleName::ResourceGroupSuffixed(prefix) => format!("{prefix}<resource group>"),
         },
         "vnet": role.vnet,
-        "actions": role.actions.iter().map(|a| json!({"action": a.action, "reason": a.reason})).collect::<Vec<_>>(),
-        "assignments": role.assignments.iter().map(|a| json!({"object_id": a.object_id, "type": a.principal_type})).collect::<Vec<_>>(),
+        "actions": actions.text(),
+        "assignments": assignments.text(),
     })
 }
 
@@ -296,8 +420,24 @@ fn diagram(plan: &Plan) -> Vec<String> {
     lines
 }
 
-/// Renders `README.md` for `plan`.
-pub(super) fn render(plan: &Plan, version: &str) -> Result<String, String> {
+/// Every resource the deployment creates, the module's included, in output order, named as
+/// Bicep writes them.
+fn resources(template: &Template) -> String {
+    let mut table = Table::new(&["Type", "Name", "API version"]);
+    for t in std::iter::once(template).chain(template.modules().map(|m| &m.template)) {
+        for r in t.resources().filter(|r| !r.existing) {
+            table.row(vec![
+                code(r.kind.arm_type()),
+                code(&super::bicep::name_text(t, r)),
+                r.kind.api_version().to_string(),
+            ]);
+        }
+    }
+    table.text()
+}
+
+/// Renders `README.md` for `plan`, whose model is `template`.
+pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<String, String> {
     let secrets: Vec<_> = plan
         .parameters
         .iter()
@@ -311,11 +451,7 @@ pub(super) fn render(plan: &Plan, version: &str) -> Result<String, String> {
         .iter()
         .map(|(p, env)| format!(" \\\n  --parameters {}=\"${}\"", p.name, env.name))
         .collect();
-    let resources: Vec<Value> = plan
-        .resources()
-        .iter()
-        .map(|(k, n)| json!({"type": k.arm_type(), "name": n, "api_version": k.api_version()}))
-        .collect();
+    let resources = resources(template);
     let view = json!({
         "name": plan.name, "version": version, "profile": plan.profile.name, "profile_summary": summary(plan.profile.name),
         "location": plan.location, "workspace": plan.workspace.name, "workspace_group": plan.workspace.resource_group,
@@ -326,11 +462,24 @@ pub(super) fn render(plan: &Plan, version: &str) -> Result<String, String> {
         "empty_nsg_reason": "the computes here need no inbound rule, and outbound is open.",
         "locked": plan.nsgs.iter().any(|n| n.rules.iter().any(|r| r.access == Access::Deny)),
         "routes": routes(plan), "route_table": plan.route_table.as_ref().map(|t| t.name.clone()),
-        "computes": computes(plan), "resources": resources, "permissions": permissions(plan),
+        "computes": computes_table(plan), "resources": resources, "permissions": permissions(plan),
         "databricks": plan.databricks.iter().map(|d| json!({"name": d.name, "managed_group": d.managed_group})).collect::<Vec<_>>(),
     });
     let context = Context::from_serialize(&view).map_err(|e| format!("README.md: {e:?}"))?;
     engine()?
         .render("README.md", &context)
         .map_err(|e| format!("README.md: {e:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_escape_pipes_and_vanish_without_rows() {
+        let mut table = Table::new(&["A", "B"]);
+        assert_eq!(table.text(), "");
+        table.row(vec!["x|y".into(), "`z`".into()]);
+        assert_eq!(table.text(), "| A | B |\n| --- | --- |\n| x\\|y | `z` |");
+    }
 }

@@ -40,7 +40,6 @@ pub enum AttachedKind {
     VirtualMachine {
         /// The parameter holding the VM's size.
         size_parameter: String,
-        nic: String,
         /// The computes module's input holding the address.
         address_link: String,
     },
@@ -96,8 +95,8 @@ impl ComputeKind {
 /// What an input of the computes module (or nested deployment) carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputValue {
-    /// The VNet's resource ID.
-    VnetId,
+    /// The resource ID of a subnet of the plan's VNet that a cluster or instance joins.
+    SubnetId { subnet: String },
     /// The resource ID of the VM or cluster attached as this compute.
     AttachedId { compute: String },
     /// The private IP of the VM attached as this compute.
@@ -112,22 +111,28 @@ pub struct ModuleInput {
     pub value: InputValue,
 }
 
-/// The computes module's inputs: the VNet's ID when a cluster or instance joins a subnet, and
-/// each attached machine's ID (and address, for VMs).
-pub(super) fn module_inputs(computes: &[Compute]) -> Vec<ModuleInput> {
-    let joins_subnet = computes
-        .iter()
-        .any(|c| !matches!(c.kind, ComputeKind::Attached(_)));
-    let mut out = Vec::new();
-    if joins_subnet {
-        out.push(ModuleInput {
-            name: super::VNET_ID.to_string(),
-            description: "Resource ID of the VNet whose subnets the computes join.".to_string(),
-            value: InputValue::VnetId,
-        });
-    }
+/// The computes module's inputs: the ID of each subnet a cluster or instance joins, and each
+/// attached machine's ID (and address, for VMs), named by `names`.
+pub(super) fn module_inputs(computes: &[Compute], names: &mut Names) -> Vec<ModuleInput> {
+    let mut out: Vec<ModuleInput> = Vec::new();
     for compute in computes {
         let ComputeKind::Attached(a) = &compute.kind else {
+            let subnet = &compute.subnet;
+            let known = out.iter().any(|i| {
+                i.value
+                    == InputValue::SubnetId {
+                        subnet: subnet.clone(),
+                    }
+            });
+            if !known {
+                out.push(ModuleInput {
+                    name: names.link(subnet, "subnet-id"),
+                    description: format!("Resource ID of subnet {subnet}, which computes join."),
+                    value: InputValue::SubnetId {
+                        subnet: subnet.clone(),
+                    },
+                });
+            }
             continue;
         };
         let name = &compute.name;
@@ -174,7 +179,6 @@ pub(super) fn build(
             kind: ComputeKind::Attached(Attached {
                 kind: AttachedKind::VirtualMachine {
                     size_parameter: vm.size_parameter.clone(),
-                    nic: vm.nic.clone(),
                     address_link: names.link(&vm.name, "address"),
                 },
                 username_parameter: vm.admin_parameter.clone(),

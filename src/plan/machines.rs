@@ -44,14 +44,6 @@ pub struct HdInsightCluster {
 }
 
 impl HdInsightCluster {
-    /// The storage account's name as Bicep writes it, for listings.
-    pub fn storage_display_name(&self) -> String {
-        format!(
-            "{}${{uniqueString(resourceGroup().id, '{}')}}",
-            self.storage_prefix, self.name
-        )
-    }
-
     /// The compute profile's roles: `(role, nodes, VM size, data disks per node)`.
     pub fn roles(&self) -> Vec<(&'static str, u32, &str, Option<u32>)> {
         vec![

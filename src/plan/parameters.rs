@@ -37,8 +37,6 @@ pub const ADMIN_USERNAME: &str = "adminUsername";
 pub const SSH_PUBLIC_KEY: &str = "sshPublicKey";
 /// The private key Azure ML uses to log in to attached VMs and clusters.
 pub const SSH_PRIVATE_KEY: &str = "sshPrivateKey";
-/// Names the templates use besides the parameters: the computes module's VNet input.
-pub const VNET_ID: &str = "vnetId";
 
 /// Collects the parameters while the plan is built, handing out unique names.
 #[derive(Debug)]
@@ -57,7 +55,6 @@ impl Names {
                 ADMIN_USERNAME,
                 SSH_PUBLIC_KEY,
                 SSH_PRIVATE_KEY,
-                VNET_ID,
             ]),
             location: location.to_string(),
             machine: Vec::new(),

@@ -38,11 +38,6 @@ impl Assignment {
     /// The role assignment's description.
     pub const DESCRIPTION: &'static str =
         "Created by amlgen: join the VNet's subnets to create compute.";
-
-    /// The assignment's name as Bicep writes it (a GUID derived at deployment), for listings.
-    pub fn display_name(&self) -> String {
-        format!("guid(vnet.id, '{}', role.id)", self.object_id)
-    }
 }
 
 /// The role's display name, which must be unique in the tenant.
@@ -82,11 +77,6 @@ impl SubnetJoinRole {
             "Read virtual network {} and join its subnets, to create Azure ML compute in it without owning the network.",
             self.vnet
         )
-    }
-
-    /// The role definition's name as Bicep writes it (a GUID derived at deployment), for listings.
-    pub fn display_name(&self) -> String {
-        format!("guid(resourceGroup().id, '{}', 'subnet-join')", self.vnet)
     }
 }
 

@@ -46,11 +46,16 @@ fn examples_match_the_committed_output() {
         );
         for artifact in &artifacts {
             let on_disk = std::fs::read_to_string(dir.join(&artifact.name)).unwrap();
-            assert!(
-                on_disk == artifact.contents,
-                "out/{name}/{} is stale; run `cargo run -- render examples/`",
-                artifact.name
-            );
+            if on_disk != artifact.contents {
+                let diff = similar::TextDiff::from_lines(&on_disk, &artifact.contents);
+                panic!(
+                    "out/{name}/{} is stale; run `cargo run -- render examples/`:\n{}",
+                    artifact.name,
+                    diff.unified_diff()
+                        .context_radius(3)
+                        .header("committed", "rendered")
+                );
+            }
         }
     }
 }
@@ -77,13 +82,30 @@ fn reversed(value: serde_yaml::Value) -> serde_yaml::Value {
     }
 }
 
+/// Every mapping key, depth first, in the order written.
+fn key_order(value: &serde_yaml::Value) -> Vec<String> {
+    match value {
+        serde_yaml::Value::Mapping(map) => map
+            .iter()
+            .flat_map(|(k, v)| std::iter::once(format!("{k:?}")).chain(key_order(v)))
+            .collect(),
+        serde_yaml::Value::Sequence(items) => items.iter().flat_map(key_order).collect(),
+        _ => Vec::new(),
+    }
+}
+
 #[test]
 fn mapping_key_order_does_not_change_the_output() {
     for example in yaml_files("examples") {
         let text = std::fs::read_to_string(&example).unwrap();
-        let permuted =
-            serde_yaml::to_string(&reversed(serde_yaml::from_str(&text).unwrap())).unwrap();
-        assert_ne!(permuted, text);
+        let original: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        let permuted = serde_yaml::to_string(&reversed(original.clone())).unwrap();
+        assert_ne!(
+            key_order(&serde_yaml::from_str(&permuted).unwrap()),
+            key_order(&original),
+            "{}: the permutation must change the order of the keys",
+            example.display()
+        );
         let base = example.parent().unwrap();
         assert_eq!(
             render(Source::new("permuted.yaml", permuted), base),

@@ -267,7 +267,7 @@ fn machines_attached_to_a_workspace_in_another_group_reach_it_through_the_module
             "vmASize",
             "vmAAdminUsername",
             "hdiASshUsername",
-            "vnetId",
+            "defaultSubnetId",
             "vmAResourceId",
             "vmAAddress",
             "hdiAResourceId"

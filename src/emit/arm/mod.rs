@@ -1,31 +1,30 @@
-//! The ARM JSON emitter: `azuredeploy.json` and `azuredeploy.parameters.json`.
+//! The ARM printer: `azuredeploy.json` and `azuredeploy.parameters.json`, serialized with serde
+//! from the resource model.
 //!
-//! ARM is serialized with serde from serialize-only wire types built from the plan, never
-//! assembled as text: JSON escaping and structure then hold by construction. Field order follows
-//! ARM's conventions (`$schema`, `contentVersion`, `metadata`, `parameters`, `resources`), maps
-//! are `BTreeMap`, so the bytes are deterministic. Every literal that could look like an ARM
-//! expression (`[...]`) is escaped. This module holds the template envelope; one submodule per
-//! family of resources holds their wire types.
+//! The template envelope follows ARM's conventions (`$schema`, `contentVersion`, `metadata`,
+//! `parameters`, `resources`, language version 1 so that scanners read it). Each resource is
+//! written as `type`, `apiVersion`, `name`, `scope`, `dependsOn`, `comments`, then its body in
+//! the model's order. `dependsOn` is derived from the references in the resource, sorted. A
+//! module becomes an inner-scoped nested deployment. Expressions are printed by `expr`.
 
-mod access;
-mod compute;
-mod databricks;
-mod machines;
-mod network;
+mod expr;
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 
 use crate::azure::resource::ResourceKind;
-use crate::plan::{Parameter, Plan};
+use crate::model::{Expr, Module, Object, Param, Part, Resource, Template, Value};
+use expr::Printer;
 
 const TEMPLATE_SCHEMA: &str =
     "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
 const PARAMETERS_SCHEMA: &str =
     "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#";
 
-/// A literal string: escaped so ARM never reads it as an expression.
+/// A literal string as ARM reads it: one that starts with `[` and ends with `]` would be an
+/// expression, so its first bracket is doubled (ARM's escape). Any other string is as it is.
 fn literal(text: &str) -> String {
     if text.starts_with('[') && text.ends_with(']') {
         format!("[{text}")
@@ -34,52 +33,62 @@ fn literal(text: &str) -> String {
     }
 }
 
-/// A string literal inside an ARM expression: single-quoted, quotes doubled.
-fn quoted(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+/// A model value in ARM JSON, with the template its references resolve in.
+struct Json<'a> {
+    value: &'a Value,
+    printer: &'a Printer<'a>,
 }
 
-/// `[expression]`: a whole value computed by ARM.
-fn expression(text: &str) -> String {
-    format!("[{text}]")
+impl Serialize for Json<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.value {
+            Value::Str(text) => serializer.serialize_str(&literal(text)),
+            Value::Int(n) => serializer.serialize_i64(*n),
+            Value::Bool(flag) => serializer.serialize_bool(*flag),
+            Value::Expr(e) => serializer.serialize_str(&self.printer.value(e)),
+            Value::Array(items) => serializer.collect_seq(items.iter().map(|value| Json {
+                value,
+                printer: self.printer,
+            })),
+            Value::Object(object) => JsonObject {
+                object,
+                printer: self.printer,
+            }
+            .serialize(serializer),
+        }
+    }
 }
 
-fn parameter_ref(name: &str) -> String {
-    format!("[parameters({})]", quoted(name))
+/// An object of the model, keys in the model's order.
+struct JsonObject<'a> {
+    object: &'a Object,
+    printer: &'a Printer<'a>,
 }
 
-/// `resourceId('type', 'name'...)`, without the outer brackets.
-fn resource_id(kind: ResourceKind, names: &[&str]) -> String {
-    let args: Vec<String> = std::iter::once(kind.arm_type())
-        .chain(names.iter().copied())
-        .map(quoted)
-        .collect();
-    format!("resourceId({})", args.join(", "))
-}
-
-/// The plan's VNet in the main template, as an expression without brackets.
-fn vnet_id(plan: &Plan) -> String {
-    resource_id(ResourceKind::VirtualNetwork, &[&plan.vnet.name])
-}
-
-/// A subnet of the VNet whose ID is the expression `vnet_id`, as an expression.
-fn subnet_id(vnet_id: &str, subnet: &str) -> String {
-    format!(
-        "format('{{0}}/subnets/{{1}}', {vnet_id}, {})",
-        quoted(subnet)
-    )
+impl Serialize for JsonObject<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.object.0.len()))?;
+        for (key, value) in &self.object.0 {
+            let value = Json {
+                value,
+                printer: self.printer,
+            };
+            map.serialize_entry(&literal(key), &value)?;
+        }
+        map.end()
+    }
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Template {
+struct Envelope<'a> {
     #[serde(rename = "$schema")]
     schema: &'static str,
     content_version: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     metadata: Option<Metadata>,
-    parameters: BTreeMap<String, TemplateParameter>,
-    resources: Vec<Resource>,
+    parameters: Parameters<'a>,
+    resources: Vec<ResourceJson<'a>>,
 }
 
 #[derive(Serialize)]
@@ -94,9 +103,12 @@ struct Generator {
     version: String,
 }
 
+/// The template's parameters, in the model's order.
+struct Parameters<'a>(&'a [Param]);
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct TemplateParameter {
+struct ParameterJson {
     #[serde(rename = "type")]
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,123 +123,224 @@ struct Description {
     description: String,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Resource {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    api_version: &'static str,
-    name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    resource_group: Option<String>,
-    /// The resource an extension resource (a role assignment) applies to.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scope: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    location: Option<String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    tags: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sku: Option<Sku>,
-    /// The resource's `kind` (a storage account's `StorageV2`).
-    #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
-    variant: Option<&'static str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    depends_on: Vec<String>,
-    comments: String,
-    properties: Properties,
-}
-
-#[derive(Serialize)]
-struct Sku {
-    name: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tier: Option<&'static str>,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Properties {
-    Nsg(network::NsgProperties),
-    RouteTable(network::RouteTableProperties),
-    PublicIp(network::PublicIpProperties),
-    NatGateway(network::NatGatewayProperties),
-    VirtualNetwork(network::VirtualNetworkProperties),
-    NetworkInterface(machines::NetworkInterfaceProperties),
-    RoleDefinition(access::RoleDefinitionProperties),
-    RoleAssignment(access::RoleAssignmentProperties),
-    StorageAccount(machines::StorageAccountProperties),
-    HdInsight(Box<machines::HdInsightProperties>),
-    VirtualMachine(Box<machines::VirtualMachineProperties>),
-    Databricks(Box<databricks::DatabricksProperties>),
-    Compute(Box<compute::ComputeProperties>),
-    Deployment(Box<compute::DeploymentProperties>),
-}
-
-#[derive(Serialize)]
-struct Named<T> {
-    name: String,
-    properties: T,
-}
-
-#[derive(Serialize)]
-struct Id {
-    id: String,
-}
-
-impl Id {
-    /// `{"id": "[resourceId(...)]"}`.
-    fn of(kind: ResourceKind, name: &str) -> Self {
-        Id {
-            id: expression(&resource_id(kind, &[name])),
-        }
+impl Serialize for Parameters<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|p| {
+            let json = ParameterJson {
+                kind: if p.secure { "securestring" } else { "string" },
+                default_value: p.default.as_deref().map(literal),
+                allowed_values: p.allowed.iter().map(|v| literal(v)).collect(),
+                metadata: Description {
+                    description: p.description.clone(),
+                },
+            };
+            (p.name.as_str(), json)
+        }))
     }
 }
 
+/// A resource or a nested deployment.
+enum ResourceJson<'a> {
+    Resource(&'a Resource, &'a Printer<'a>),
+    Deployment(&'a Module, &'a Printer<'a>),
+}
+
+impl Serialize for ResourceJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        match self {
+            ResourceJson::Resource(resource, printer) => {
+                write_resource(&mut map, resource, printer)?
+            }
+            ResourceJson::Deployment(module, printer) => {
+                write_deployment(&mut map, module, printer)?
+            }
+        }
+        map.end()
+    }
+}
+
+/// The ID expressions of the resources `symbols` names that the template deploys, sorted.
+fn depends_on(printer: &Printer, symbols: &BTreeSet<&str>) -> Vec<String> {
+    let mut ids: Vec<String> = printer
+        .template()
+        .deployed(symbols)
+        .into_iter()
+        .map(|r| printer.value(&Expr::Id(r.symbol.clone())))
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn write_resource<M: SerializeMap>(
+    map: &mut M,
+    resource: &Resource,
+    printer: &Printer,
+) -> Result<(), M::Error> {
+    map.serialize_entry("type", resource.kind.arm_type())?;
+    map.serialize_entry("apiVersion", resource.kind.api_version())?;
+    let name = printer.full_name(resource);
+    map.serialize_entry(
+        "name",
+        &Json {
+            value: &name,
+            printer,
+        },
+    )?;
+    let mut symbols = BTreeSet::new();
+    resource.name.symbols(&mut symbols);
+    resource
+        .body
+        .0
+        .iter()
+        .for_each(|(_, v)| v.symbols(&mut symbols));
+    symbols.extend(resource.parent.as_deref());
+    if let Some(scope) = &resource.scope {
+        symbols.insert(scope);
+        let target = printer.template().resource(scope);
+        let kind = target.map_or("", |r| r.kind.arm_type());
+        let scope = Value::Expr(Expr::Interpolate(vec![
+            Part::Text(format!("{kind}/")),
+            Part::Expr(Expr::Name(scope.clone())),
+        ]));
+        map.serialize_entry(
+            "scope",
+            &Json {
+                value: &scope,
+                printer,
+            },
+        )?;
+    }
+    let dependencies = depends_on(printer, &symbols);
+    if !dependencies.is_empty() {
+        map.serialize_entry("dependsOn", &dependencies)?;
+    }
+    map.serialize_entry("comments", &resource.comment)?;
+    for (key, value) in &resource.body.0 {
+        map.serialize_entry(&literal(key), &Json { value, printer })?;
+    }
+    Ok(())
+}
+
+fn write_deployment<M: SerializeMap>(
+    map: &mut M,
+    module: &Module,
+    printer: &Printer,
+) -> Result<(), M::Error> {
+    let kind = ResourceKind::Deployment;
+    map.serialize_entry("type", kind.arm_type())?;
+    map.serialize_entry("apiVersion", kind.api_version())?;
+    map.serialize_entry("name", &literal(&module.name))?;
+    map.serialize_entry("resourceGroup", &literal(&module.resource_group))?;
+    let mut symbols = BTreeSet::new();
+    module
+        .inputs
+        .iter()
+        .for_each(|(_, v)| v.symbols(&mut symbols));
+    let dependencies = depends_on(printer, &symbols);
+    if !dependencies.is_empty() {
+        map.serialize_entry("dependsOn", &dependencies)?;
+    }
+    map.serialize_entry("comments", &module.comment)?;
+    let parameters = Object(
+        module
+            .inputs
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.clone(),
+                    Object::new().with("value", value.clone()).into(),
+                )
+            })
+            .collect(),
+    );
+    let inner = Printer::new(&module.template);
+    let properties = DeploymentProperties {
+        mode: "Incremental",
+        expression_evaluation_options: EvaluationOptions { scope: "inner" },
+        parameters: JsonObject {
+            object: &parameters,
+            printer,
+        },
+        template: envelope(&module.template, &inner, None),
+    };
+    map.serialize_entry("properties", &properties)
+}
+
 #[derive(Serialize)]
-struct Value<T = String> {
-    value: T,
+#[serde(rename_all = "camelCase")]
+struct DeploymentProperties<'a> {
+    mode: &'static str,
+    expression_evaluation_options: EvaluationOptions,
+    parameters: JsonObject<'a>,
+    template: Envelope<'a>,
+}
+
+#[derive(Serialize)]
+struct EvaluationOptions {
+    scope: &'static str,
+}
+
+fn envelope<'a>(
+    template: &'a Template,
+    printer: &'a Printer<'a>,
+    metadata: Option<Metadata>,
+) -> Envelope<'a> {
+    let resources = template
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            crate::model::Item::Resource(r) if r.existing => None,
+            crate::model::Item::Resource(r) => Some(ResourceJson::Resource(r, printer)),
+            crate::model::Item::Module(m) => Some(ResourceJson::Deployment(m, printer)),
+        })
+        .collect();
+    Envelope {
+        schema: TEMPLATE_SCHEMA,
+        content_version: "1.0.0.0",
+        metadata,
+        parameters: Parameters(&template.parameters),
+        resources,
+    }
+}
+
+fn to_text(value: &impl Serialize) -> String {
+    // The model holds strings, integers, booleans, lists and objects with string keys, which
+    // always serialize.
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// Renders `azuredeploy.json`.
-pub(super) fn template(plan: &Plan, version: &str) -> String {
-    let template = Template {
-        schema: TEMPLATE_SCHEMA,
-        content_version: "1.0.0.0",
-        metadata: Some(Metadata {
-            generator: Generator {
-                name: "amlgen",
-                version: version.to_string(),
-            },
-        }),
-        parameters: plan
-            .parameters
-            .iter()
-            .map(|p| (p.name.clone(), template_parameter(p)))
-            .collect(),
-        resources: resources(plan),
+pub(super) fn template(template: &Template, version: &str) -> String {
+    let printer = Printer::new(template);
+    let metadata = Metadata {
+        generator: Generator {
+            name: "amlgen",
+            version: version.to_string(),
+        },
     };
-    to_text(&template)
+    to_text(&envelope(template, &printer, Some(metadata)))
 }
 
 /// Renders `azuredeploy.parameters.json`: every parameter that has a value to give. Parameters
-/// without a default (the SSH key) are left to the deployer, never written down.
-pub(super) fn parameters_file(plan: &Plan) -> String {
+/// without a default (secrets) are left to the deployer, never written down.
+pub(super) fn parameters_file(template: &Template) -> String {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct File {
         #[serde(rename = "$schema")]
         schema: &'static str,
         content_version: &'static str,
-        parameters: BTreeMap<String, Value>,
+        parameters: serde_json::Map<String, serde_json::Value>,
     }
-    let parameters = plan
+    let parameters = template
         .parameters
         .iter()
         .filter_map(|p| {
-            p.default
-                .as_ref()
-                .map(|d| (p.name.clone(), Value { value: literal(d) }))
+            let value = literal(p.default.as_ref()?);
+            Some((p.name.clone(), serde_json::json!({ "value": value })))
         })
         .collect();
     to_text(&File {
@@ -237,86 +350,14 @@ pub(super) fn parameters_file(plan: &Plan) -> String {
     })
 }
 
-fn to_text(value: &impl Serialize) -> String {
-    // The wire types hold only strings, integers, booleans and maps with string keys, which
-    // always serialize.
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
-fn template_parameter(parameter: &Parameter) -> TemplateParameter {
-    TemplateParameter {
-        kind: if parameter.secure {
-            "securestring"
-        } else {
-            "string"
-        },
-        default_value: parameter.default.as_deref().map(literal),
-        allowed_values: parameter.allowed.iter().map(|v| literal(v)).collect(),
-        metadata: Description {
-            description: parameter.description.clone(),
-        },
-    }
-}
-
-/// A resource of the plan in the deployment's resource group, at `location` with the spec's tags;
-/// callers set `sku`, `variant`, `depends_on` or `scope` where the type has them.
-fn resource(
-    kind: ResourceKind,
-    name: String,
-    tags: &BTreeMap<String, String>,
-    comments: String,
-    properties: Properties,
-) -> Resource {
-    Resource {
-        kind: kind.arm_type(),
-        api_version: kind.api_version(),
-        name,
-        resource_group: None,
-        scope: None,
-        location: Some(parameter_ref("location")),
-        tags: tags.clone(),
-        sku: None,
-        variant: None,
-        depends_on: Vec::new(),
-        comments,
-        properties,
-    }
-}
-
-/// Every resource of the plan in output order: the network, the role, the machines, Databricks,
-/// then the workspace's computes (or the nested deployment holding them).
-fn resources(plan: &Plan) -> Vec<Resource> {
-    let tags: BTreeMap<String, String> = plan
-        .tags
-        .iter()
-        .map(|(k, v)| (literal(k), literal(v)))
-        .collect();
-    let mut out = network::resources(plan, &tags);
-    out.extend(plan.role.iter().flat_map(|r| access::resources(plan, r)));
-    out.extend(machines::resources(plan, &tags));
-    out.extend(
-        plan.databricks
-            .iter()
-            .map(|d| databricks::workspace(plan, d, &tags)),
-    );
-    out.extend(compute::resources(plan, &tags));
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn literals_that_look_like_expressions_are_escaped() {
+    fn only_strings_that_would_be_expressions_are_escaped() {
         assert_eq!(literal("[concat('a')]"), "[[concat('a')]");
         assert_eq!(literal("[x"), "[x");
-        assert_eq!(quoted("it's"), "'it''s'");
-        assert_eq!(
-            resource_id(ResourceKind::NatGateway, &["n"]),
-            "resourceId('Microsoft.Network/natGateways', 'n')"
-        );
+        assert_eq!(literal("a]"), "a]");
     }
 }

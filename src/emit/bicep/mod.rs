@@ -1,17 +1,13 @@
-//! The Bicep emitter: `main.bicep`, `computes.bicep` (when the workspace is in another resource
-//! group) and `main.bicepparam`.
+//! The Bicep printer: `main.bicep`, the computes module's file (when the workspace is in another
+//! resource group) and `main.bicepparam`.
 //!
-//! Layout lives in Tera templates (`templates/`, embedded in the binary); the submodules build
-//! their view models from the plan, one per family of resources, and this module assembles the
-//! files.
-//! Autoescaping with a Bicep string escape is on for every template, so no value from a spec can
-//! leave its string literal; the only unescaped insertions (`| safe`) are symbols and
-//! expressions built here. The output stays inside the Bicep subset that scanners parse (no
-//! user-defined types, no imports).
+//! Tera lays out each file (the header, the parameters, the order of the resource blocks, the
+//! parameters file); every block is the model printed by `expr`, so no template names an Azure
+//! property. Tera's autoescape uses the Bicep string escape, so no parameter text can leave its
+//! string. The output stays inside the Bicep subset that scanners parse (no user-defined types,
+//! no imports).
 
-mod compute;
-mod machines;
-mod network;
+mod expr;
 
 use std::sync::OnceLock;
 
@@ -19,87 +15,20 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use super::Artifact;
-use crate::naming::Identifiers as Symbols;
-use crate::plan::{Parameter, Plan, VNET_ID};
+use crate::model::{Item, Module, Object, Param, Resource, Template, Value};
+use crate::plan::Plan;
+pub(super) use expr::escape;
 
 const TEMPLATES: &[(&str, &str)] = &[
     (
-        "macros.bicep",
-        include_str!("../../../templates/macros.bicep.tera"),
-    ),
-    (
         "main.bicep",
         include_str!("../../../templates/main.bicep.tera"),
-    ),
-    (
-        "nsg.bicep",
-        include_str!("../../../templates/nsg.bicep.tera"),
-    ),
-    (
-        "route_table.bicep",
-        include_str!("../../../templates/route_table.bicep.tera"),
-    ),
-    (
-        "nat_gateway.bicep",
-        include_str!("../../../templates/nat_gateway.bicep.tera"),
-    ),
-    (
-        "virtual_network.bicep",
-        include_str!("../../../templates/virtual_network.bicep.tera"),
-    ),
-    (
-        "workspace.bicep",
-        include_str!("../../../templates/workspace.bicep.tera"),
-    ),
-    (
-        "compute.bicep",
-        include_str!("../../../templates/compute.bicep.tera"),
-    ),
-    (
-        "module.bicep",
-        include_str!("../../../templates/module.bicep.tera"),
-    ),
-    (
-        "role.bicep",
-        include_str!("../../../templates/role.bicep.tera"),
-    ),
-    (
-        "hdinsight.bicep",
-        include_str!("../../../templates/hdinsight.bicep.tera"),
-    ),
-    (
-        "virtual_machine.bicep",
-        include_str!("../../../templates/virtual_machine.bicep.tera"),
-    ),
-    (
-        "databricks.bicep",
-        include_str!("../../../templates/databricks.bicep.tera"),
     ),
     (
         "main.bicepparam",
         include_str!("../../../templates/bicepparam.tera"),
     ),
 ];
-
-/// The module file holding the computes of a workspace in another resource group.
-const COMPUTES_FILE: &str = "computes.bicep";
-
-/// Escapes text for the inside of a single-quoted Bicep string.
-pub(super) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' => out.push_str("\\$"),
-            other => out.push(other),
-        }
-    }
-    out
-}
 
 fn engine() -> Result<&'static Tera, String> {
     static ENGINE: OnceLock<Result<Tera, String>> = OnceLock::new();
@@ -123,133 +52,106 @@ fn render(name: &str, view: &impl Serialize) -> Result<String, String> {
         .map_err(|e| format!("{name}: {e:?}"))
 }
 
-/// `'${vnet}/subnets/<name>'`: a subnet of the VNet whose ID is the expression `vnet_id`.
-fn subnet_id(vnet_id: &str, subnet: &str) -> String {
-    format!("'${{{vnet_id}}}/subnets/{}'", escape(subnet))
-}
-
-#[derive(Serialize)]
-struct Tag {
-    key: String,
-    quoted: bool,
-    value: String,
-}
-
-fn tags(plan: &Plan) -> Vec<Tag> {
-    plan.tags
-        .iter()
-        .map(|(key, value)| {
-            let identifier = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            Tag {
-                key: key.clone(),
-                quoted: !identifier,
-                value: value.clone(),
-            }
-        })
-        .collect()
-}
-
-#[derive(Serialize)]
-struct ParamView {
-    name: String,
-    description: String,
-    secure: bool,
-    allowed: Vec<String>,
-    default: Option<String>,
-}
-
-fn param_view(p: &Parameter, with_default: bool) -> ParamView {
-    ParamView {
-        name: p.name.clone(),
-        description: p.description.clone(),
-        secure: p.secure,
-        allowed: if with_default {
-            p.allowed.clone()
-        } else {
-            Vec::new()
-        },
-        default: if with_default {
-            p.default.clone()
-        } else {
-            None
-        },
+/// A resource declaration with its comment.
+fn resource_block(resource: &Resource) -> String {
+    let mut out = format!(
+        "// {}\nresource {} '{}'{} = {{\n",
+        resource.comment,
+        resource.symbol,
+        resource.kind.bicep_type(),
+        if resource.existing { " existing" } else { "" }
+    );
+    if let Some(parent) = &resource.parent {
+        out.push_str(&format!("  parent: {parent}\n"));
     }
+    out.push_str("  name: ");
+    expr::write_value(&mut out, &resource.name, 2);
+    out.push('\n');
+    if let Some(scope) = &resource.scope {
+        out.push_str(&format!("  scope: {scope}\n"));
+    }
+    expr::write_entries(&mut out, &resource.body, 2);
+    out.push('}');
+    out
 }
 
-fn file(
-    plan: &Plan,
-    version: &str,
-    parameters: Vec<ParamView>,
-    blocks: Vec<String>,
-) -> Result<String, String> {
+/// A module declaration with its comment.
+fn module_block(module: &Module) -> String {
+    let mut out = format!(
+        "// {}\nmodule {} '{}' = {{\n  name: {}\n  scope: resourceGroup({})\n  params: ",
+        module.comment,
+        module.symbol,
+        module.file,
+        expr::value(&Value::from(&module.name), 2),
+        expr::value(&Value::from(&module.resource_group), 2),
+    );
+    expr::write_value(&mut out, &Value::Object(Object(module.inputs.clone())), 2);
+    out.push_str("\n}");
+    out
+}
+
+#[derive(Serialize)]
+struct ParamView<'a> {
+    name: &'a str,
+    description: &'a str,
+    secure: bool,
+    allowed: &'a [String],
+    default: Option<&'a str>,
+}
+
+/// One Bicep file: the header, the parameters, then every declaration.
+fn file(plan: &Plan, version: &str, template: &Template) -> Result<String, String> {
+    let parameters: Vec<ParamView> = template
+        .parameters
+        .iter()
+        .map(|p: &Param| ParamView {
+            name: &p.name,
+            description: &p.description,
+            secure: p.secure,
+            allowed: &p.allowed,
+            default: p.default.as_deref(),
+        })
+        .collect();
+    let blocks: Vec<String> = template
+        .items
+        .iter()
+        .map(|item| match item {
+            Item::Resource(r) => resource_block(r),
+            Item::Module(m) => module_block(m),
+        })
+        .collect();
     let view = serde_json::json!({
         "version": version, "name": plan.name, "profile": plan.profile.name,
-        "readme_hint": "README.md explains every rule.", "parameters": parameters, "blocks": blocks,
+        "parameters": parameters, "blocks": blocks,
     });
     render("main.bicep", &view)
 }
 
-/// Renders the Bicep files of `plan`.
-/// Names no symbol may take: the parameters, and the computes module's VNet input.
-fn reserved(plan: &Plan) -> Vec<String> {
-    plan.parameters
-        .iter()
-        .map(|p| p.name.clone())
-        .chain([VNET_ID.to_string()])
-        .collect()
-}
-
-/// `computes.bicep`: the parameters the computes read and the module's inputs, then the computes.
-fn computes_file(plan: &Plan, version: &str, tags: &[Tag]) -> Result<Artifact, String> {
-    let mut symbols = Symbols::new(reserved(plan));
-    let refs = compute::Refs::module(plan);
-    let blocks = compute::blocks(plan, &mut symbols, tags, &refs)?;
-    let mut parameters: Vec<ParamView> = plan
-        .parameters
-        .iter()
-        .filter(|p| p.computes)
-        .map(|p| param_view(p, false))
-        .collect();
-    parameters.extend(plan.module_inputs().into_iter().map(|input| ParamView {
-        name: input.name,
-        description: input.description,
-        secure: false,
-        allowed: Vec::new(),
-        default: None,
-    }));
-    Ok(Artifact::new(
-        COMPUTES_FILE,
-        file(plan, version, parameters, blocks)?,
-    ))
-}
-
-/// Renders the Bicep files of `plan`.
-pub(super) fn artifacts(plan: &Plan, version: &str) -> Result<Vec<Artifact>, String> {
-    let tags = tags(plan);
-    let mut symbols = Symbols::new(reserved(plan));
-    let (mut blocks, vnet) = network::blocks(plan, &mut symbols, &tags)?;
-    blocks.extend(machines::role_blocks(plan, &mut symbols, &vnet)?);
-    let (machine_blocks, machines) = machines::blocks(plan, &mut symbols, &tags, &vnet)?;
-    blocks.extend(machine_blocks);
-    let refs = compute::Refs::main(plan, &vnet, &machines);
-    let mut out = Vec::new();
-    match &plan.workspace.resource_group {
-        None => blocks.extend(compute::blocks(plan, &mut symbols, &tags, &refs)?),
-        Some(group) => {
-            blocks.push(compute::module_block(plan, &mut symbols, group, &refs)?);
-            out.push(computes_file(plan, version, &tags)?);
-        }
+/// A resource's name as Bicep writes it, a child's after its parent's: for listings.
+pub(super) fn name_text(template: &Template, resource: &Resource) -> String {
+    let own = match &resource.name {
+        Value::Str(name) => name.clone(),
+        other => expr::value(other, 0),
+    };
+    match resource.parent.as_ref().and_then(|p| template.resource(p)) {
+        Some(parent) => format!("{}/{own}", name_text(template, parent)),
+        None => own,
     }
-    let parameters = plan
-        .parameters
-        .iter()
-        .map(|p| param_view(p, true))
-        .collect();
-    out.insert(
-        0,
-        Artifact::new("main.bicep", file(plan, version, parameters, blocks)?),
-    );
+}
+
+/// Renders the Bicep files of `plan` from its model `template`.
+pub(super) fn artifacts(
+    plan: &Plan,
+    version: &str,
+    template: &Template,
+) -> Result<Vec<Artifact>, String> {
+    let mut out = vec![Artifact::new("main.bicep", file(plan, version, template)?)];
+    for module in template.modules() {
+        out.push(Artifact::new(
+            module.file,
+            file(plan, version, &module.template)?,
+        ));
+    }
     out.push(Artifact::new("main.bicepparam", bicepparam(plan, version)?));
     Ok(out)
 }
@@ -272,11 +174,6 @@ fn bicepparam(plan: &Plan, version: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escape_keeps_values_inside_their_string() {
-        assert_eq!(escape("a'b\\c${x}\n"), "a\\'b\\\\c\\${x}\\n");
-    }
 
     #[test]
     fn every_template_compiles() {

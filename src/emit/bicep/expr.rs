@@ -1,0 +1,208 @@
+//! Bicep's spelling of the model's values and expressions: single-quoted strings with `${}`
+//! interpolation, symbolic references (`vnet.id`, `nic.properties...`), and object keys quoted
+//! only where Bicep requires it.
+//!
+//! This and `emit::arm::expr` are the two places that can disagree on what a reference means;
+//! the integration tests evaluate both over the rendered examples and compare.
+
+use crate::model::{Expr, Object, Part, Step, Value};
+
+/// Escapes text for the inside of a single-quoted Bicep string: the escapes Bicep knows, `$` so
+/// that no `${` can start an interpolation, and every other control character as `\u{..}`.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' => out.push_str("\\$"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:X}}}", u32::from(c))),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn quoted(text: &str) -> String {
+    format!("'{}'", escape(text))
+}
+
+/// An object key: bare when it is an identifier Bicep accepts as one, quoted otherwise.
+fn key(text: &str) -> String {
+    let identifier = text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && text.len() <= 255
+        && !matches!(text, "true" | "false" | "null");
+    if identifier {
+        text.to_string()
+    } else {
+        quoted(text)
+    }
+}
+
+/// `.key` and `[index]` steps.
+fn path(steps: &[Step]) -> String {
+    steps
+        .iter()
+        .map(|step| match step {
+            Step::Key(key) => format!(".{key}"),
+            Step::Index(i) => format!("[{i}]"),
+        })
+        .collect()
+}
+
+/// Appends `indent` spaces.
+fn pad(out: &mut String, indent: usize) {
+    out.extend(std::iter::repeat_n(' ', indent));
+}
+
+/// Appends `value`, its nested lines indented by `indent` spaces more than the line it starts
+/// on.
+pub(super) fn write_value(out: &mut String, value: &Value, indent: usize) {
+    match value {
+        Value::Str(text) => {
+            out.push('\'');
+            out.push_str(&escape(text));
+            out.push('\'');
+        }
+        Value::Int(n) => out.push_str(&n.to_string()),
+        Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
+        Value::Expr(e) => out.push_str(&expr(e)),
+        Value::Object(o) if o.0.is_empty() => out.push_str("{}"),
+        Value::Object(o) => {
+            out.push_str("{\n");
+            write_entries(out, o, indent + 2);
+            pad(out, indent);
+            out.push('}');
+        }
+        Value::Array(items) if items.is_empty() => out.push_str("[]"),
+        Value::Array(items) => {
+            out.push_str("[\n");
+            for item in items {
+                pad(out, indent + 2);
+                write_value(out, item, indent + 2);
+                out.push('\n');
+            }
+            pad(out, indent);
+            out.push(']');
+        }
+    }
+}
+
+/// Appends the `key: value` lines of `object`, at `indent` spaces.
+pub(super) fn write_entries(out: &mut String, object: &Object, indent: usize) {
+    for (k, v) in &object.0 {
+        pad(out, indent);
+        out.push_str(&key(k));
+        out.push_str(": ");
+        write_value(out, v, indent);
+        out.push('\n');
+    }
+}
+
+/// `value` as text, nested lines indented by `indent` spaces.
+pub(super) fn value(value: &Value, indent: usize) -> String {
+    let mut out = String::new();
+    write_value(&mut out, value, indent);
+    out
+}
+
+/// An expression.
+pub(super) fn expr(expr: &Expr) -> String {
+    match expr {
+        Expr::Param(name) => name.clone(),
+        Expr::Str(text) => quoted(text),
+        Expr::Id(symbol) => format!("{symbol}.id"),
+        Expr::Name(symbol) => format!("{symbol}.name"),
+        Expr::Property(symbol, steps) => format!("{symbol}.properties{}", path(steps)),
+        Expr::ListKeys(symbol, steps) => format!("{symbol}.listKeys(){}", path(steps)),
+        Expr::SubnetId { vnet, subnet } => format!(
+            "resourceId('Microsoft.Network/virtualNetworks/subnets', {vnet}.name, {})",
+            quoted(subnet)
+        ),
+        Expr::ResourceGroupIdOf(group) => format!(
+            "subscriptionResourceId('Microsoft.Resources/resourceGroups', {})",
+            quoted(group)
+        ),
+        Expr::ResourceGroupId => "resourceGroup().id".to_string(),
+        Expr::ResourceGroupName => "resourceGroup().name".to_string(),
+        Expr::StorageSuffix => "environment().suffixes.storage".to_string(),
+        Expr::Guid(args) => format!("guid({})", list(args)),
+        Expr::UniqueString(args) => format!("uniqueString({})", list(args)),
+        Expr::Interpolate(parts) => interpolate(parts),
+    }
+}
+
+fn list(args: &[Expr]) -> String {
+    args.iter().map(expr).collect::<Vec<_>>().join(", ")
+}
+
+/// `'text${expr}text'`; a lone expression is printed as it is.
+fn interpolate(parts: &[Part]) -> String {
+    if let [Part::Expr(e)] = parts {
+        return expr(e);
+    }
+    let mut out = String::from("'");
+    for part in parts {
+        match part {
+            Part::Text(text) => out.push_str(&escape(text)),
+            Part::Expr(e) => {
+                out.push_str("${");
+                out.push_str(&expr(e));
+                out.push('}');
+            }
+        }
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_keeps_values_inside_their_string() {
+        assert_eq!(escape("a'b\\c${x}\n\u{1b}"), "a\\'b\\\\c\\${x}\\n\\u{1B}");
+    }
+
+    #[test]
+    fn keys_are_quoted_only_where_bicep_requires_it() {
+        assert_eq!(key("costCenter"), "costCenter");
+        assert_eq!(key("_x1"), "_x1");
+        assert_eq!(key("cost-center"), "'cost-center'");
+        assert_eq!(key("1st"), "'1st'");
+        assert_eq!(key("true"), "'true'");
+        assert_eq!(key("null"), "'null'");
+        assert_eq!(
+            key("restAuthCredential.isEnabled"),
+            "'restAuthCredential.isEnabled'"
+        );
+        assert_eq!(key(&"a".repeat(255)), "a".repeat(255));
+        assert_eq!(key(&"a".repeat(256)), format!("'{}'", "a".repeat(256)));
+    }
+
+    #[test]
+    fn nested_values_are_indented_one_level_per_depth() {
+        let v = Value::from(
+            Object::new()
+                .with(
+                    "a",
+                    vec![Value::from(
+                        Object::new().with("id", Expr::Id("nic".into())),
+                    )],
+                )
+                .with(
+                    "b",
+                    Expr::prefixed("st", Expr::UniqueString(vec![Expr::ResourceGroupId])),
+                ),
+        );
+        assert_eq!(
+            value(&v, 0),
+            "{\n  a: [\n    {\n      id: nic.id\n    }\n  ]\n  b: 'st${uniqueString(resourceGroup().id)}'\n}"
+        );
+    }
+}

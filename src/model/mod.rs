@@ -1,0 +1,142 @@
+//! The resource model: one typed tree of everything a spec deploys, printed as ARM JSON and as
+//! Bicep by `emit`.
+//!
+//! Builders (`resources`) write each Azure property once, here; the two printers only decide
+//! syntax. A resource has its type and API version (from the one table in `azure::resource`), a
+//! symbol, a name, an optional parent and scope, a comment and a body of values. Values that ARM
+//! computes at deployment are typed expressions (`value::Expr`), never text, so both printers
+//! write the same reference. A module (the computes deployed into the workspace's resource
+//! group) is a template of its own with its inputs.
+
+mod value;
+
+pub use value::{Expr, Object, Part, Step, Value};
+
+use std::collections::BTreeSet;
+
+use crate::azure::resource::ResourceKind;
+
+/// One deployment template: `main.bicep` / `azuredeploy.json`, or the computes module.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pub parameters: Vec<Param>,
+    /// Resources and modules, in output order.
+    pub items: Vec<Item>,
+}
+
+/// A template parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Param {
+    pub name: String,
+    pub description: String,
+    /// `@secure()` / `securestring`; never with a default.
+    pub secure: bool,
+    pub default: Option<String>,
+    /// The only values accepted; empty when any is.
+    pub allowed: Vec<String>,
+}
+
+/// What a template declares.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Resource(Resource),
+    Module(Module),
+}
+
+/// One Azure resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    pub kind: ResourceKind,
+    /// The Bicep symbol; references to the resource use it in both formats.
+    pub symbol: String,
+    /// The resource's own name (without its parent's).
+    pub name: Value,
+    /// The symbol of the resource this one is a child of.
+    pub parent: Option<String>,
+    /// The symbol of the resource an extension resource (a role assignment) applies to.
+    pub scope: Option<String>,
+    /// Declared to be referred to, not deployed (the existing workspace).
+    pub existing: bool,
+    pub comment: String,
+    /// Everything besides type, name, parent and scope: `location`, `tags`, `sku`, `kind`,
+    /// `properties`, in output order.
+    pub body: Object,
+}
+
+/// A template deployed into another resource group, with the values passed to its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Module {
+    pub symbol: String,
+    /// The deployment's name.
+    pub name: String,
+    /// The Bicep file the module's template is printed to.
+    pub file: &'static str,
+    pub resource_group: String,
+    pub comment: String,
+    /// The value of each of `template`'s parameters, in its parameters' order.
+    pub inputs: Vec<(String, Value)>,
+    pub template: Template,
+}
+
+impl Resource {
+    /// A resource of `kind` named `name`, with an empty body.
+    pub fn new(
+        kind: ResourceKind,
+        symbol: String,
+        name: impl Into<Value>,
+        comment: String,
+    ) -> Self {
+        Resource {
+            kind,
+            symbol,
+            name: name.into(),
+            parent: None,
+            scope: None,
+            existing: false,
+            comment,
+            body: Object::new(),
+        }
+    }
+
+    /// The same resource with `body`.
+    pub fn with_body(self, body: Object) -> Self {
+        Resource { body, ..self }
+    }
+
+    /// The same resource with `key: value` added to its body.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.body = self.body.with(key, value);
+        self
+    }
+}
+
+impl Template {
+    /// The resource declared with `symbol`, in this template (not in its modules).
+    pub fn resource(&self, symbol: &str) -> Option<&Resource> {
+        self.resources().find(|r| r.symbol == symbol)
+    }
+
+    /// The resources of this template, without its modules.
+    pub fn resources(&self) -> impl Iterator<Item = &Resource> {
+        self.items.iter().filter_map(|item| match item {
+            Item::Resource(r) => Some(r),
+            Item::Module(_) => None,
+        })
+    }
+
+    /// The modules of this template.
+    pub fn modules(&self) -> impl Iterator<Item = &Module> {
+        self.items.iter().filter_map(|item| match item {
+            Item::Module(m) => Some(m),
+            Item::Resource(_) => None,
+        })
+    }
+
+    /// The resources among `symbols` that this template deploys (not `existing` ones): what ARM
+    /// must wait for.
+    pub fn deployed<'a>(&'a self, symbols: &BTreeSet<&str>) -> Vec<&'a Resource> {
+        self.resources()
+            .filter(|r| !r.existing && symbols.contains(r.symbol.as_str()))
+            .collect()
+    }
+}

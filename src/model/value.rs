@@ -1,0 +1,240 @@
+//! The values of the resource model: literals, ordered objects, lists, and the typed
+//! expressions ARM evaluates at deployment.
+//!
+//! An expression says what it refers to (a parameter, a resource by symbol, a subnet of a VNet),
+//! not how a format spells it; `emit::arm` and `emit::bicep` each print it in their syntax.
+
+use std::collections::BTreeSet;
+
+/// A value in a resource body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+    Object(Object),
+    Array(Vec<Value>),
+    Expr(Expr),
+}
+
+/// An object whose keys keep the order they were added in.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Object(pub Vec<(String, Value)>);
+
+/// A value computed at deployment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// A template parameter.
+    Param(String),
+    /// A string literal, as an argument of a function.
+    Str(String),
+    /// The resource ID of the resource with this symbol.
+    Id(String),
+    /// The name of the resource with this symbol.
+    Name(String),
+    /// A runtime property of the resource with this symbol: `properties` then `path`.
+    Property(String, Vec<Step>),
+    /// The keys of the storage account with this symbol (`listKeys`), then `path`.
+    ListKeys(String, Vec<Step>),
+    /// The resource ID of subnet `subnet` of the VNet with symbol `vnet`.
+    SubnetId { vnet: String, subnet: String },
+    /// The ID of a resource group of the deployment's subscription.
+    ResourceGroupIdOf(String),
+    /// `resourceGroup().id`.
+    ResourceGroupId,
+    /// `resourceGroup().name`.
+    ResourceGroupName,
+    /// The storage endpoint suffix of the cloud deployed to (`core.windows.net` in Azure).
+    StorageSuffix,
+    /// A GUID derived from the arguments.
+    Guid(Vec<Expr>),
+    /// A 13-character hash of the arguments.
+    UniqueString(Vec<Expr>),
+    /// Text with expressions spliced in.
+    Interpolate(Vec<Part>),
+}
+
+/// A step of a property path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Key(&'static str),
+    Index(usize),
+}
+
+/// A piece of an interpolated string.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    Text(String),
+    Expr(Expr),
+}
+
+impl Object {
+    pub fn new() -> Self {
+        Object(Vec::new())
+    }
+
+    /// Adds `key: value`.
+    pub fn with(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.0.push((key.into(), value.into()));
+        self
+    }
+
+    /// Adds `key: value` when there is a value.
+    pub fn with_some(self, key: impl Into<String>, value: Option<impl Into<Value>>) -> Self {
+        match value {
+            Some(value) => self.with(key, value),
+            None => self,
+        }
+    }
+
+    /// Adds `key: value` unless the list is empty.
+    pub fn with_nonempty(self, key: impl Into<String>, values: Vec<Value>) -> Self {
+        if values.is_empty() {
+            self
+        } else {
+            self.with(key, Value::Array(values))
+        }
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+impl Value {
+    /// `{"id": <expr>}`: how Azure refers to another resource.
+    pub fn id(expr: Expr) -> Value {
+        Value::Object(Object::new().with("id", expr))
+    }
+
+    /// Adds the symbols of the resources this value refers to.
+    pub fn symbols<'a>(&'a self, out: &mut BTreeSet<&'a str>) {
+        match self {
+            Value::Object(object) => object.0.iter().for_each(|(_, v)| v.symbols(out)),
+            Value::Array(items) => items.iter().for_each(|v| v.symbols(out)),
+            Value::Expr(expr) => expr.symbols(out),
+            Value::Str(_) | Value::Int(_) | Value::Bool(_) => {}
+        }
+    }
+}
+
+impl Expr {
+    /// Adds the symbols of the resources this expression refers to.
+    pub fn symbols<'a>(&'a self, out: &mut BTreeSet<&'a str>) {
+        match self {
+            Expr::Id(s) | Expr::Name(s) | Expr::Property(s, _) | Expr::ListKeys(s, _) => {
+                out.insert(s);
+            }
+            Expr::SubnetId { vnet, .. } => {
+                out.insert(vnet);
+            }
+            Expr::Guid(args) | Expr::UniqueString(args) => {
+                args.iter().for_each(|a| a.symbols(out));
+            }
+            Expr::Interpolate(parts) => {
+                for part in parts {
+                    if let Part::Expr(e) = part {
+                        e.symbols(out);
+                    }
+                }
+            }
+            Expr::Param(_)
+            | Expr::Str(_)
+            | Expr::ResourceGroupIdOf(_)
+            | Expr::ResourceGroupId
+            | Expr::ResourceGroupName
+            | Expr::StorageSuffix => {}
+        }
+    }
+
+    /// `text` followed by `expr`, as one string: `'st${uniqueString(...)}'`.
+    pub fn prefixed(text: impl Into<String>, expr: Expr) -> Expr {
+        Expr::Interpolate(vec![Part::Text(text.into()), Part::Expr(expr)])
+    }
+}
+
+impl From<&str> for Value {
+    fn from(text: &str) -> Self {
+        Value::Str(text.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(text: String) -> Self {
+        Value::Str(text)
+    }
+}
+
+impl From<&String> for Value {
+    fn from(text: &String) -> Self {
+        Value::Str(text.clone())
+    }
+}
+
+impl From<bool> for Value {
+    fn from(flag: bool) -> Self {
+        Value::Bool(flag)
+    }
+}
+
+impl From<u32> for Value {
+    fn from(n: u32) -> Self {
+        Value::Int(n.into())
+    }
+}
+
+impl From<u16> for Value {
+    fn from(n: u16) -> Self {
+        Value::Int(n.into())
+    }
+}
+
+impl From<Expr> for Value {
+    fn from(expr: Expr) -> Self {
+        Value::Expr(expr)
+    }
+}
+
+impl From<Object> for Value {
+    fn from(object: Object) -> Self {
+        Value::Object(object)
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(items: Vec<Value>) -> Self {
+        Value::Array(items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbols_are_found_wherever_a_value_refers_to_a_resource() {
+        let value = Value::from(
+            Object::new()
+                .with("a", Expr::Id("nic".into()))
+                .with(
+                    "b",
+                    vec![Value::from(Expr::SubnetId {
+                        vnet: "vnet".into(),
+                        subnet: "s".into(),
+                    })],
+                )
+                .with(
+                    "c",
+                    Expr::prefixed("st", Expr::UniqueString(vec![Expr::Name("hdi".into())])),
+                )
+                .with("d", Expr::Param("location".into())),
+        );
+        let mut symbols = BTreeSet::new();
+        value.symbols(&mut symbols);
+        assert_eq!(
+            symbols.into_iter().collect::<Vec<_>>(),
+            ["hdi", "nic", "vnet"]
+        );
+    }
+}
