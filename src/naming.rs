@@ -59,9 +59,19 @@ pub fn nsg(spec: &str, subnet: &str) -> String {
     format!("{spec}-{subnet}-nsg")
 }
 
-/// The route table shared by the compute subnets when forced tunnelling.
+/// The route table of the compute subnets without public addresses when forced tunnelling.
 pub fn route_table(spec: &str) -> String {
     format!("{spec}-rt")
+}
+
+/// The route table, with bypass routes, of the compute subnets with public addresses.
+pub fn bypass_route_table(spec: &str) -> String {
+    format!("{spec}-bypass-rt")
+}
+
+/// The public IP an attached VM is reached at.
+pub fn vm_public_ip(vm: &str) -> String {
+    format!("{vm}-pip")
 }
 
 /// The NAT gateway shared by the compute subnets.
@@ -134,6 +144,8 @@ mod tests {
     fn derived_names_carry_the_spec_name() {
         assert_eq!(nsg("demo", "snet-a"), "demo-snet-a-nsg");
         assert_eq!(route_table("demo"), "demo-rt");
+        assert_eq!(bypass_route_table("demo"), "demo-bypass-rt");
+        assert_eq!(vm_public_ip("vm-a"), "vm-a-pip");
         assert_eq!(nat_gateway("demo"), "demo-nat");
         assert_eq!(nat_public_ip("demo"), "demo-nat-pip");
         assert_eq!(network_interface("vm-a"), "vm-a-nic");

@@ -70,6 +70,9 @@ pub enum Peer {
     Regional(&'static str),
     /// The CIDRs of `network.ssh.allow_from`.
     SshSources,
+    /// The VNet's own address space. Not the `VirtualNetwork` tag: Azure counts the prefixes of
+    /// user-defined routes in that tag, so under forced tunnelling it would match the internet.
+    AddressSpace,
 }
 
 /// The near side of a rule: its destination when inbound, its source when outbound.
@@ -178,6 +181,8 @@ pub struct BypassRoute {
     /// With `routes: service_tags`, write the regional tag (`BatchNodeManagement.eastus2`) rather
     /// than the global one. With `routes: ip_prefixes` every service is expanded per region.
     pub regional_tag: bool,
+    /// With `routes: ip_prefixes`, the secondary region's prefixes are routed too.
+    pub paired: bool,
     pub reason: &'static str,
     pub source: &'static str,
 }
@@ -203,7 +208,8 @@ const GUIDE_2021_UDR: &str =
 const DOC_NOW: &str = "Microsoft Learn, \"Secure an Azure Machine Learning training environment with virtual networks\" (2025-06-12)";
 const FIREWALL_NOW: &str =
     "Microsoft Learn, \"Configure inbound and outbound network traffic\" (2026-03-19)";
-const AZURE_TRE_2780: &str = "microsoft/AzureTRE#2780: Azure ML's pre-provisioning NSG validation requires outbound 445 to Storage";
+const AZURE_TRE_2780: &str = "Microsoft Learn, \"Configure inbound and outbound network traffic\" (2026-03-19): 445 where a firewall sits between the VNet and the storage's private endpoint; microsoft/AzureTRE#2780: Azure ML's pre-provisioning NSG check requires outbound 445 to Storage";
+const VNET_SOURCES: &str = "Microsoft Learn, \"Configure inbound and outbound network traffic\" (443 to private endpoints), \"Secure an Azure Machine Learning training environment with virtual networks\" (445 to the default storage), \"Virtual network service tags\" (the tag includes route prefixes)";
 
 #[allow(clippy::too_many_arguments)] // One argument per column of the table.
 const fn rule(
@@ -263,12 +269,12 @@ const ALLOW_VNET_OUT: NsgRule = rule(
     "AllowVirtualNetworkOutbound",
     100,
     Outbound,
-    Any,
-    &["*"],
-    Tag("VirtualNetwork"),
+    Tcp,
+    &["443", "445"],
+    Peer::AddressSpace,
     When::Locked,
-    "Private endpoints of the workspace and its storage, key vault and registry are in the VNet or a peered one.",
-    FIREWALL_NOW,
+    "Private endpoints (workspace, storage over HTTPS and SMB, key vault, registry) in the VNet's own address space, not the VirtualNetwork tag, which includes the route table's prefixes; peered VNets stay reachable through Azure's default AllowVnetOutBound.",
+    VNET_SOURCES,
 );
 
 const DENY_INTERNET_OUT: NsgRule = NsgRule {
@@ -407,13 +413,15 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
         BypassRoute {
             service: "BatchNodeManagement",
             regional_tag: true,
-            reason: "Azure Batch must reach the nodes directly, not through the appliance.",
+            paired: false,
+            reason: "Azure Batch must reach the nodes directly, not through the appliance (the region of the resources only).",
             source: GUIDE_2021_UDR,
         },
         BypassRoute {
             service: "AzureMachineLearning",
             regional_tag: false,
-            reason: "Azure ML must reach the compute directly, not through the appliance.",
+            paired: true,
+            reason: "Azure ML must reach the compute directly, not through the appliance (primary and secondary region).",
             source: GUIDE_2021_UDR,
         },
     ],
@@ -521,7 +529,7 @@ pub const CURRENT_PROFILE: Profile = Profile {
             &["445"],
             Regional("Storage"),
             When::Locked,
-            "Azure Files (SMB 445) of the default storage account; Azure ML's pre-provisioning check requires it.",
+            "Azure Files (SMB 445) of the default storage account, where it is reached through the firewall or its public endpoint; Azure ML's pre-provisioning check requires it.",
             AZURE_TRE_2780,
         ),
         rule(
@@ -570,25 +578,18 @@ pub const CURRENT_PROFILE: Profile = Profile {
         ),
         DENY_INTERNET_OUT,
     ],
-    bypass_routes: &[
-        BypassRoute {
-            service: "AzureMachineLearning",
-            regional_tag: false,
-            reason: "Azure ML reaches compute with public IPs directly; its replies must not go through the appliance.",
-            source: FIREWALL_NOW,
-        },
-        BypassRoute {
-            service: "BatchNodeManagement",
-            regional_tag: true,
-            reason: "Azure Batch node communication must not go through the appliance.",
-            source: FIREWALL_NOW,
-        },
-    ],
+    bypass_routes: &[BypassRoute {
+        service: "AzureMachineLearning",
+        regional_tag: false,
+        paired: true,
+        reason: "Azure ML reaches compute with public IPs directly; its replies must not go through the appliance.",
+        source: FIREWALL_NOW,
+    }],
 };
 
 const HDINSIGHT_NSG: &str =
     "Microsoft Learn, \"Network security groups and service tags for Azure HDInsight\"";
-const DATABRICKS_VNET: &str = "Microsoft Learn, \"Deploy Azure Databricks in your Azure virtual network (VNet injection)\"; rule names as Databricks writes them";
+const DATABRICKS_VNET: &str = "Microsoft Learn, \"Deploy Azure Databricks in your Azure virtual network (VNet injection)\" and \"Intra-VNet NSG rule hardening\" (priority 100 both ways); rule names, ports and priorities as Databricks writes them on delegated subnets";
 
 /// The rules other services require in their subnets, the same under every profile. Databricks
 /// adds its rules to the subnet NSGs itself and refuses changes to them, so they are declared
@@ -639,19 +640,30 @@ pub const SERVICE_RULES: &[NsgRule] = &[
         DATABRICKS_VNET,
     ),
     rule(
-        "Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-databricks-webapp",
+        "Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-worker-outbound",
         100,
         Outbound,
+        Any,
+        &["*"],
+        Tag("VirtualNetwork"),
+        When::Databricks,
+        "Databricks cluster nodes talk to each other.",
+        DATABRICKS_VNET,
+    ),
+    rule(
+        "Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-databricks-webapp",
+        101,
+        Outbound,
         Tcp,
-        &["443"],
+        &["443", "3306", "8443-8451"],
         Tag("AzureDatabricks"),
         When::Databricks,
-        "Nodes reach the Databricks control plane (and its secure cluster connectivity relay).",
+        "Nodes reach the Databricks control plane, its secure cluster connectivity relay, web application and metastore.",
         DATABRICKS_VNET,
     ),
     rule(
         "Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-sql",
-        101,
+        102,
         Outbound,
         Tcp,
         &["3306"],
@@ -662,24 +674,13 @@ pub const SERVICE_RULES: &[NsgRule] = &[
     ),
     rule(
         "Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-storage",
-        102,
+        103,
         Outbound,
         Tcp,
         &["443"],
         Tag("Storage"),
         When::Databricks,
         "Nodes reach Databricks artifact, log and DBFS storage.",
-        DATABRICKS_VNET,
-    ),
-    rule(
-        "Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-worker-outbound",
-        103,
-        Outbound,
-        Any,
-        &["*"],
-        Tag("VirtualNetwork"),
-        When::Databricks,
-        "Databricks cluster nodes talk to each other.",
         DATABRICKS_VNET,
     ),
     rule(
@@ -695,20 +696,49 @@ pub const SERVICE_RULES: &[NsgRule] = &[
     ),
 ];
 
-/// The route that lets Databricks nodes reach the Databricks control plane (and its secure
-/// cluster connectivity relay) directly, in either profile.
-pub const DATABRICKS_BYPASS: BypassRoute = BypassRoute {
-    service: "AzureDatabricks",
-    regional_tag: false,
-    reason: "Databricks nodes reach the Databricks control plane directly, not through the appliance.",
-    source: "Microsoft Learn, \"User-defined route settings for Azure Databricks\"",
-};
+const DATABRICKS_UDR: &str =
+    "Microsoft Learn, \"User-defined route settings for Azure Databricks\"";
+
+/// The routes Databricks documents for forced tunnelling, in either profile: its control plane
+/// (with the secure cluster connectivity relay and web application), the metastore, artifact and
+/// log storage, and Event Hubs go straight to the internet.
+pub const DATABRICKS_BYPASS: &[BypassRoute] = &[
+    BypassRoute {
+        service: "AzureDatabricks",
+        regional_tag: false,
+        paired: false,
+        reason: "Databricks nodes reach the control plane, the secure cluster connectivity relay and the web application directly.",
+        source: DATABRICKS_UDR,
+    },
+    BypassRoute {
+        service: "Sql",
+        regional_tag: false,
+        paired: false,
+        reason: "Databricks nodes reach the Databricks metastore directly.",
+        source: DATABRICKS_UDR,
+    },
+    BypassRoute {
+        service: "Storage",
+        regional_tag: false,
+        paired: false,
+        reason: "Databricks nodes reach artifact and log Blob storage directly.",
+        source: DATABRICKS_UDR,
+    },
+    BypassRoute {
+        service: "EventHub",
+        regional_tag: false,
+        paired: false,
+        reason: "Databricks nodes send their logs to Event Hubs directly.",
+        source: DATABRICKS_UDR,
+    },
+];
 
 /// The route that lets HDInsight's management services reach the cluster and get their replies
 /// directly, in either profile.
 pub const HDINSIGHT_BYPASS: BypassRoute = BypassRoute {
     service: "HDInsight",
     regional_tag: false,
+    paired: false,
     reason: "HDInsight's health and management traffic must not return through the appliance.",
     source: "Microsoft Learn, \"Configure outbound network traffic restriction for Azure HDInsight clusters\"",
 };
@@ -842,7 +872,7 @@ mod tests {
         assert_eq!(
             tags,
             [
-                Tag("VirtualNetwork"),
+                Peer::AddressSpace,
                 Regional("Storage"),
                 Regional("AzureContainerRegistry"),
                 Tag("AzureMachineLearning"),

@@ -1,5 +1,9 @@
-//! Expands forced tunnelling into the routes of the compute subnets' route table.
+//! Expands forced tunnelling into the routes of the compute subnets' route tables.
 //!
+//! A route whose next hop is `Internet` only leaves the VNet for compute that has a public
+//! address: elsewhere (private subnets, no NAT gateway) such traffic is dropped. So subnets whose
+//! compute has public IPs get the bypass routes Microsoft documents, and subnets of compute
+//! without public IPs send everything to the appliance; one route table cannot serve both.
 //! Both the checks (which enforce Azure's route limits and need the service-tags file to hold
 //! every prefix) and the plan (which writes the routes) call [`expand`], so the count that is
 //! checked is the count that is written.
@@ -53,11 +57,13 @@ pub struct Input<'a> {
     /// The bypass routes of other services in the tunnelled subnets (Databricks, HDInsight),
     /// always written as service-tag routes.
     pub services: Vec<&'static BypassRoute>,
+    /// Whether the table has bypass routes: it serves compute with public IPs.
+    pub bypass: bool,
 }
 
 impl<'a> Input<'a> {
-    /// The input for `spec`'s forced tunnel: its profile, and the secondary region given or the
-    /// one paired with `location`.
+    /// The input for the route table of `spec`'s compute with public IPs (the one with bypass
+    /// routes): its profile, and the secondary region given or the one paired with `location`.
     pub fn new(
         spec: &'a Spec,
         tunnel: &'a ForcedTunnel,
@@ -74,18 +80,43 @@ impl<'a> Input<'a> {
                 .or_else(|| regions::pair(&spec.location)),
             service_tags,
             services: service_bypasses(spec),
+            bypass: true,
+        }
+    }
+
+    /// The input for the route table of compute without public IPs: the default route only.
+    pub fn private(self) -> Self {
+        Input {
+            bypass: false,
+            services: Vec::new(),
+            ..self
         }
     }
 }
 
-/// The services in `spec` whose traffic must bypass the appliance, each once.
-fn service_bypasses(spec: &Spec) -> Vec<&'static BypassRoute> {
-    let has = |f: fn(&Compute) -> bool| spec.compute.iter().any(f);
-    let mut out = Vec::new();
-    if has(|c| matches!(c, Compute::Databricks(_))) {
-        out.push(&DATABRICKS_BYPASS);
+/// Whether `compute` has an address the internet can answer, so that an `Internet` next hop
+/// works for it: Azure ML nodes with public IPs, attached VMs (which get one), HDInsight (behind
+/// its public load balancer), Databricks without secure cluster connectivity.
+pub fn has_public_address(compute: &Compute) -> bool {
+    match compute {
+        Compute::Amlcompute(c) => c.enable_node_public_ip,
+        Compute::Computeinstance(c) => c.enable_node_public_ip,
+        Compute::Virtualmachine(vm) => vm.attach,
+        Compute::Hdinsight(_) => true,
+        Compute::Databricks(d) => !d.no_public_ip,
     }
-    if has(|c| matches!(c, Compute::Hdinsight(_))) {
+}
+
+/// The services among `spec`'s compute with public addresses whose traffic must bypass the
+/// appliance, each once.
+fn service_bypasses(spec: &Spec) -> Vec<&'static BypassRoute> {
+    let public =
+        |f: fn(&Compute) -> bool| spec.compute.iter().any(|c| f(c) && has_public_address(c));
+    let mut out = Vec::new();
+    if public(|c| matches!(c, Compute::Databricks(_))) {
+        out.extend(DATABRICKS_BYPASS);
+    }
+    if public(|c| matches!(c, Compute::Hdinsight(_))) {
         out.push(&HDINSIGHT_BYPASS);
     }
     out
@@ -93,19 +124,23 @@ fn service_bypasses(spec: &Spec) -> Vec<&'static BypassRoute> {
 
 /// A `(service, region)` the service-tags file must hold for `input`.
 pub fn needed_tags<'a>(input: &Input<'a>) -> Vec<(&'static str, &'a str)> {
-    if input.style == RouteStyle::ServiceTags {
+    if input.style == RouteStyle::ServiceTags || !input.bypass {
         return Vec::new();
     }
-    let regions = std::iter::once(input.location).chain(input.secondary);
-    regions
-        .flat_map(|region| {
-            input
-                .profile
-                .bypass_routes
-                .iter()
-                .map(move |b| (b.service, region))
-        })
-        .collect()
+    let primary = input
+        .profile
+        .bypass_routes
+        .iter()
+        .map(|b| (b.service, input.location));
+    let secondary = input.secondary.into_iter().flat_map(|region| {
+        input
+            .profile
+            .bypass_routes
+            .iter()
+            .filter(|b| b.paired)
+            .map(move |b| (b.service, region))
+    });
+    primary.chain(secondary).collect()
 }
 
 /// A route sending the service tag `tag` straight to the internet.
@@ -119,9 +154,9 @@ fn service_tag_route(bypass: &BypassRoute, tag: String) -> Route {
     }
 }
 
-/// The routes of the forced-tunnel route table: the default route to the appliance first, then
-/// the bypass routes in the profile's order (per region, prefixes sorted), then those of the other
-/// services, always as service-tag routes.
+/// The routes of a forced-tunnel route table: the default route to the appliance first, then,
+/// for compute with public addresses, the bypass routes in the profile's order (per region,
+/// prefixes sorted), then those of the other services, always as service-tag routes.
 pub fn expand(input: &Input<'_>) -> Vec<Route> {
     let mut routes = vec![Route {
         name: "default-to-appliance".to_string(),
@@ -131,6 +166,9 @@ pub fn expand(input: &Input<'_>) -> Vec<Route> {
             .to_string(),
         source: "amlgen: egress: forced_tunnel".to_string(),
     }];
+    if !input.bypass {
+        return routes;
+    }
     match input.style {
         RouteStyle::ServiceTags => routes.extend(input.profile.bypass_routes.iter().map(|b| {
             let tag = if b.regional_tag {
@@ -188,13 +226,14 @@ mod tests {
             secondary: Some("centralus"),
             service_tags: tags,
             services: Vec::new(),
+            bypass: true,
         }
     }
 
     #[test]
     fn other_services_add_service_tag_routes() {
         let routes = expand(&Input {
-            services: vec![&HDINSIGHT_BYPASS, &DATABRICKS_BYPASS],
+            services: vec![&HDINSIGHT_BYPASS, &DATABRICKS_BYPASS[0]],
             ..input(RouteStyle::IpPrefixes, None)
         });
         let last = routes.last().unwrap();
@@ -219,14 +258,31 @@ mod tests {
             [
                 Prefix::Cidr("0.0.0.0/0".parse().unwrap()),
                 Prefix::ServiceTag("AzureMachineLearning".into()),
-                Prefix::ServiceTag("BatchNodeManagement.eastus2".into())
             ]
         );
         assert_eq!(routes[0].next_hop, NextHop::Appliance("10.0.1.4".into()));
+        let guide = expand(&input(RouteStyle::ServiceTags, None));
+        assert_eq!(
+            guide[1].prefix,
+            Prefix::ServiceTag("BatchNodeManagement.eastus2".into())
+        );
     }
 
     #[test]
-    fn ip_prefix_routes_cover_primary_and_secondary_regions() {
+    fn compute_without_public_addresses_gets_the_default_route_only() {
+        let routes = expand(
+            &Input {
+                services: vec![&HDINSIGHT_BYPASS],
+                ..input(RouteStyle::ServiceTags, None)
+            }
+            .private(),
+        );
+        assert_eq!(routes.len(), 1);
+        assert_eq!(routes[0].prefix, Prefix::Cidr(Ipv4Net::default()));
+    }
+
+    #[test]
+    fn ip_prefix_routes_cover_batch_of_the_primary_and_azure_ml_of_both_regions() {
         let text = r#"{"values": [
           {"properties": {"systemService": "BatchNodeManagement", "region": "eastus2", "addressPrefixes": ["20.0.0.0/28"]}},
           {"properties": {"systemService": "BatchNodeManagement", "region": "centralus", "addressPrefixes": ["20.1.0.0/28"]}},
@@ -242,10 +298,9 @@ mod tests {
                 "bypass-BatchNodeManagement-eastus2-001",
                 "bypass-AzureMachineLearning-eastus2-001",
                 "bypass-AzureMachineLearning-eastus2-002",
-                "bypass-BatchNodeManagement-centralus-001",
                 "bypass-AzureMachineLearning-centralus-001"
             ]
         );
-        assert_eq!(needed_tags(&input(RouteStyle::IpPrefixes, None)).len(), 4);
+        assert_eq!(needed_tags(&input(RouteStyle::IpPrefixes, None)).len(), 3);
     }
 }

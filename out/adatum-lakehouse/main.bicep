@@ -20,12 +20,15 @@ resource nsgSnetTraining 'Microsoft.Network/networkSecurityGroups@2025-07-01' = 
       {
         name: 'AllowVirtualNetworkOutbound'
         properties: {
-          description: 'Private endpoints of the workspace and its storage, key vault and registry are in the VNet or a peered one.'
-          protocol: '*'
+          description: 'Private endpoints (workspace, storage over HTTPS and SMB, key vault, registry) in the VNet\'s own address space, not the VirtualNetwork tag, which includes the route table\'s prefixes; peered VNets stay reachable through Azure\'s default AllowVnetOutBound.'
+          protocol: 'Tcp'
           sourcePortRange: '*'
-          destinationPortRange: '*'
+          destinationPortRanges: [
+            '443'
+            '445'
+          ]
           sourceAddressPrefix: 'VirtualNetwork'
-          destinationAddressPrefix: 'VirtualNetwork'
+          destinationAddressPrefix: '10.60.0.0/20'
           access: 'Allow'
           priority: 100
           direction: 'Outbound'
@@ -125,7 +128,7 @@ resource nsgSnetTraining 'Microsoft.Network/networkSecurityGroups@2025-07-01' = 
       {
         name: 'AllowStorageSmbOutbound'
         properties: {
-          description: 'Azure Files (SMB 445) of the default storage account; Azure ML\'s pre-provisioning check requires it.'
+          description: 'Azure Files (SMB 445) of the default storage account, where it is reached through the firewall or its public endpoint; Azure ML\'s pre-provisioning check requires it.'
           protocol: 'Tcp'
           sourcePortRange: '*'
           destinationPortRange: '445'
@@ -235,16 +238,34 @@ resource nsgSnetDbwPublic 'Microsoft.Network/networkSecurityGroups@2025-07-01' =
         }
       }
       {
+        name: 'Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-worker-outbound'
+        properties: {
+          description: 'Databricks cluster nodes talk to each other.'
+          protocol: '*'
+          sourcePortRange: '*'
+          destinationPortRange: '*'
+          sourceAddressPrefix: 'VirtualNetwork'
+          destinationAddressPrefix: 'VirtualNetwork'
+          access: 'Allow'
+          priority: 100
+          direction: 'Outbound'
+        }
+      }
+      {
         name: 'Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-databricks-webapp'
         properties: {
-          description: 'Nodes reach the Databricks control plane (and its secure cluster connectivity relay).'
+          description: 'Nodes reach the Databricks control plane, its secure cluster connectivity relay, web application and metastore.'
           protocol: 'Tcp'
           sourcePortRange: '*'
-          destinationPortRange: '443'
+          destinationPortRanges: [
+            '443'
+            '3306'
+            '8443-8451'
+          ]
           sourceAddressPrefix: 'VirtualNetwork'
           destinationAddressPrefix: 'AzureDatabricks'
           access: 'Allow'
-          priority: 100
+          priority: 101
           direction: 'Outbound'
         }
       }
@@ -258,7 +279,7 @@ resource nsgSnetDbwPublic 'Microsoft.Network/networkSecurityGroups@2025-07-01' =
           sourceAddressPrefix: 'VirtualNetwork'
           destinationAddressPrefix: 'Sql'
           access: 'Allow'
-          priority: 101
+          priority: 102
           direction: 'Outbound'
         }
       }
@@ -271,20 +292,6 @@ resource nsgSnetDbwPublic 'Microsoft.Network/networkSecurityGroups@2025-07-01' =
           destinationPortRange: '443'
           sourceAddressPrefix: 'VirtualNetwork'
           destinationAddressPrefix: 'Storage'
-          access: 'Allow'
-          priority: 102
-          direction: 'Outbound'
-        }
-      }
-      {
-        name: 'Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-worker-outbound'
-        properties: {
-          description: 'Databricks cluster nodes talk to each other.'
-          protocol: '*'
-          sourcePortRange: '*'
-          destinationPortRange: '*'
-          sourceAddressPrefix: 'VirtualNetwork'
-          destinationAddressPrefix: 'VirtualNetwork'
           access: 'Allow'
           priority: 103
           direction: 'Outbound'
@@ -347,16 +354,34 @@ resource nsgSnetDbwPrivate 'Microsoft.Network/networkSecurityGroups@2025-07-01' 
         }
       }
       {
+        name: 'Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-worker-outbound'
+        properties: {
+          description: 'Databricks cluster nodes talk to each other.'
+          protocol: '*'
+          sourcePortRange: '*'
+          destinationPortRange: '*'
+          sourceAddressPrefix: 'VirtualNetwork'
+          destinationAddressPrefix: 'VirtualNetwork'
+          access: 'Allow'
+          priority: 100
+          direction: 'Outbound'
+        }
+      }
+      {
         name: 'Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-databricks-webapp'
         properties: {
-          description: 'Nodes reach the Databricks control plane (and its secure cluster connectivity relay).'
+          description: 'Nodes reach the Databricks control plane, its secure cluster connectivity relay, web application and metastore.'
           protocol: 'Tcp'
           sourcePortRange: '*'
-          destinationPortRange: '443'
+          destinationPortRanges: [
+            '443'
+            '3306'
+            '8443-8451'
+          ]
           sourceAddressPrefix: 'VirtualNetwork'
           destinationAddressPrefix: 'AzureDatabricks'
           access: 'Allow'
-          priority: 100
+          priority: 101
           direction: 'Outbound'
         }
       }
@@ -370,7 +395,7 @@ resource nsgSnetDbwPrivate 'Microsoft.Network/networkSecurityGroups@2025-07-01' 
           sourceAddressPrefix: 'VirtualNetwork'
           destinationAddressPrefix: 'Sql'
           access: 'Allow'
-          priority: 101
+          priority: 102
           direction: 'Outbound'
         }
       }
@@ -383,20 +408,6 @@ resource nsgSnetDbwPrivate 'Microsoft.Network/networkSecurityGroups@2025-07-01' 
           destinationPortRange: '443'
           sourceAddressPrefix: 'VirtualNetwork'
           destinationAddressPrefix: 'Storage'
-          access: 'Allow'
-          priority: 102
-          direction: 'Outbound'
-        }
-      }
-      {
-        name: 'Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-worker-outbound'
-        properties: {
-          description: 'Databricks cluster nodes talk to each other.'
-          protocol: '*'
-          sourcePortRange: '*'
-          destinationPortRange: '*'
-          sourceAddressPrefix: 'VirtualNetwork'
-          destinationAddressPrefix: 'VirtualNetwork'
           access: 'Allow'
           priority: 103
           direction: 'Outbound'
@@ -568,6 +579,7 @@ resource subnetJoinRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
         actions: [
           'Microsoft.Network/virtualNetworks/read'
           'Microsoft.Network/virtualNetworks/*/read'
+          'Microsoft.Network/virtualNetworks/join/action'
           'Microsoft.Network/virtualNetworks/subnets/join/action'
         ]
       }

@@ -20,12 +20,15 @@ resource nsgSnetTraining 'Microsoft.Network/networkSecurityGroups@2025-07-01' = 
       {
         name: 'AllowVirtualNetworkOutbound'
         properties: {
-          description: 'Private endpoints of the workspace and its storage, key vault and registry are in the VNet or a peered one.'
-          protocol: '*'
+          description: 'Private endpoints (workspace, storage over HTTPS and SMB, key vault, registry) in the VNet\'s own address space, not the VirtualNetwork tag, which includes the route table\'s prefixes; peered VNets stay reachable through Azure\'s default AllowVnetOutBound.'
+          protocol: 'Tcp'
           sourcePortRange: '*'
-          destinationPortRange: '*'
+          destinationPortRanges: [
+            '443'
+            '445'
+          ]
           sourceAddressPrefix: 'VirtualNetwork'
-          destinationAddressPrefix: 'VirtualNetwork'
+          destinationAddressPrefix: '10.40.0.0/16'
           access: 'Allow'
           priority: 100
           direction: 'Outbound'
@@ -125,7 +128,7 @@ resource nsgSnetTraining 'Microsoft.Network/networkSecurityGroups@2025-07-01' = 
       {
         name: 'AllowStorageSmbOutbound'
         properties: {
-          description: 'Azure Files (SMB 445) of the default storage account; Azure ML\'s pre-provisioning check requires it.'
+          description: 'Azure Files (SMB 445) of the default storage account, where it is reached through the firewall or its public endpoint; Azure ML\'s pre-provisioning check requires it.'
           protocol: 'Tcp'
           sourcePortRange: '*'
           destinationPortRange: '445'

@@ -36,7 +36,7 @@ resource computeGpuCluster 'Microsoft.MachineLearningServices/workspaces/compute
     disableLocalAuth: true
     properties: {
       osType: 'Linux'
-      vmSize: 'Standard_NC6s_v3'
+      vmSize: 'Standard_NC24ads_A100_v4'
       vmPriority: 'LowPriority'
       scaleSettings: {
         minNodeCount: 0

@@ -54,12 +54,15 @@ resource nsgSnetGpu 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
       {
         name: 'AllowVirtualNetworkOutbound'
         properties: {
-          description: 'Private endpoints of the workspace and its storage, key vault and registry are in the VNet or a peered one.'
-          protocol: '*'
+          description: 'Private endpoints (workspace, storage over HTTPS and SMB, key vault, registry) in the VNet\'s own address space, not the VirtualNetwork tag, which includes the route table\'s prefixes; peered VNets stay reachable through Azure\'s default AllowVnetOutBound.'
+          protocol: 'Tcp'
           sourcePortRange: '*'
-          destinationPortRange: '*'
+          destinationPortRanges: [
+            '443'
+            '445'
+          ]
           sourceAddressPrefix: 'VirtualNetwork'
-          destinationAddressPrefix: 'VirtualNetwork'
+          destinationAddressPrefix: '10.60.0.0/20'
           access: 'Allow'
           priority: 100
           direction: 'Outbound'
@@ -159,7 +162,7 @@ resource nsgSnetGpu 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
       {
         name: 'AllowStorageSmbOutbound'
         properties: {
-          description: 'Azure Files (SMB 445) of the default storage account; Azure ML\'s pre-provisioning check requires it.'
+          description: 'Azure Files (SMB 445) of the default storage account, where it is reached through the firewall or its public endpoint; Azure ML\'s pre-provisioning check requires it.'
           protocol: 'Tcp'
           sourcePortRange: '*'
           destinationPortRange: '445'
@@ -256,12 +259,15 @@ resource nsgSnetCpu 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
       {
         name: 'AllowVirtualNetworkOutbound'
         properties: {
-          description: 'Private endpoints of the workspace and its storage, key vault and registry are in the VNet or a peered one.'
-          protocol: '*'
+          description: 'Private endpoints (workspace, storage over HTTPS and SMB, key vault, registry) in the VNet\'s own address space, not the VirtualNetwork tag, which includes the route table\'s prefixes; peered VNets stay reachable through Azure\'s default AllowVnetOutBound.'
+          protocol: 'Tcp'
           sourcePortRange: '*'
-          destinationPortRange: '*'
+          destinationPortRanges: [
+            '443'
+            '445'
+          ]
           sourceAddressPrefix: 'VirtualNetwork'
-          destinationAddressPrefix: 'VirtualNetwork'
+          destinationAddressPrefix: '10.60.0.0/20'
           access: 'Allow'
           priority: 100
           direction: 'Outbound'
@@ -361,7 +367,7 @@ resource nsgSnetCpu 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
       {
         name: 'AllowStorageSmbOutbound'
         properties: {
-          description: 'Azure Files (SMB 445) of the default storage account; Azure ML\'s pre-provisioning check requires it.'
+          description: 'Azure Files (SMB 445) of the default storage account, where it is reached through the firewall or its public endpoint; Azure ML\'s pre-provisioning check requires it.'
           protocol: 'Tcp'
           sourcePortRange: '*'
           destinationPortRange: '445'
@@ -446,9 +452,31 @@ resource nsgSnetCpu 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
   }
 }
 
-// Forced tunnelling of the compute subnets.
+// Forced tunnelling of the compute subnets without public addresses.
 resource routeTable 'Microsoft.Network/routeTables@2025-07-01' = {
   name: 'fabrikam-research-rt'
+  location: location
+  tags: {
+    owner: 'ml-platform'
+  }
+  properties: {
+    disableBgpRoutePropagation: true
+    routes: [
+      {
+        name: 'default-to-appliance'
+        properties: {
+          addressPrefix: '0.0.0.0/0'
+          nextHopType: 'VirtualAppliance'
+          nextHopIpAddress: '10.0.1.4'
+        }
+      }
+    ]
+  }
+}
+
+// Forced tunnelling of the compute subnets with public addresses, with bypass routes.
+resource routeTableBypass 'Microsoft.Network/routeTables@2025-07-01' = {
+  name: 'fabrikam-research-bypass-rt'
   location: location
   tags: {
     owner: 'ml-platform'
@@ -468,13 +496,6 @@ resource routeTable 'Microsoft.Network/routeTables@2025-07-01' = {
         name: 'bypass-AzureMachineLearning'
         properties: {
           addressPrefix: 'AzureMachineLearning'
-          nextHopType: 'Internet'
-        }
-      }
-      {
-        name: 'bypass-BatchNodeManagement-westus2'
-        properties: {
-          addressPrefix: 'BatchNodeManagement.westus2'
           nextHopType: 'Internet'
         }
       }
@@ -504,7 +525,7 @@ resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
             id: nsgSnetGpu.id
           }
           routeTable: {
-            id: routeTable.id
+            id: routeTableBypass.id
           }
           privateEndpointNetworkPolicies: 'Disabled'
           privateLinkServiceNetworkPolicies: 'Disabled'

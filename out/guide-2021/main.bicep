@@ -30,12 +30,15 @@ resource nsgDefault 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
       {
         name: 'AllowVirtualNetworkOutbound'
         properties: {
-          description: 'Private endpoints of the workspace and its storage, key vault and registry are in the VNet or a peered one.'
-          protocol: '*'
+          description: 'Private endpoints (workspace, storage over HTTPS and SMB, key vault, registry) in the VNet\'s own address space, not the VirtualNetwork tag, which includes the route table\'s prefixes; peered VNets stay reachable through Azure\'s default AllowVnetOutBound.'
+          protocol: 'Tcp'
           sourcePortRange: '*'
-          destinationPortRange: '*'
+          destinationPortRanges: [
+            '443'
+            '445'
+          ]
           sourceAddressPrefix: 'VirtualNetwork'
-          destinationAddressPrefix: 'VirtualNetwork'
+          destinationAddressPrefix: '10.0.0.0/16'
           access: 'Allow'
           priority: 100
           direction: 'Outbound'
@@ -129,9 +132,9 @@ resource nsgDefault 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
   }
 }
 
-// Forced tunnelling of the compute subnets.
-resource routeTable 'Microsoft.Network/routeTables@2025-07-01' = {
-  name: 'guide-2021-rt'
+// Forced tunnelling of the compute subnets with public addresses, with bypass routes.
+resource routeTableBypass 'Microsoft.Network/routeTables@2025-07-01' = {
+  name: 'guide-2021-bypass-rt'
   location: location
   properties: {
     disableBgpRoutePropagation: true
@@ -187,27 +190,6 @@ resource routeTable 'Microsoft.Network/routeTables@2025-07-01' = {
         }
       }
       {
-        name: 'bypass-BatchNodeManagement-centralus-001'
-        properties: {
-          addressPrefix: '13.89.171.184/29'
-          nextHopType: 'Internet'
-        }
-      }
-      {
-        name: 'bypass-BatchNodeManagement-centralus-002'
-        properties: {
-          addressPrefix: '20.40.202.0/27'
-          nextHopType: 'Internet'
-        }
-      }
-      {
-        name: 'bypass-BatchNodeManagement-centralus-003'
-        properties: {
-          addressPrefix: '52.182.139.0/29'
-          nextHopType: 'Internet'
-        }
-      }
-      {
         name: 'bypass-AzureMachineLearning-centralus-001'
         properties: {
           addressPrefix: '13.89.171.176/28'
@@ -244,7 +226,7 @@ resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
             id: nsgDefault.id
           }
           routeTable: {
-            id: routeTable.id
+            id: routeTableBypass.id
           }
           privateEndpointNetworkPolicies: 'Disabled'
           privateLinkServiceNetworkPolicies: 'Disabled'

@@ -17,7 +17,7 @@ param vmGpuT4AdminUsername string
 @description('Resource ID of vm-gpu-t4, attached as compute vm-gpu-t4.')
 param vmGpuT4ResourceId string
 
-@description('Private IP address of VM vm-gpu-t4.')
+@description('Public IP address of VM vm-gpu-t4, which Azure ML reaches over SSH.')
 param vmGpuT4Address string
 
 // The existing Azure ML workspace the computes belong to.

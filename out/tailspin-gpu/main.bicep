@@ -61,12 +61,15 @@ resource nsgSnetGpu 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
       {
         name: 'AllowVirtualNetworkOutbound'
         properties: {
-          description: 'Private endpoints of the workspace and its storage, key vault and registry are in the VNet or a peered one.'
-          protocol: '*'
+          description: 'Private endpoints (workspace, storage over HTTPS and SMB, key vault, registry) in the VNet\'s own address space, not the VirtualNetwork tag, which includes the route table\'s prefixes; peered VNets stay reachable through Azure\'s default AllowVnetOutBound.'
+          protocol: 'Tcp'
           sourcePortRange: '*'
-          destinationPortRange: '*'
+          destinationPortRanges: [
+            '443'
+            '445'
+          ]
           sourceAddressPrefix: 'VirtualNetwork'
-          destinationAddressPrefix: 'VirtualNetwork'
+          destinationAddressPrefix: '10.70.0.0/24'
           access: 'Allow'
           priority: 100
           direction: 'Outbound'
@@ -166,7 +169,7 @@ resource nsgSnetGpu 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
       {
         name: 'AllowStorageSmbOutbound'
         properties: {
-          description: 'Azure Files (SMB 445) of the default storage account; Azure ML\'s pre-provisioning check requires it.'
+          description: 'Azure Files (SMB 445) of the default storage account, where it is reached through the firewall or its public endpoint; Azure ML\'s pre-provisioning check requires it.'
           protocol: 'Tcp'
           sourcePortRange: '*'
           destinationPortRange: '445'
@@ -321,7 +324,24 @@ resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
   }
 }
 
-// Network interface of VM vm-gpu-t4 in subnet snet-gpu; no public IP.
+// Public IP of VM vm-gpu-t4: Azure ML attaches it here over SSH.
+resource vmGpuT4Pip 'Microsoft.Network/publicIPAddresses@2025-07-01' = {
+  name: 'vm-gpu-t4-pip'
+  location: location
+  tags: {
+    costCenter: '2048'
+  }
+  sku: {
+    name: 'Standard'
+    tier: 'Regional'
+  }
+  properties: {
+    publicIPAllocationMethod: 'Static'
+    publicIPAddressVersion: 'IPv4'
+  }
+}
+
+// Network interface of VM vm-gpu-t4 in subnet snet-gpu; public IP vm-gpu-t4-pip.
 resource vmGpuT4Nic 'Microsoft.Network/networkInterfaces@2025-07-01' = {
   name: 'vm-gpu-t4-nic'
   location: location
@@ -337,6 +357,9 @@ resource vmGpuT4Nic 'Microsoft.Network/networkInterfaces@2025-07-01' = {
             id: resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-gpu')
           }
           privateIPAllocationMethod: 'Dynamic'
+          publicIPAddress: {
+            id: vmGpuT4Pip.id
+          }
         }
       }
     ]
@@ -413,6 +436,6 @@ module computes 'computes.bicep' = {
     vmGpuT4Size: vmGpuT4Size
     vmGpuT4AdminUsername: vmGpuT4AdminUsername
     vmGpuT4ResourceId: vmGpuT4.id
-    vmGpuT4Address: vmGpuT4Nic.properties.ipConfigurations[0].properties.privateIPAddress
+    vmGpuT4Address: vmGpuT4Pip.properties.ipAddress
   }
 }

@@ -63,9 +63,9 @@ resource nsgSnetSpark 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
   }
 }
 
-// Forced tunnelling of the compute subnets.
-resource routeTable 'Microsoft.Network/routeTables@2025-07-01' = {
-  name: 'woodgrove-spark-rt'
+// Forced tunnelling of the compute subnets with public addresses, with bypass routes.
+resource routeTableBypass 'Microsoft.Network/routeTables@2025-07-01' = {
+  name: 'woodgrove-spark-bypass-rt'
   location: location
   properties: {
     disableBgpRoutePropagation: true
@@ -122,7 +122,7 @@ resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
             id: nsgSnetSpark.id
           }
           routeTable: {
-            id: routeTable.id
+            id: routeTableBypass.id
           }
           privateEndpointNetworkPolicies: 'Disabled'
           privateLinkServiceNetworkPolicies: 'Disabled'

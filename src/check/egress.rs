@@ -229,11 +229,7 @@ mod tests {
         );
         assert_eq!(
             codes(&found),
-            [
-                "service-tag-missing",
-                "service-tag-missing",
-                "service-tag-missing"
-            ]
+            ["service-tag-missing", "service-tag-missing"]
         );
     }
 

@@ -145,30 +145,39 @@ fn nsgs(plan: &Plan) -> Value {
     Value::Array(nsgs)
 }
 
-fn routes(plan: &Plan) -> String {
-    let mut table = Table::new(&["Route", "Prefix", "Next hop", "Why", "Source of the rule"]);
-    for r in plan.route_table.iter().flat_map(|t| &t.routes) {
-        table.row(vec![
-            code(&r.name),
-            match &r.prefix {
-                Prefix::Cidr(net) => net.to_string(),
-                Prefix::ServiceTag(tag) => format!("`{tag}` (service tag)"),
-            },
-            match &r.next_hop {
-                NextHop::Appliance(ip) => format!("appliance {ip}"),
-                NextHop::Internet => "Internet".to_string(),
-            },
-            r.reason.clone(),
-            r.source.clone(),
-        ]);
-    }
-    table.text()
+fn route_tables(plan: &Plan) -> Value {
+    let tables = plan.route_tables.iter().map(|t| {
+        let mut table = Table::new(&["Route", "Prefix", "Next hop", "Why", "Source of the rule"]);
+        for r in &t.routes {
+            table.row(vec![
+                code(&r.name),
+                match &r.prefix {
+                    Prefix::Cidr(net) => net.to_string(),
+                    Prefix::ServiceTag(tag) => format!("`{tag}` (service tag)"),
+                },
+                match &r.next_hop {
+                    NextHop::Appliance(ip) => format!("appliance {ip}"),
+                    NextHop::Internet => "Internet".to_string(),
+                },
+                r.reason.clone(),
+                r.source.clone(),
+            ]);
+        }
+        let subnets = t
+            .subnets
+            .iter()
+            .map(|s| code(s))
+            .collect::<Vec<_>>()
+            .join(", ");
+        json!({"name": t.name, "subnets": subnets, "bypass": t.bypass, "routes": table.text()})
+    });
+    Value::Array(tables.collect())
 }
 
 fn egress(plan: &Plan) -> &'static str {
     if plan.nat_gateway.is_some() {
         "NAT gateway"
-    } else if plan.route_table.is_some() {
+    } else if !plan.route_tables.is_empty() {
         "route table to the appliance"
     } else {
         "Azure default outbound access"
@@ -278,7 +287,7 @@ fn vm_row(vm: &VirtualMachine) -> Row {
         kind: format!("VM, {}{}", vm.image.name, attached_suffix(vm.attach)),
         size: vm.size.clone(),
         subnets: Subnets::of(&[&vm.subnet]),
-        public_ip: "no",
+        public_ip: yes_no(vm.public_ip.is_some()),
         nodes: "1".into(),
         ssh: attached_ssh(vm.attach),
     }
@@ -383,7 +392,7 @@ fn diagram(plan: &Plan) -> Vec<String> {
         lines.push(format!("  s{i}[\"{} {}\"]", s.name, s.address_prefix));
     }
     lines.push("end".to_string());
-    let exit = match (&plan.nat_gateway, &plan.route_table) {
+    let exit = match (&plan.nat_gateway, plan.route_tables.first()) {
         (Some(nat), _) => format!("nat[\"NAT gateway {}\"] --> internet((Internet))", nat.name),
         (None, Some(table)) => {
             let hop = table
@@ -461,7 +470,7 @@ pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<
         "diagram": diagram(plan), "subnets": subnets(plan), "nsgs": nsgs(plan),
         "empty_nsg_reason": "the computes here need no inbound rule, and outbound is open.",
         "locked": plan.nsgs.iter().any(|n| n.rules.iter().any(|r| r.access == Access::Deny)),
-        "routes": routes(plan), "route_table": plan.route_table.as_ref().map(|t| t.name.clone()),
+        "route_tables": route_tables(plan),
         "computes": computes_table(plan), "resources": resources, "permissions": permissions(plan),
         "databricks": plan.databricks.iter().map(|d| json!({"name": d.name, "managed_group": d.managed_group})).collect::<Vec<_>>(),
     });

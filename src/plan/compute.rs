@@ -36,7 +36,7 @@ pub struct Instance {
 /// What an attached compute is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttachedKind {
-    /// A VM of this deployment, reached at its network interface's private address.
+    /// A VM of this deployment, reached at its public IP.
     VirtualMachine {
         /// The parameter holding the VM's size.
         size_parameter: String,
@@ -99,7 +99,7 @@ pub enum InputValue {
     SubnetId { subnet: String },
     /// The resource ID of the VM or cluster attached as this compute.
     AttachedId { compute: String },
-    /// The private IP of the VM attached as this compute.
+    /// The public IP of the VM attached as this compute.
     AttachedAddress { compute: String },
 }
 
@@ -146,7 +146,9 @@ pub(super) fn module_inputs(computes: &[Compute], names: &mut Names) -> Vec<Modu
         if let AttachedKind::VirtualMachine { address_link, .. } = &a.kind {
             out.push(ModuleInput {
                 name: address_link.clone(),
-                description: format!("Private IP address of VM {name}."),
+                description: format!(
+                    "Public IP address of VM {name}, which Azure ML reaches over SSH."
+                ),
                 value: InputValue::AttachedAddress {
                     compute: name.clone(),
                 },

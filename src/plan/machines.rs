@@ -19,6 +19,8 @@ pub struct VirtualMachine {
     pub subnet: String,
     pub image: &'static Image,
     pub nic: String,
+    /// The public IP of an attached VM: Azure ML reaches it there over SSH.
+    pub public_ip: Option<String>,
     /// The parameter holding the administrator's user name.
     pub admin_parameter: String,
     pub attach: bool,
@@ -94,6 +96,7 @@ fn virtual_machine(vm: &spec::VirtualMachine, names: &mut Names) -> VirtualMachi
         // The checks refuse any other image; the first is the default.
         image: images::find(&vm.image).unwrap_or(&images::UBUNTU[0]),
         nic: naming::network_interface(&vm.name),
+        public_ip: vm.attach.then(|| naming::vm_public_ip(&vm.name)),
         admin_parameter: names.machine(&vm.name, "admin-username", admin),
         attach: vm.attach,
     }

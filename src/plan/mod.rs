@@ -47,7 +47,7 @@ pub struct Plan {
     pub tags: BTreeMap<String, String>,
     pub parameters: Vec<Parameter>,
     pub nsgs: Vec<Nsg>,
-    pub route_table: Option<RouteTable>,
+    pub route_tables: Vec<RouteTable>,
     pub nat_gateway: Option<NatGateway>,
     pub vnet: VirtualNetwork,
     pub role: Option<SubnetJoinRole>,
@@ -82,7 +82,7 @@ pub fn build(spec: &Spec, service_tags: Option<&ServiceTags>) -> Plan {
         tags: spec.tags.clone(),
         parameters,
         nsgs: network.nsgs,
-        route_table: network.route_table,
+        route_tables: network.route_tables,
         nat_gateway: network.nat_gateway,
         vnet: network.vnet,
         role: spec

@@ -42,10 +42,14 @@ pub struct Nsg {
     pub rules: Vec<SecurityRule>,
 }
 
-/// The forced-tunnel route table shared by the compute subnets.
+/// A forced-tunnel route table, shared by the compute subnets of one kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteTable {
     pub name: String,
+    /// The subnets it is attached to.
+    pub subnets: Vec<String>,
+    /// It has bypass routes: its subnets' compute has public addresses.
+    pub bypass: bool,
     pub routes: Vec<Route>,
 }
 
@@ -85,7 +89,7 @@ pub struct VirtualNetwork {
 #[derive(Debug, Clone)]
 pub(super) struct Network {
     pub(super) nsgs: Vec<Nsg>,
-    pub(super) route_table: Option<RouteTable>,
+    pub(super) route_tables: Vec<RouteTable>,
     pub(super) nat_gateway: Option<NatGateway>,
     pub(super) vnet: VirtualNetwork,
 }
@@ -102,7 +106,7 @@ pub(super) fn build(
         .filter(|s| hosts_compute(spec, &s.name))
         .map(|s| nsg(spec, profile, &s.name))
         .collect();
-    let route_table = route_table(spec, service_tags);
+    let route_tables = route_tables(spec, service_tags);
     let nat_gateway = (spec.network.egress == Egress::Nat).then(|| NatGateway {
         name: naming::nat_gateway(&spec.name),
         public_ip: naming::nat_public_ip(&spec.name),
@@ -128,9 +132,9 @@ pub(super) fn build(
                     .iter()
                     .find(|n| n.subnet == s.name)
                     .map(|n| n.name.clone()),
-                route_table: route_table
-                    .as_ref()
-                    .filter(|_| compute)
+                route_table: route_tables
+                    .iter()
+                    .find(|r| r.subnets.contains(&s.name))
                     .map(|r| r.name.clone()),
                 nat_gateway: nat_gateway
                     .as_ref()
@@ -148,7 +152,7 @@ pub(super) fn build(
     };
     Network {
         nsgs,
-        route_table,
+        route_tables,
         nat_gateway,
         vnet,
     }
@@ -158,6 +162,13 @@ fn hosts_compute(spec: &Spec, subnet: &str) -> bool {
     spec.compute
         .iter()
         .any(|c| c.subnets().iter().any(|(_, s)| *s == subnet))
+}
+
+/// Whether compute in `subnet` has a public address (see `routes::has_public_address`).
+fn has_public_compute(spec: &Spec, subnet: &str) -> bool {
+    spec.compute
+        .iter()
+        .any(|c| routes::has_public_address(c) && c.subnets().iter().any(|(_, s)| *s == subnet))
 }
 
 /// What the subnet holds, for choosing the profile's rows.
@@ -205,14 +216,19 @@ fn nsg(spec: &Spec, profile: &Profile, subnet: &str) -> Nsg {
     }
 }
 
+fn one_or_many(prefixes: &[String]) -> Address {
+    match prefixes {
+        [one] => Address::One(one.clone()),
+        many => Address::Many(many.to_vec()),
+    }
+}
+
 fn security_rule(spec: &Spec, rule: &NsgRule) -> SecurityRule {
     let peer = match rule.peer {
         Peer::Tag(tag) => Address::One(tag.to_string()),
         Peer::Regional(tag) => Address::One(format!("{tag}.{}", spec.location)),
-        Peer::SshSources => match spec.network.ssh.allow_from.as_slice() {
-            [one] => Address::One(one.clone()),
-            many => Address::Many(many.to_vec()),
-        },
+        Peer::SshSources => one_or_many(&spec.network.ssh.allow_from),
+        Peer::AddressSpace => one_or_many(&spec.network.vnet.address_space),
     };
     let local = Address::One(rule.local.prefix().to_string());
     let (source, destination) = match rule.direction {
@@ -233,17 +249,44 @@ fn security_rule(spec: &Spec, rule: &NsgRule) -> SecurityRule {
     }
 }
 
-fn route_table(spec: &Spec, service_tags: Option<&ServiceTags>) -> Option<RouteTable> {
-    let tunnel = spec
+/// The route tables of forced tunnelling: one for the compute subnets without public addresses
+/// (the default route only) and one with the bypass routes for those with them, each only when
+/// some subnet needs it.
+fn route_tables(spec: &Spec, service_tags: Option<&ServiceTags>) -> Vec<RouteTable> {
+    let Some(tunnel) = spec
         .network
         .forced_tunnel
         .as_ref()
-        .filter(|_| spec.network.egress == Egress::ForcedTunnel)?;
+        .filter(|_| spec.network.egress == Egress::ForcedTunnel)
+    else {
+        return Vec::new();
+    };
     let input = routes::Input::new(spec, tunnel, service_tags);
-    Some(RouteTable {
-        name: naming::route_table(&spec.name),
-        routes: routes::expand(&input),
-    })
+    let (public, private): (Vec<String>, Vec<String>) = spec
+        .network
+        .subnets
+        .iter()
+        .map(|s| s.name.clone())
+        .filter(|s| hosts_compute(spec, s))
+        .partition(|s| has_public_compute(spec, s));
+    let mut out = Vec::new();
+    if !private.is_empty() {
+        out.push(RouteTable {
+            name: naming::route_table(&spec.name),
+            subnets: private,
+            bypass: false,
+            routes: routes::expand(&input.clone().private()),
+        });
+    }
+    if !public.is_empty() {
+        out.push(RouteTable {
+            name: naming::bypass_route_table(&spec.name),
+            subnets: public,
+            bypass: true,
+            routes: routes::expand(&input),
+        });
+    }
+    out
 }
 
 #[cfg(test)]
@@ -251,6 +294,7 @@ mod tests {
     use super::*;
     use crate::check::fixture::spec;
     use crate::profile::{CURRENT_PROFILE, GUIDE_2021_PROFILE};
+    use crate::routes::NextHop;
     use serde_json::json;
 
     fn rule_names(nsg: &Nsg) -> Vec<&'static str> {
@@ -345,7 +389,60 @@ mod tests {
         );
         assert!(network.vnet.subnets[0].default_outbound_access);
         assert!(!network.vnet.subnets[1].default_outbound_access);
-        assert!(network.nat_gateway.is_none() && network.route_table.is_none());
+        assert!(network.nat_gateway.is_none() && network.route_tables.is_empty());
+    }
+
+    fn tunnelled(v: &mut serde_json::Value) {
+        v["network"]["egress"] = json!("forced_tunnel");
+        v["network"]["forced_tunnel"] =
+            json!({"next_hop_ip": "10.9.0.4", "routes": "service_tags"});
+    }
+
+    #[test]
+    fn only_subnets_of_public_ip_compute_get_internet_bypass_routes() {
+        let private = build(
+            &spec(|v| {
+                tunnelled(v);
+                v["compute"][0]["enable_node_public_ip"] = json!(false);
+                v["compute"][1]["enable_node_public_ip"] = json!(false);
+            }),
+            &CURRENT_PROFILE,
+            None,
+        );
+        let [table] = private.route_tables.as_slice() else {
+            panic!("one table expected")
+        };
+        assert_eq!((table.name.as_str(), table.bypass), ("demo-rt", false));
+        assert!(table.routes.iter().all(|r| r.next_hop != NextHop::Internet));
+        let public = build(&spec(tunnelled), &CURRENT_PROFILE, None);
+        let [table] = public.route_tables.as_slice() else {
+            panic!("one table expected")
+        };
+        assert_eq!(
+            (table.name.as_str(), table.bypass),
+            ("demo-bypass-rt", true)
+        );
+        assert!(table.routes.iter().any(|r| r.next_hop == NextHop::Internet));
+        assert_eq!(
+            public.vnet.subnets[0].route_table.as_deref(),
+            Some("demo-bypass-rt")
+        );
+    }
+
+    #[test]
+    fn the_intra_vnet_allow_names_the_address_space_not_the_tag() {
+        let spec = spec(|v| {
+            tunnelled(v);
+            v["network"]["outbound"] = json!("locked");
+        });
+        let nsg = &build(&spec, &CURRENT_PROFILE, None).nsgs[0];
+        let rule = nsg
+            .rules
+            .iter()
+            .find(|r| r.name == "AllowVirtualNetworkOutbound")
+            .unwrap();
+        assert_eq!(rule.destination, Address::One("10.0.0.0/16".into()));
+        assert_eq!(rule.ports, ["443", "445"]);
     }
 
     fn push(v: &mut serde_json::Value, compute: serde_json::Value) {

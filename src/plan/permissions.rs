@@ -21,6 +21,10 @@ const ACTIONS: &[Action] = &[
         reason: "Read the VNet's subnets and other children (the guide's prerequisite).",
     },
     Action {
+        action: "Microsoft.Network/virtualNetworks/join/action",
+        reason: "Join the VNet itself, required besides joining a subnet (Microsoft's permission list for secure training environments).",
+    },
+    Action {
         action: "Microsoft.Network/virtualNetworks/subnets/join/action",
         reason: "Place compute in a subnet (the guide's prerequisite).",
     },

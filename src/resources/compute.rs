@@ -63,19 +63,13 @@ impl Place<'_> {
         }
     }
 
-    /// The address Azure ML connects to: a VM's private IP, or the cluster's SSH host.
+    /// The address Azure ML connects to: a VM's public IP, or the cluster's SSH host.
     fn attached_address(&self, name: &str, attached: &Attached) -> Value {
         match (&attached.kind, self) {
             (AttachedKind::HdInsight { address }, _) => address.into(),
             (AttachedKind::VirtualMachine { .. }, Place::Main(b)) => {
-                let nic = b.refs.machines[name].nic.clone().unwrap_or_default();
-                let path = vec![
-                    Step::Key("ipConfigurations"),
-                    Step::Index(0),
-                    Step::Key("properties"),
-                    Step::Key("privateIPAddress"),
-                ];
-                Expr::Property(nic, path).into()
+                let ip = b.refs.machines[name].address.clone().unwrap_or_default();
+                Expr::Property(ip, vec![Step::Key("ipAddress")]).into()
             }
             (AttachedKind::VirtualMachine { .. }, Place::Module(_)) => self
                 .input(&InputValue::AttachedAddress {

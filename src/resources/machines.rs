@@ -42,7 +42,7 @@ fn hdinsight(b: &mut Builder, cluster: &HdInsightCluster) -> [Resource; 2] {
         cluster.name.clone(),
         Machine {
             symbol: symbol.clone(),
-            nic: None,
+            address: None,
         },
     );
     let storage_name = Expr::prefixed(
@@ -177,30 +177,65 @@ fn roles(b: &Builder, cluster: &HdInsightCluster) -> Value {
     Value::Array(roles.collect())
 }
 
-/// The network interface, without a public IP, then the VM with SSH key login only.
-fn virtual_machine(b: &mut Builder, vm: &VirtualMachine) -> [Resource; 2] {
+/// A Standard static public IP: the NAT gateway's, or the one Azure ML reaches an attached VM at.
+pub(super) fn public_ip(b: &Builder, symbol: String, name: &str, comment: String) -> Resource {
+    b.located(ResourceKind::PublicIpAddress, symbol, name, comment)
+        .with(
+            "sku",
+            Object::new()
+                .with("name", "Standard")
+                .with("tier", "Regional"),
+        )
+        .with(
+            "properties",
+            Object::new()
+                .with("publicIPAllocationMethod", "Static")
+                .with("publicIPAddressVersion", "IPv4"),
+        )
+}
+
+/// An attached VM's public IP, its network interface, then the VM with SSH key login only.
+fn virtual_machine(b: &mut Builder, vm: &VirtualMachine) -> Vec<Resource> {
     let symbol = b.symbols.claim("", &vm.name);
     let nic_symbol = b.symbols.claim("", &vm.nic);
+    let address = vm.public_ip.as_ref().map(|ip| {
+        let ip_symbol = b.symbols.claim("", ip);
+        let comment = format!(
+            "Public IP of VM {}: Azure ML attaches it here over SSH.",
+            vm.name
+        );
+        public_ip(b, ip_symbol, ip, comment)
+    });
     b.refs.machines.insert(
         vm.name.clone(),
         Machine {
             symbol: symbol.clone(),
-            nic: Some(nic_symbol.clone()),
+            address: address.as_ref().map(|ip| ip.symbol.clone()),
         },
     );
     let ip_configuration = Object::new().with("name", "ipconfig1").with(
         "properties",
         Object::new()
             .with("subnet", Value::id(subnet_id(b, &vm.subnet)))
-            .with("privateIPAllocationMethod", "Dynamic"),
+            .with("privateIPAllocationMethod", "Dynamic")
+            .with_some(
+                "publicIPAddress",
+                address
+                    .as_ref()
+                    .map(|ip| Value::id(Expr::Id(ip.symbol.clone()))),
+            ),
     );
+    let exposure = match &vm.public_ip {
+        Some(ip) => format!("public IP {ip}"),
+        None => "no public IP".to_string(),
+    };
     let nic = b
         .located(
             ResourceKind::NetworkInterface,
             nic_symbol.clone(),
             &vm.nic,
             format!(
-                "Network interface of VM {} in subnet {}; no public IP.",
+                "Network interface of VM {} in subnet {}; {exposure}.",
                 vm.name, vm.subnet
             ),
         )
@@ -237,7 +272,7 @@ fn virtual_machine(b: &mut Builder, vm: &VirtualMachine) -> [Resource; 2] {
             ),
         )
         .with("properties", properties);
-    [nic, machine]
+    address.into_iter().chain([nic, machine]).collect()
 }
 
 /// The Ubuntu image and a managed OS disk deleted with the VM.

@@ -22,7 +22,8 @@ struct Refs {
     vnet: String,
     /// NSG symbols by subnet.
     nsgs: BTreeMap<String, String>,
-    route_table: Option<String>,
+    /// Route table symbols by name.
+    route_tables: BTreeMap<String, String>,
     nat_gateway: Option<String>,
     /// The resource an attached compute stands for, by compute name.
     machines: BTreeMap<String, Machine>,
@@ -32,8 +33,8 @@ struct Refs {
 #[derive(Debug, Clone)]
 struct Machine {
     symbol: String,
-    /// The network interface of a VM.
-    nic: Option<String>,
+    /// The public IP Azure ML reaches an attached VM at.
+    address: Option<String>,
 }
 
 /// What every builder reads: the plan, the symbols handed out so far, the tags.
@@ -146,6 +147,50 @@ mod tests {
             }))
         );
         assert_eq!(compute.parent.as_deref(), Some("workspace"));
+    }
+
+    #[test]
+    fn an_attached_vm_is_reached_at_its_own_public_ip() {
+        let template = template(|v| {
+            v["compute"].as_array_mut().unwrap().push(
+                json!({"name": "vm-a", "type": "virtualmachine", "subnet": "snet-b", "attach": true}),
+            )
+        });
+        let ip = template
+            .resources()
+            .find(|r| r.kind == ResourceKind::PublicIpAddress && r.name == Value::from("vm-a-pip"))
+            .unwrap();
+        let compute = template
+            .resources()
+            .find(|r| r.kind == ResourceKind::Compute && r.name == Value::from("vm-a"))
+            .unwrap();
+        let Some(Value::Object(properties)) = compute.body.get("properties") else {
+            panic!("no properties")
+        };
+        let Some(Value::Object(settings)) = properties.get("properties") else {
+            panic!("no settings")
+        };
+        assert_eq!(
+            settings.get("address"),
+            Some(&Value::Expr(Expr::Property(
+                ip.symbol.clone(),
+                vec![crate::model::Step::Key("ipAddress")]
+            )))
+        );
+    }
+
+    #[test]
+    fn the_subnet_join_role_can_join_the_vnet_and_its_subnets() {
+        let template = template(
+            |v| v["permissions"] = json!({"assign_to": [{"object_id": "00000000-0000-0000-0000-000000000001", "type": "Group"}]}),
+        );
+        let role = template
+            .resources()
+            .find(|r| r.kind == ResourceKind::RoleDefinition)
+            .unwrap();
+        let text = format!("{:?}", role.body);
+        assert!(text.contains("\"Microsoft.Network/virtualNetworks/join/action\""));
+        assert!(text.contains("\"Microsoft.Network/virtualNetworks/subnets/join/action\""));
     }
 
     #[test]

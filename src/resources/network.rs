@@ -12,7 +12,7 @@ use crate::routes::{NextHop, Prefix};
 pub(super) fn resources(b: &mut Builder) -> Vec<Resource> {
     let plan = b.plan;
     let mut out: Vec<Resource> = plan.nsgs.iter().map(|n| nsg(b, n)).collect();
-    out.extend(plan.route_table.iter().map(|t| route_table(b, t)));
+    out.extend(plan.route_tables.iter().map(|t| route_table(b, t)));
     if let Some(nat) = &plan.nat_gateway {
         out.extend(nat_gateway(b, nat));
     }
@@ -83,8 +83,11 @@ fn named(name: &str, properties: Object) -> Value {
 }
 
 fn route_table(b: &mut Builder, table: &RouteTable) -> Resource {
-    let symbol = b.symbols.claim("routeTable", "");
-    b.refs.route_table = Some(symbol.clone());
+    let kind = if table.bypass { "bypass" } else { "" };
+    let symbol = b.symbols.claim("routeTable", kind);
+    b.refs
+        .route_tables
+        .insert(table.name.clone(), symbol.clone());
     let routes = table
         .routes
         .iter()
@@ -108,7 +111,14 @@ fn route_table(b: &mut Builder, table: &RouteTable) -> Resource {
         ResourceKind::RouteTable,
         symbol,
         &table.name,
-        "Forced tunnelling of the compute subnets.".to_string(),
+        format!(
+            "Forced tunnelling of {}.",
+            if table.bypass {
+                "the compute subnets with public addresses, with bypass routes"
+            } else {
+                "the compute subnets without public addresses"
+            }
+        ),
     )
     .with(
         "properties",
@@ -123,25 +133,12 @@ fn nat_gateway(b: &mut Builder, nat: &NatGateway) -> [Resource; 2] {
     let ip_symbol = b.symbols.claim("natPublicIp", "");
     let symbol = b.symbols.claim("natGateway", "");
     b.refs.nat_gateway = Some(symbol.clone());
-    let ip = b
-        .located(
-            ResourceKind::PublicIpAddress,
-            ip_symbol.clone(),
-            &nat.public_ip,
-            "Outbound address of the NAT gateway.".to_string(),
-        )
-        .with(
-            "sku",
-            Object::new()
-                .with("name", "Standard")
-                .with("tier", "Regional"),
-        )
-        .with(
-            "properties",
-            Object::new()
-                .with("publicIPAllocationMethod", "Static")
-                .with("publicIPAddressVersion", "IPv4"),
-        );
+    let ip = super::machines::public_ip(
+        b,
+        ip_symbol.clone(),
+        &nat.public_ip,
+        "Outbound address of the NAT gateway.".to_string(),
+    );
     let gateway = b
         .located(
             ResourceKind::NatGateway,
@@ -207,7 +204,10 @@ fn subnet(b: &Builder, subnet: &Subnet) -> Value {
         )
         .with_some(
             "routeTable",
-            id(subnet.route_table.as_ref().and(refs.route_table.as_ref())),
+            id(subnet
+                .route_table
+                .as_ref()
+                .and_then(|t| refs.route_tables.get(t))),
         )
         .with_some(
             "natGateway",

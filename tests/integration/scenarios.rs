@@ -95,7 +95,7 @@ fn current_profile_with_nat_in_another_region() {
     let found = rules(&template);
     let expected = [
         ("AllowAzureMachineLearningInbound", "AzureMachineLearning"),
-        ("AllowVirtualNetworkOutbound", "VirtualNetwork"),
+        ("AllowVirtualNetworkOutbound", "192.168.0.0/22"),
         ("AllowAzureActiveDirectoryOutbound", "AzureActiveDirectory"),
         ("AllowAzureMachineLearningOutbound", "AzureMachineLearning"),
         (
