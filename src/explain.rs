@@ -88,8 +88,12 @@ fn subnet_text(plan: &Plan, subnet: &Subnet) -> String {
         }
         out.push_str("    (then Azure's default rules, 65000-65500)\n");
     }
-    if let (Some(name), Some(table)) = (&subnet.route_table, &plan.route_table) {
-        out.push_str(&format!("  route table {name}:\n"));
+    let table = subnet
+        .route_table
+        .as_ref()
+        .and_then(|name| plan.route_tables.iter().find(|t| &t.name == name));
+    if let Some(table) = table {
+        out.push_str(&format!("  route table {}:\n", table.name));
         for route in &table.routes {
             let prefix = match &route.prefix {
                 routes::Prefix::Cidr(net) => net.to_string(),
@@ -142,13 +146,17 @@ fn rule_text(rule: &SecurityRule) -> String {
 
 /// What the appliance must allow, per subnet, as `verify` finds it in the rendered template.
 fn firewall_text(plan: &Plan, report: &Report) -> String {
-    let Some(table) = &plan.route_table else {
+    if plan.route_tables.is_empty() {
         return String::new();
-    };
-    let appliance = table.routes.iter().find_map(|r| match &r.next_hop {
-        NextHop::Appliance(ip) => Some(ip.as_str()),
-        NextHop::Internet => None,
-    });
+    }
+    let appliance = plan
+        .route_tables
+        .iter()
+        .flat_map(|t| &t.routes)
+        .find_map(|r| match &r.next_hop {
+            NextHop::Appliance(ip) => Some(ip.as_str()),
+            NextHop::Internet => None,
+        });
     let mut out = format!(
         "\nthe firewall{} must allow (service tag, protocol/port), for the flows routed to it:\n",
         appliance.map(|ip| format!(" at {ip}")).unwrap_or_default()

@@ -347,6 +347,7 @@ impl<'a> SubnetCheck<'a> {
 
     fn peer(&self, peer: Peer) -> Endpoint {
         match peer {
+            Peer::AddressSpace => self.vnet_peer(),
             Peer::Tag(t) if t.eq_ignore_ascii_case("VirtualNetwork") => self.vnet_peer(),
             Peer::Tag(t) if REGIONAL_SERVICES.contains(&t) => {
                 Endpoint::Tag(format!("{t}.{}", self.region))
