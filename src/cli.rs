@@ -70,6 +70,12 @@ enum Command {
     },
     /// Print the spec's JSON Schema (draft-07), for editors and CI.
     Schema,
+    /// Prove offline that rendered networks let the required flows of their compute through and
+    /// stop the forbidden ones; exit 1 when not.
+    Verify(crate::verify::Args),
+    /// Explain a spec's NSG rules and routes (the reason and source of each, and what the
+    /// firewall must allow), or print a diagnostic code's documentation.
+    Explain(crate::explain::Args),
 }
 
 /// Parses `args` and runs the command, printing to `out` and `err`. Returns the exit code.
@@ -99,6 +105,8 @@ pub fn run(
             check,
             format,
         } => render(&specs, &dir, check, format, out, err),
+        Command::Verify(args) => crate::verify::command(&args, out, err),
+        Command::Explain(args) => crate::explain::command(&args, out, err),
     };
     result.unwrap_or_else(|e| {
         let _ = writeln!(err, "error: {e}");

@@ -13,12 +13,17 @@
 //! `azure` data; `resources` turns the plan into one typed tree of resources (`model`), which
 //! `emit` prints as ARM JSON (serde) and Bicep (one printer, Tera for the layout); `write` puts
 //! files on disk atomically. `cli` is the only module that talks to the terminal.
+//!
+//! Beside the pipeline, `verify` reads rendered ARM templates back (amlgen's or anyone's) and
+//! proves with Azure's semantics that the required flows pass and the forbidden ones do not;
+//! `explain` prints why each rule and route of a spec exists.
 
 pub mod azure;
 pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod emit;
+pub mod explain;
 pub mod model;
 pub mod naming;
 pub mod plan;
@@ -29,6 +34,7 @@ pub mod schema;
 pub mod source;
 pub mod spec;
 pub mod suggest;
+pub mod verify;
 pub mod write;
 pub mod yaml;
 

@@ -1,0 +1,192 @@
+//! `amlgen explain`: why each NSG rule and route of a spec exists, and what a firewall team must
+//! allow; or the documentation of a diagnostic code.
+//!
+//! For a spec, every rule and route is printed with the reason and source the requirement
+//! profile gives it. Under forced tunnelling, the firewall's list is not written by hand: it is
+//! what `verify` finds the rendered template sends to the appliance, so it cannot disagree
+//! with the routes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::Error;
+use crate::diag::{Code, Format};
+use crate::plan::{Address, Plan, SecurityRule, Subnet};
+use crate::routes::{self, NextHop};
+use crate::verify::{self, Report};
+
+const DIAGNOSTICS_DOC: &str = include_str!("../docs/diagnostics.md");
+
+/// The arguments of `amlgen explain`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A spec file, or a diagnostic code such as `cidr-overlap`.
+    #[arg(value_name = "SPEC|CODE")]
+    subject: String,
+}
+
+/// Runs `amlgen explain`: 0 when explained, 1 for an invalid spec, 2 for neither a code nor a
+/// readable file.
+pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
+    if let Some(section) = code_section(&args.subject) {
+        let _ = out.write_all(section.as_bytes());
+        return Ok(0);
+    }
+    let path = PathBuf::from(&args.subject);
+    if !path.is_file() {
+        let names = Code::ALL.iter().map(|c| c.as_str());
+        let hint = crate::suggest::closest(&args.subject, names)
+            .map(|c| format!(" (did you mean `{c}`?)"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            err,
+            "error: `{}` is neither a diagnostic code{hint} nor a spec file",
+            args.subject
+        );
+        return Ok(2);
+    }
+    let Some(rendered) = verify::render_spec(&path, Format::Human, err)? else {
+        return Ok(1);
+    };
+    let report = rendered.report(path.display().to_string());
+    let _ = out.write_all(spec_text(&rendered.plan, &report, &path).as_bytes());
+    Ok(0)
+}
+
+/// The section of `docs/diagnostics.md` about `code`, heading included.
+fn code_section(code: &str) -> Option<String> {
+    let known = Code::ALL.iter().any(|c| c.as_str() == code);
+    let heading = format!("## `{code}`\n");
+    let start = DIAGNOSTICS_DOC.find(&heading).filter(|_| known)?;
+    let rest = &DIAGNOSTICS_DOC[start + heading.len()..];
+    let end = rest.find("\n## ").map_or(rest.len(), |e| e + 1);
+    Some(format!("{heading}{}", &rest[..end]).trim_end().to_string() + "\n")
+}
+
+fn spec_text(plan: &Plan, report: &Report, path: &Path) -> String {
+    let mut out = format!(
+        "{} ({}, profile {}, region {})\n",
+        plan.name,
+        path.display(),
+        plan.profile.name,
+        plan.location
+    );
+    for subnet in plan.vnet.subnets.iter().filter(|s| s.nsg.is_some()) {
+        out.push_str(&subnet_text(plan, subnet));
+    }
+    out.push_str(&firewall_text(plan, report));
+    out
+}
+
+fn subnet_text(plan: &Plan, subnet: &Subnet) -> String {
+    let mut out = format!("\nsubnet {} {}\n", subnet.name, subnet.address_prefix);
+    out.push_str(&format!("  egress: {}\n", egress(subnet)));
+    if let Some(nsg) = plan.nsgs.iter().find(|n| n.subnet == subnet.name) {
+        out.push_str(&format!("  NSG {}:\n", nsg.name));
+        for rule in &nsg.rules {
+            out.push_str(&rule_text(rule));
+        }
+        out.push_str("    (then Azure's default rules, 65000-65500)\n");
+    }
+    let table = subnet
+        .route_table
+        .as_ref()
+        .and_then(|name| plan.route_tables.iter().find(|t| &t.name == name));
+    if let Some(table) = table {
+        out.push_str(&format!("  route table {}:\n", table.name));
+        for route in &table.routes {
+            let prefix = match &route.prefix {
+                routes::Prefix::Cidr(net) => net.to_string(),
+                routes::Prefix::ServiceTag(tag) => tag.clone(),
+            };
+            let hop = match &route.next_hop {
+                NextHop::Appliance(ip) => format!("VirtualAppliance {ip}"),
+                NextHop::Internet => "Internet".to_string(),
+            };
+            out.push_str(&format!(
+                "    {} {prefix} -> {hop}\n      why: {}\n      source: {}\n",
+                route.name, route.reason, route.source
+            ));
+        }
+    }
+    out
+}
+
+fn egress(subnet: &Subnet) -> &'static str {
+    if subnet.nat_gateway.is_some() {
+        "NAT gateway"
+    } else if subnet.route_table.is_some() {
+        "forced tunnel to the appliance (route table below)"
+    } else if subnet.default_outbound_access {
+        "Azure's default outbound access"
+    } else {
+        "none besides the nodes' own public IPs"
+    }
+}
+
+fn rule_text(rule: &SecurityRule) -> String {
+    let address = |a: &Address| match a {
+        Address::One(one) => one.clone(),
+        Address::Many(many) => many.join(", "),
+    };
+    format!(
+        "    {} {} {} {} {} {} -> {} port {}\n      why: {}\n      source: {}\n",
+        rule.priority,
+        rule.direction.arm_name(),
+        rule.access.arm_name(),
+        rule.name,
+        rule.protocol.arm_name(),
+        address(&rule.source),
+        address(&rule.destination),
+        rule.ports.join(", "),
+        rule.reason,
+        rule.citation
+    )
+}
+
+/// What the appliance must allow, per subnet, as `verify` finds it in the rendered template.
+fn firewall_text(plan: &Plan, report: &Report) -> String {
+    if plan.route_tables.is_empty() {
+        return String::new();
+    }
+    let appliance = plan
+        .route_tables
+        .iter()
+        .flat_map(|t| &t.routes)
+        .find_map(|r| match &r.next_hop {
+            NextHop::Appliance(ip) => Some(ip.as_str()),
+            NextHop::Internet => None,
+        });
+    let mut out = format!(
+        "\nthe firewall{} must allow (service tag, protocol/port), for the flows routed to it:\n",
+        appliance.map(|ip| format!(" at {ip}")).unwrap_or_default()
+    );
+    for subnet in &report.subnets {
+        if subnet.appliance_must_allow.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("  from {} ({}):\n", subnet.subnet, subnet.prefix));
+        for line in &subnet.appliance_must_allow {
+            out.push_str(&format!("    {line}\n"));
+        }
+    }
+    out.push_str(
+        "  amlgen holds no FQDN list: take the FQDNs from Microsoft Learn, \"Configure inbound and outbound network traffic\".\n  `amlgen verify` lists the flows that do not work.\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_section_that_ends_before_the_next() {
+        for code in Code::ALL {
+            let section = code_section(code.as_str()).unwrap();
+            assert!(section.starts_with(&format!("## `{}`\n", code.as_str())));
+            assert_eq!(section.matches("\n## ").count(), 0, "{section}");
+        }
+        assert_eq!(code_section("no-such-code"), None);
+    }
+}

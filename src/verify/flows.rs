@@ -1,0 +1,594 @@
+//! The flows each compute subnet needs and the flows it must not allow, and their fate.
+//!
+//! Required flows come from the requirement profile's rule table (the rows that apply to what
+//! the subnet hosts, judged from the template), so the check states the same requirements the
+//! renderer writes, but evaluates them the way Azure does: through every NSG rule by priority,
+//! the route table and the system routes, and the subnet's egress path. Forbidden flows: an
+//! arbitrary internet address outbound when the subnet's NSG is a lockdown (an explicit deny of
+//! the internet, or an outbound allow-list that shows the intent), and SSH from the internet.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use serde::Serialize;
+
+use super::nsg::{self, Decision, Packet, Transport};
+use super::routes::{self, Chosen, NextHop};
+use super::tags::{Endpoint, Prefix, Sets};
+use super::template::{ComputeKind, Facts, Machine, Subnet, Vnet};
+use crate::azure::service_tags::ServiceTags;
+use crate::profile::{Access, Context, Direction, NsgRule, Peer, Profile, Protocol};
+
+/// An address of the internet that belongs to no service (TEST-NET-3, RFC 5737).
+const ARBITRARY_INTERNET: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
+
+/// Services whose nodes talk to the instance in their own region: a flow to them is a flow to
+/// the regional tag, which is within the global one.
+const REGIONAL_SERVICES: &[&str] = &["BatchNodeManagement", "AzureMachineLearning"];
+
+/// The API version from which a subnet without `defaultOutboundAccess` is private.
+const PRIVATE_BY_DEFAULT: &str = "2025-07-01";
+
+/// Whether a flow must work or must be blocked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Expect {
+    Required,
+    Forbidden,
+}
+
+/// What happens to a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Verdict {
+    /// Allowed and delivered: in the VNet, to the internet, or back to its source.
+    Allowed,
+    /// Allowed by the NSG and sent to the appliance, which must allow it too.
+    ToAppliance,
+    /// Denied by an NSG rule.
+    Denied,
+    /// Allowed by the NSG but lost: no route, or no way out to the internet.
+    Dropped,
+}
+
+/// One flow and its fate.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Flow {
+    pub(crate) expect: Expect,
+    #[serde(serialize_with = "direction_name")]
+    pub(crate) direction: Direction,
+    /// The far end: the source of an inbound flow, the destination of an outbound one.
+    pub(crate) peer: Endpoint,
+    pub(crate) protocol: Transport,
+    pub(crate) port: u16,
+    /// Why the flow is required or forbidden.
+    pub(crate) reason: String,
+    pub(crate) nsg: Decision,
+    /// The routes of an outbound flow, or of the replies to an inbound one.
+    pub(crate) routes: Vec<Chosen>,
+    pub(crate) verdict: Verdict,
+    /// What decided the verdict, in words.
+    pub(crate) detail: String,
+    pub(crate) ok: bool,
+}
+
+fn direction_name<S: serde::Serializer>(d: &Direction, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(d.arm_name())
+}
+
+/// The flows of one compute subnet.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct SubnetFlows {
+    pub(crate) vnet: String,
+    pub(crate) subnet: String,
+    pub(crate) prefix: String,
+    pub(crate) hosts: Vec<String>,
+    pub(crate) egress: String,
+    /// The subnet's NSG denies the internet outbound, or holds an outbound allow-list.
+    pub(crate) locked: bool,
+    pub(crate) flows: Vec<Flow>,
+    /// What the appliance must allow for the flows routed to it: `tag protocol/port`.
+    pub(crate) appliance_must_allow: Vec<String>,
+}
+
+/// Evaluates every compute subnet of `facts`.
+pub(crate) fn evaluate(
+    facts: &Facts,
+    profile: &Profile,
+    service_tags: Option<&ServiceTags>,
+    problems: &mut Vec<String>,
+) -> Vec<SubnetFlows> {
+    let mut out = Vec::new();
+    for vnet in &facts.vnets {
+        for subnet in &vnet.subnets {
+            // A subnet delegated to Databricks hosts its nodes even when the workspace is
+            // deployed elsewhere.
+            let delegated = Machine {
+                label: "Databricks nodes (delegated subnet)".into(),
+                subnet: subnet.key.clone(),
+                databricks: true,
+                ..Machine::default()
+            };
+            let mut hosts: Vec<&Machine> = facts
+                .machines
+                .iter()
+                .filter(|m| m.subnet == subnet.key)
+                .collect();
+            if hosts.is_empty() && is_databricks(subnet) {
+                hosts.push(&delegated);
+            }
+            if hosts.is_empty() {
+                continue;
+            }
+            let check = SubnetCheck::new(facts, vnet, subnet, &hosts, service_tags, problems);
+            out.push(check.run(profile));
+        }
+    }
+    out
+}
+
+fn is_databricks(subnet: &Subnet) -> bool {
+    subnet
+        .delegations
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case("Microsoft.Databricks/workspaces"))
+}
+
+struct SubnetCheck<'a> {
+    vnet: &'a Vnet,
+    subnet: &'a Subnet,
+    hosts: &'a [&'a Machine],
+    rules: Option<&'a [nsg::Rule]>,
+    nsgs: &'a BTreeMap<String, Vec<nsg::Rule>>,
+    table: &'a [routes::Route],
+    sets: Sets<'a>,
+    region: String,
+}
+
+impl<'a> SubnetCheck<'a> {
+    fn new(
+        facts: &'a Facts,
+        vnet: &'a Vnet,
+        subnet: &'a Subnet,
+        hosts: &'a [&'a Machine],
+        service_tags: Option<&'a ServiceTags>,
+        problems: &mut Vec<String>,
+    ) -> Self {
+        let mut declared = |kind: &str, key: &Option<String>, found: bool| {
+            if key.is_some() && !found {
+                problems.push(format!(
+                    "subnet `{}`: its {kind} is not declared in the template; verify cannot see it",
+                    subnet.name
+                ));
+            }
+        };
+        let rules = subnet.nsg.as_ref().and_then(|k| facts.nsgs.get(k));
+        declared("NSG", &subnet.nsg, rules.is_some());
+        let table = subnet
+            .route_table
+            .as_ref()
+            .and_then(|k| facts.route_tables.get(k));
+        declared("route table", &subnet.route_table, table.is_some());
+        let table = table.map(Vec::as_slice).unwrap_or_default();
+        SubnetCheck {
+            vnet,
+            subnet,
+            hosts,
+            rules: rules.map(Vec::as_slice),
+            nsgs: &facts.nsgs,
+            table,
+            sets: Sets {
+                vnet: vnet.address_space.clone(),
+                route_prefixes: table.iter().map(|r| r.prefix.clone()).collect(),
+                service_tags,
+            },
+            // An unknown location is already a problem of the template.
+            region: vnet.location.clone().unwrap_or_else(|| "unknown".into()),
+        }
+    }
+
+    fn run(&self, profile: &Profile) -> SubnetFlows {
+        let locked = self.locked();
+        let contexts: Vec<(&Machine, Context)> = self
+            .hosts
+            .iter()
+            .map(|m| (*m, self.host_context(m, locked)))
+            .collect();
+        let mut flows: Vec<Flow> = Vec::new();
+        for row in profile.all_nsg_rules() {
+            if row.access != Access::Allow || row.peer == Peer::SshSources {
+                continue;
+            }
+            let hosts: Vec<&Machine> = contexts
+                .iter()
+                .filter(|(_, c)| row.when.holds(c))
+                .map(|(m, _)| *m)
+                .collect();
+            if !hosts.is_empty() {
+                flows.extend(self.required(row, hosts));
+            }
+        }
+        if locked {
+            flows.push(self.flow(
+                Expect::Forbidden,
+                Direction::Outbound,
+                Endpoint::Ip(ARBITRARY_INTERNET),
+                Transport::Tcp,
+                443,
+                "the lockdown: an internet address no rule allows must be denied".into(),
+                self.hosts.to_vec(),
+            ));
+        }
+        flows.push(self.flow(
+            Expect::Forbidden,
+            Direction::Inbound,
+            Endpoint::Ip(ARBITRARY_INTERNET),
+            Transport::Tcp,
+            22,
+            "SSH from the internet, from no allowed source".into(),
+            self.hosts.to_vec(),
+        ));
+        let mut appliance_must_allow: Vec<String> = Vec::new();
+        for f in &flows {
+            if f.expect == Expect::Required && f.verdict == Verdict::ToAppliance {
+                let line = format!("{} {}/{}", f.peer, f.protocol, f.port);
+                if !appliance_must_allow.contains(&line) {
+                    appliance_must_allow.push(line);
+                }
+            }
+        }
+        SubnetFlows {
+            vnet: self.vnet.name.clone(),
+            subnet: self.subnet.name.clone(),
+            prefix: self.subnet.prefix.to_string(),
+            hosts: self.hosts.iter().map(|m| m.label.clone()).collect(),
+            egress: self.egress().unwrap_or_else(|| "none".into()),
+            locked,
+            flows,
+            appliance_must_allow,
+        }
+    }
+
+    /// One host as the profile's `When` conditions read it; a row applies to the subnet when
+    /// it holds for one of its hosts.
+    fn host_context(&self, m: &Machine, locked: bool) -> Context {
+        let aml = matches!(
+            m.compute,
+            Some(ComputeKind::Cluster | ComputeKind::Instance)
+        );
+        Context {
+            aml_compute: aml,
+            compute_instance: m.compute == Some(ComputeKind::Instance),
+            public_ip_compute: aml && m.public_ip,
+            // SSH sources are the spec's choice, not a requirement.
+            ssh: false,
+            attached: matches!(
+                m.compute,
+                Some(ComputeKind::AttachedVm | ComputeKind::AttachedHdInsight)
+            ),
+            hdinsight: m.hdinsight,
+            databricks: m.databricks,
+            databricks_public_ip: m.databricks && m.public_ip,
+            locked,
+            // Only guide-2021 has rows for it, and a template does not say.
+            microsoft_images: false,
+        }
+    }
+
+    /// An explicit deny of the internet outbound, or an outbound allow-list of service tags (the
+    /// intent of a lockdown, even when its deny is missing), in the subnet's NSG or a host's NIC
+    /// NSG. Databricks' own rules are not an allow-list: Databricks writes them in every subnet
+    /// it is injected into.
+    fn locked(&self) -> bool {
+        let databricks = self.hosts.iter().any(|m| m.databricks);
+        let nics = self
+            .hosts
+            .iter()
+            .filter_map(|m| m.nic_nsg.as_ref().and_then(|k| self.nsgs.get(k)));
+        let rules: Vec<&nsg::Rule> = self
+            .rules
+            .unwrap_or_default()
+            .iter()
+            .chain(nics.flatten())
+            .collect();
+        let outbound = || rules.iter().filter(|r| r.direction == Direction::Outbound);
+        let covers_internet = |p: &Prefix| match p {
+            Prefix::Any => true,
+            Prefix::Cidr(n) => n.prefix_len() == 0,
+            Prefix::Tag(t) => t.eq_ignore_ascii_case("Internet"),
+        };
+        let deny = outbound().any(|r| {
+            r.access == Access::Deny
+                && r.destinations.iter().any(covers_internet)
+                && r.ports.contains(&(0, u16::MAX))
+        });
+        let allow_list = !databricks
+            && outbound().any(|r| {
+                r.access == Access::Allow
+                    && r.destinations.iter().all(|p| {
+                        matches!(p, Prefix::Tag(t) if !t.eq_ignore_ascii_case("VirtualNetwork") && !t.eq_ignore_ascii_case("Internet"))
+                    })
+            });
+        deny || allow_list
+    }
+
+    /// How outbound traffic with an `Internet` next hop leaves, for every host; `None` when some
+    /// host has no way out.
+    fn egress(&self) -> Option<String> {
+        if self.subnet.nat_gateway {
+            return Some("NAT gateway".into());
+        }
+        let default_access = self
+            .subnet
+            .default_outbound_access
+            .unwrap_or_else(|| self.vnet.api_version.as_str() < PRIVATE_BY_DEFAULT);
+        if default_access {
+            return Some("default outbound access".into());
+        }
+        let public = !self.hosts.is_empty() && self.hosts.iter().all(|m| m.public_ip);
+        public.then(|| "public IPs of the nodes".into())
+    }
+
+    /// A host address of the subnet (Azure reserves the first four).
+    fn node(&self) -> Endpoint {
+        Endpoint::Ip(nth(self.subnet.prefix.network(), 4))
+    }
+
+    /// An address in the VNet, in another subnet when there is one.
+    fn vnet_peer(&self) -> Endpoint {
+        let other = self
+            .vnet
+            .subnets
+            .iter()
+            .find(|s| s.key != self.subnet.key)
+            .map(|s| nth(s.prefix.network(), 4));
+        Endpoint::Ip(other.unwrap_or_else(|| nth(self.subnet.prefix.network(), 5)))
+    }
+
+    fn peer(&self, peer: Peer) -> Endpoint {
+        match peer {
+            Peer::AddressSpace => self.vnet_peer(),
+            Peer::Tag(t) if t.eq_ignore_ascii_case("VirtualNetwork") => self.vnet_peer(),
+            Peer::Tag(t) if REGIONAL_SERVICES.contains(&t) => {
+                Endpoint::Tag(format!("{t}.{}", self.region))
+            }
+            Peer::Tag(t) => Endpoint::Tag(t.to_string()),
+            Peer::Regional(t) => Endpoint::Tag(format!("{t}.{}", self.region)),
+            Peer::SshSources => Endpoint::Ip(ARBITRARY_INTERNET),
+        }
+    }
+
+    /// The flows one profile row requires of `hosts`: one per port entry.
+    fn required(&self, row: &NsgRule, hosts: Vec<&Machine>) -> Vec<Flow> {
+        let transport = if row.protocol == Protocol::Udp {
+            Transport::Udp
+        } else {
+            Transport::Tcp
+        };
+        row.ports
+            .iter()
+            .filter_map(|p| nsg::port_range(p))
+            // Any port: a flow to a private endpoint or a peer node is HTTPS.
+            .map(|range| if range == (0, u16::MAX) { 443 } else { range.0 })
+            .map(|port| {
+                self.flow(
+                    Expect::Required,
+                    row.direction,
+                    self.peer(row.peer),
+                    transport,
+                    port,
+                    format!("{}: {}", row.name, row.reason),
+                    hosts.clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[allow(clippy::too_many_arguments)] // One argument per column of the flow table.
+    fn flow(
+        &self,
+        expect: Expect,
+        direction: Direction,
+        peer: Endpoint,
+        transport: Transport,
+        port: u16,
+        reason: String,
+        hosts: Vec<&Machine>,
+    ) -> Flow {
+        let (source, destination) = match direction {
+            Direction::Inbound => (peer.clone(), self.node()),
+            Direction::Outbound => (self.node(), peer.clone()),
+        };
+        let packet = Packet {
+            direction,
+            transport,
+            source,
+            destination,
+            port,
+        };
+        let decision = self.decide(&packet, &hosts);
+        let routes = routes::lookup(self.table, &peer, &self.sets);
+        let (verdict, detail) = if decision.access == Access::Deny {
+            (
+                Verdict::Denied,
+                format!("denied by {}", rule_text(&decision)),
+            )
+        } else {
+            match direction {
+                Direction::Outbound => self.outbound_fate(&routes, &hosts),
+                Direction::Inbound => self.inbound_fate(&peer, &routes, &hosts),
+            }
+        };
+        let allowed = matches!(verdict, Verdict::Allowed | Verdict::ToAppliance);
+        let ok = match expect {
+            Expect::Required => allowed,
+            Expect::Forbidden => !allowed,
+        };
+        let detail = if expect == Expect::Forbidden && allowed {
+            format!(
+                "allowed by {}{}: {detail}",
+                if decision.default {
+                    "Azure's default rule "
+                } else {
+                    ""
+                },
+                rule_text(&decision)
+            )
+        } else {
+            detail
+        };
+        Flow {
+            expect,
+            direction,
+            peer,
+            protocol: transport,
+            port,
+            reason,
+            nsg: decision,
+            routes,
+            verdict,
+            detail,
+            ok,
+        }
+    }
+
+    /// The decision of the subnet's NSG and of the hosts' NIC NSGs: a packet passes both (Azure
+    /// checks the subnet's first inbound, the NIC's first outbound). The first deny decides;
+    /// else the NIC's allow, which is the narrower.
+    fn decide(&self, packet: &Packet, hosts: &[&Machine]) -> Decision {
+        let subnet = nsg::decide(self.rules, packet, &self.sets);
+        let nics = hosts.iter().filter_map(|m| m.nic_nsg.as_ref()).map(|key| {
+            let rules = self.nsgs.get(key).map(Vec::as_slice).unwrap_or_default();
+            Decision {
+                nic_nsg: Some(key.rsplit('/').next().unwrap_or_default().to_string()),
+                ..nsg::decide(Some(rules), packet, &self.sets)
+            }
+        });
+        let mut all: Vec<Decision> = self
+            .rules
+            .map(|_| subnet.clone())
+            .into_iter()
+            .chain(nics)
+            .collect();
+        if let Some(deny) = all.iter().position(|d| d.access == Access::Deny) {
+            return all.swap_remove(deny);
+        }
+        all.pop().unwrap_or(subnet)
+    }
+
+    /// The fate of an outbound flow the NSG allows: the worst over its routes.
+    fn outbound_fate(&self, routes: &[Chosen], hosts: &[&Machine]) -> (Verdict, String) {
+        let mut fate = (Verdict::Allowed, String::new());
+        for chosen in routes {
+            let this = match &chosen.next_hop {
+                NextHop::Internet => match self.egress() {
+                    Some(way) => (Verdict::Allowed, format!("leaves through the {way}")),
+                    None => (
+                        Verdict::Dropped,
+                        format!(
+                            "route {} sends it to the internet, but {} no public IP, the subnet has no NAT gateway and no default outbound access",
+                            chosen.route,
+                            lacking(hosts.iter().copied())
+                        ),
+                    ),
+                },
+                NextHop::VirtualAppliance(ip) => (
+                    Verdict::ToAppliance,
+                    format!("route {} sends it to the appliance {ip}", chosen.route),
+                ),
+                NextHop::None => (
+                    Verdict::Dropped,
+                    format!("route {} drops it (next hop None)", chosen.route),
+                ),
+                NextHop::VnetLocal => (Verdict::Allowed, "delivered in the VNet".into()),
+                NextHop::VirtualNetworkGateway => (
+                    Verdict::ToAppliance,
+                    format!("route {} sends it to the VNet gateway", chosen.route),
+                ),
+            };
+            if severity(this.0) > severity(fate.0) || fate.1.is_empty() {
+                fate = this;
+            }
+        }
+        fate
+    }
+
+    /// The fate of an inbound flow the NSG allows: the hosts must be reachable from the source,
+    /// and the replies must go back the way the flow came.
+    fn inbound_fate(
+        &self,
+        peer: &Endpoint,
+        routes: &[Chosen],
+        hosts: &[&Machine],
+    ) -> (Verdict, String) {
+        let in_vnet = self
+            .sets
+            .vnet
+            .iter()
+            .any(|n| matches!(peer, Endpoint::Ip(ip) if n.contains(ip)));
+        if in_vnet {
+            return (Verdict::Allowed, "delivered in the VNet".into());
+        }
+        if hosts.is_empty() || hosts.iter().any(|m| !m.public_ip) {
+            let who = if hosts.is_empty() {
+                "no host of the subnet has".to_string()
+            } else {
+                lacking(hosts.iter().copied())
+            };
+            return (
+                Verdict::Dropped,
+                format!("{peer} cannot reach the subnet: {who} no public IP"),
+            );
+        }
+        for chosen in routes {
+            if chosen.next_hop != NextHop::Internet {
+                return (
+                    Verdict::Dropped,
+                    format!(
+                        "replies to {peer} take route {} to {}: asymmetric, they never reach {peer}",
+                        chosen.route, chosen.next_hop
+                    ),
+                );
+            }
+        }
+        (
+            Verdict::Allowed,
+            "reaches the public IPs; replies go back to the internet".into(),
+        )
+    }
+}
+
+/// `Rule (priority)`, with the NSG when it is a NIC's.
+pub(crate) fn rule_text(d: &Decision) -> String {
+    match &d.nic_nsg {
+        Some(nsg) => format!("{} ({}) of NIC NSG {nsg}", d.rule, d.priority),
+        None => format!("{} ({})", d.rule, d.priority),
+    }
+}
+
+/// "cluster a and VM b have": the hosts without a public IP.
+fn lacking<'m>(hosts: impl Iterator<Item = &'m Machine>) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for m in hosts.filter(|m| !m.public_ip) {
+        if !names.contains(&m.label.as_str()) {
+            names.push(&m.label);
+        }
+    }
+    match names.len() {
+        0 => "its hosts have".into(),
+        1 => format!("{} has", names[0]),
+        _ => format!("{} have", names.join(", ")),
+    }
+}
+
+fn severity(v: Verdict) -> u8 {
+    match v {
+        Verdict::Allowed => 0,
+        Verdict::ToAppliance => 1,
+        Verdict::Denied | Verdict::Dropped => 2,
+    }
+}
+
+fn nth(network: Ipv4Addr, n: u32) -> Ipv4Addr {
+    Ipv4Addr::from(u32::from(network).saturating_add(n))
+}

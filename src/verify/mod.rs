@@ -1,0 +1,228 @@
+//! `amlgen verify`: proves, offline, that a rendered network lets every required flow of its
+//! compute through and stops the flows it must stop, with Azure's semantics.
+//!
+//! It reads ARM templates, not amlgen's plan, so it checks templates amlgen did not write as
+//! well as its own (a spec is rendered in memory first). `template` reads the network facts
+//! (through `expr`, the template expression language), `tags` models address sets, `nsg` and
+//! `routes` evaluate rules and routes, `flows` derives the flows from the requirement profile and
+//! judges them, and `report` prints the result.
+
+mod expr;
+mod flows;
+mod nsg;
+mod report;
+mod routes;
+mod tags;
+mod template;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::azure::service_tags::ServiceTags;
+use crate::diag::{self, Format, has_errors};
+use crate::plan::Plan;
+use crate::source::Source;
+use crate::spec::Spec;
+use crate::{Error, VERSION, compile_file, emit};
+
+use report::Options;
+pub(crate) use report::Report;
+
+/// The arguments of `amlgen verify`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// ARM templates (`azuredeploy.json`), specs (rendered in memory first), or folders holding
+    /// either (an output folder, or a folder of output folders or specs).
+    #[arg(required = true, value_name = "TEMPLATE.json|SPEC")]
+    inputs: Vec<PathBuf>,
+    /// The requirement profile to hold templates to; default: the one amlgen's metadata names,
+    /// else `current`. A spec always uses its own `requirements`.
+    #[arg(long, value_parser = ["current", "guide-2021"])]
+    profile: Option<String>,
+    /// A service-tags file ("Azure IP Ranges and Service Tags"), to follow routes written as IP
+    /// prefixes; a spec uses its own `forced_tunnel.service_tags_file`.
+    #[arg(long, value_name = "FILE")]
+    service_tags: Option<PathBuf>,
+    /// The region of the resource group templates are deployed to, for templates whose
+    /// `location` defaults to `resourceGroup().location`.
+    #[arg(long, value_name = "REGION")]
+    location: Option<String>,
+    /// Tables for people, or one JSON array of reports.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+/// Runs `amlgen verify`. Exit code 1 when a required flow is denied or dropped, a forbidden one
+/// is allowed, a template cannot be read completely, or a spec is invalid.
+pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
+    let given_tags = args
+        .service_tags
+        .as_deref()
+        .map(read_service_tags)
+        .transpose()?;
+    let mut reports = Vec::new();
+    let mut failed = false;
+    for input in inputs(&args.inputs)? {
+        let name = input.display().to_string();
+        let report = if is_template(&input) {
+            let template = read_json(&input)?;
+            let options = Options {
+                profile: args.profile.as_deref().and_then(report::profile_named),
+                service_tags: given_tags.as_ref(),
+                location: args.location.as_deref(),
+            };
+            Report::new(name, &template, &options)
+        } else {
+            match render_spec(&input, args.format, err)? {
+                Some(rendered) => rendered.report(name),
+                None => {
+                    failed = true;
+                    continue;
+                }
+            }
+        };
+        failed |= !report.passed();
+        reports.push(report);
+    }
+    let text = match args.format {
+        Format::Human => reports
+            .iter()
+            .map(Report::to_text)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Format::Json => report::to_json(&reports),
+    };
+    let _ = out.write_all(text.as_bytes());
+    Ok(u8::from(failed))
+}
+
+fn is_template(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x == "json")
+}
+
+/// Expands folders: an output folder is its `azuredeploy.json`; any other folder gives its
+/// output folders and specs, sorted.
+fn inputs(given: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    let mut out = Vec::new();
+    for path in given {
+        if !path.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
+        if path.join("azuredeploy.json").is_file() {
+            out.push(path.join("azuredeploy.json"));
+            continue;
+        }
+        let read = std::fs::read_dir(path).map_err(|source| Error::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mut found: Vec<PathBuf> = read
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter_map(|p| {
+                if p.join("azuredeploy.json").is_file() {
+                    Some(p.join("azuredeploy.json"))
+                } else {
+                    let spec =
+                        p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml");
+                    spec.then_some(p)
+                }
+            })
+            .collect();
+        found.sort();
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+fn read_text(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn read_json(path: &Path) -> Result<Value, Error> {
+    let text = read_text(path)?;
+    serde_json::from_str(&text).map_err(|e| Error::Read {
+        path: path.display().to_string(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    })
+}
+
+fn read_service_tags(path: &Path) -> Result<ServiceTags, Error> {
+    ServiceTags::parse(&read_text(path)?).map_err(|why| Error::Read {
+        path: path.display().to_string(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, why),
+    })
+}
+
+/// A valid spec rendered in memory.
+#[derive(Debug)]
+pub(crate) struct RenderedSpec {
+    pub(crate) plan: Plan,
+    /// Its `azuredeploy.json`.
+    pub(crate) template: Value,
+    /// The service-tags file the spec names.
+    pub(crate) service_tags: Option<ServiceTags>,
+}
+
+impl RenderedSpec {
+    /// The verification of the rendered template under the spec's own profile.
+    pub(crate) fn report(&self, input: String) -> Report {
+        let options = Options {
+            profile: Some(self.plan.profile),
+            service_tags: self.service_tags.as_ref(),
+            location: None,
+        };
+        Report::new(input, &self.template, &options)
+    }
+}
+
+/// Compiles and renders a spec in memory. `None` (diagnostics printed) when the spec is
+/// invalid.
+pub(crate) fn render_spec(
+    path: &Path,
+    format: Format,
+    err: &mut dyn Write,
+) -> Result<Option<RenderedSpec>, Error> {
+    let compiled = compile_file(path)?;
+    if !compiled.diagnostics.is_empty() {
+        let text = diag::render(
+            format,
+            &compiled.source,
+            &compiled.spans,
+            &compiled.diagnostics,
+        );
+        let _ = err.write_all(text.as_bytes());
+    }
+    let Some(plan) = compiled.plan.filter(|_| !has_errors(&compiled.diagnostics)) else {
+        return Ok(None);
+    };
+    let artifacts = emit::render(&plan, VERSION).map_err(Error::Internal)?;
+    let arm = artifacts
+        .iter()
+        .find(|a| a.name == "azuredeploy.json")
+        .ok_or_else(|| Error::Internal("no azuredeploy.json rendered".into()))?;
+    let template = serde_json::from_str(&arm.contents)
+        .map_err(|e| Error::Internal(format!("rendered ARM is not JSON: {e}")))?;
+    let service_tags = spec_service_tags(&compiled.source, path)?;
+    Ok(Some(RenderedSpec {
+        plan,
+        template,
+        service_tags,
+    }))
+}
+
+/// The service-tags file a valid spec names, read relative to the spec.
+fn spec_service_tags(source: &Source, path: &Path) -> Result<Option<ServiceTags>, Error> {
+    let invalid = |e: String| Error::Internal(format!("a compiled spec does not parse again: {e}"));
+    let document = crate::yaml::parse(source).map_err(|_| invalid("YAML".into()))?;
+    let spec = Spec::from_value(&document.value).map_err(invalid)?;
+    let file = spec.network.forced_tunnel.and_then(|t| t.service_tags_file);
+    let base = path.parent().unwrap_or(Path::new("."));
+    file.map(|f| read_service_tags(&base.join(f))).transpose()
+}

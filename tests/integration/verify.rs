@@ -1,0 +1,407 @@
+//! `amlgen verify`: the examples, the known defects it reports in them, broken variants of a
+//! template that passes, and a quickstart-style lockdown that leaks.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::harness::{amlgen, root, scratch, yaml_files};
+
+/// Runs `amlgen verify ARGS --format json`; the exit code and every failing flow, one line each:
+/// `subnet: expect direction peer protocol/port verdict by rule (priority) via routes`.
+fn failures(args: &[&str]) -> (u8, Vec<String>) {
+    let mut all = vec!["verify"];
+    all.extend(args);
+    all.extend(["--format", "json"]);
+    let run = amlgen(&all);
+    let reports: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", run.stdout, run.stderr));
+    let mut lines = Vec::new();
+    for report in reports.as_array().unwrap() {
+        for problem in report["problems"].as_array().unwrap() {
+            lines.push(format!("problem: {}", problem.as_str().unwrap()));
+        }
+        for subnet in report["subnets"].as_array().unwrap() {
+            for flow in subnet["flows"].as_array().unwrap() {
+                if flow["ok"] == Value::Bool(true) {
+                    continue;
+                }
+                let routes: Vec<&str> = flow["routes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["route"].as_str().unwrap())
+                    .collect();
+                lines.push(format!(
+                    "{}: {} {} {} {}/{} {} by {} ({}) via {}",
+                    subnet["subnet"].as_str().unwrap(),
+                    flow["expect"].as_str().unwrap(),
+                    flow["direction"].as_str().unwrap(),
+                    flow["peer"].as_str().unwrap(),
+                    flow["protocol"].as_str().unwrap(),
+                    flow["port"],
+                    flow["verdict"].as_str().unwrap(),
+                    flow["nsg"]["rule"].as_str().unwrap(),
+                    flow["nsg"]["priority"],
+                    routes.join(", ")
+                ));
+            }
+        }
+    }
+    (run.code, lines)
+}
+
+#[test]
+fn every_example_verifies() {
+    for spec in yaml_files("examples") {
+        let (code, found) = failures(&[spec.to_str().unwrap()]);
+        assert_eq!((code, found), (0, vec![]), "{}", spec.display());
+    }
+}
+
+#[test]
+fn every_committed_template_verifies() {
+    // Read as templates, the output folders verify too; guide-2021 needs its profile and its
+    // service-tags file to follow its IP-prefix routes.
+    let out = root().join("out");
+    let tags = root().join("examples/service-tags/ServiceTags_Public_sample.json");
+    for dir in std::fs::read_dir(&out).unwrap() {
+        let dir = dir.unwrap().path();
+        let mut args = vec![dir.to_str().unwrap()];
+        if dir.ends_with("guide-2021") {
+            args.extend([
+                "--profile",
+                "guide-2021",
+                "--service-tags",
+                tags.to_str().unwrap(),
+            ]);
+        }
+        let (code, found) = failures(&args);
+        assert_eq!((code, found), (0, vec![]), "{}", dir.display());
+    }
+}
+
+#[test]
+fn ip_prefix_routes_need_the_service_tags_to_be_followed() {
+    // Without the file, the Batch prefixes are unknown: the replies seem to take the default
+    // route to the appliance, and verify says so rather than assuming the bypass routes match.
+    let (code, found) = failures(&[
+        root().join("out/guide-2021").to_str().unwrap(),
+        "--profile",
+        "guide-2021",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        found.contains(&"default: required Inbound BatchNodeManagement.eastus2 Tcp/29876 dropped by AllowBatchNodeManagementInbound (100) via default-to-appliance".to_string()),
+        "{found:#?}"
+    );
+}
+
+/// Verify's exit code and the failures it finds in [`write_edited`]'s file.
+fn edited(name: &str, out: &str, edit: impl FnOnce(&mut Value)) -> (u8, Vec<String>) {
+    failures(&[write_edited(name, out, edit).to_str().unwrap()])
+}
+
+/// The committed template of output folder `out`, edited by `edit`, as a file in a scratch
+/// folder `name`.
+fn write_edited(name: &str, out: &str, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let path = root().join(out).join("azuredeploy.json");
+    let mut template: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut template);
+    let file = scratch(name).join("azuredeploy.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&template).unwrap()).unwrap();
+    file
+}
+
+/// `out/contoso-train-prod` (a locked NAT subnet, which verifies), edited by `edit`: it must
+/// fail; the failures verify finds in it.
+fn broken(name: &str, edit: impl FnOnce(&mut Value)) -> Vec<String> {
+    let (code, found) = edited(name, "out/contoso-train-prod", edit);
+    assert_eq!(code, 1, "{found:#?}");
+    found
+}
+
+fn resource<'v>(template: &'v mut Value, kind: &str) -> &'v mut Value {
+    template["resources"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["type"] == kind)
+        .unwrap()
+}
+
+fn rules(template: &mut Value) -> &mut Vec<Value> {
+    resource(template, "Microsoft.Network/networkSecurityGroups")["properties"]["securityRules"]
+        .as_array_mut()
+        .unwrap()
+}
+
+#[test]
+fn a_delegated_subnet_is_held_to_databricks_rules_without_its_workspace() {
+    let (code, found) = edited("verify-delegated-only", "out/adatum-lakehouse", |t| {
+        t["resources"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|r| r["type"] != "Microsoft.Databricks/workspaces");
+        let nsg = resource(t, "Microsoft.Network/networkSecurityGroups");
+        assert_eq!(nsg["name"], "adatum-lakehouse-snet-training-nsg");
+        let dbw_public = t["resources"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|r| r["name"] == "adatum-lakehouse-snet-dbw-public-nsg")
+            .unwrap();
+        dbw_public["properties"]["securityRules"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|r| {
+                r["name"] != "Microsoft.Databricks-workspaces_UseOnly_databricks-worker-to-eventhub"
+            });
+    });
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        [
+            "snet-dbw-public: required Outbound EventHub Tcp/9093 denied by DenyInternetOutbound (4096) via system: default"
+        ]
+    );
+}
+
+#[test]
+fn a_deleted_allow_rule_is_reported_as_denied_by_the_deny() {
+    let found = broken("verify-deleted-allow", |t| {
+        rules(t).retain(|r| r["name"] != "AllowBatchNodeManagementOutbound");
+    });
+    assert_eq!(
+        found,
+        [
+            "snet-training: required Outbound BatchNodeManagement.eastus2 Tcp/443 denied by DenyInternetOutbound (4096) via system: default"
+        ]
+    );
+}
+
+#[test]
+fn a_deny_moved_before_the_allows_is_reported_on_every_flow_it_takes() {
+    let found = broken("verify-deny-first", |t| {
+        for rule in rules(t) {
+            if rule["name"] == "DenyInternetOutbound" {
+                rule["properties"]["priority"] = 105.into();
+            }
+        }
+    });
+    assert_eq!(found.len(), 14, "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .all(|f| f.contains("denied by DenyInternetOutbound (105)"))
+    );
+}
+
+#[test]
+fn a_bypass_route_on_a_private_subnet_is_reported_as_dropped() {
+    let found = broken("verify-bypass-private", |t| {
+        let vnet = resource(t, "Microsoft.Network/virtualNetworks");
+        let subnet = &mut vnet["properties"]["subnets"][0]["properties"];
+        subnet.as_object_mut().unwrap().remove("natGateway");
+        subnet["routeTable"] =
+            serde_json::json!({"id": "[resourceId('Microsoft.Network/routeTables', 'rt')]"});
+        t["resources"].as_array_mut().unwrap().push(serde_json::json!({
+            "type": "Microsoft.Network/routeTables", "apiVersion": "2025-07-01", "name": "rt",
+            "properties": {"routes": [
+                {"name": "to-firewall", "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.40.1.4"}},
+                {"name": "bypass-batch", "properties": {"addressPrefix": "BatchNodeManagement.eastus2", "nextHopType": "Internet"}}
+            ]}
+        }));
+    });
+    assert!(
+        found.contains(&"snet-training: required Outbound BatchNodeManagement.eastus2 Tcp/443 dropped by AllowBatchNodeManagementOutbound (140) via bypass-batch".to_string()),
+        "{found:#?}"
+    );
+}
+
+/// Verifies `tests/fixtures/verify/NAME` with `options`: it must fail with exactly `failure`,
+/// and the table must say `text`.
+fn fixture_fails(name: &str, options: &[&str], failure: &str, text: &str) {
+    let fixture = root().join("tests/fixtures/verify").join(name);
+    let args: Vec<&str> = [fixture.to_str().unwrap()]
+        .into_iter()
+        .chain(options.iter().copied())
+        .collect();
+    let (code, found) = failures(&args);
+    assert_eq!((code, found), (1, vec![failure.to_string()]));
+    let human = amlgen(&[&["verify"][..], &args].concat());
+    assert!(human.stdout.contains(text), "{}", human.stdout);
+}
+
+#[test]
+fn a_quickstart_lockdown_without_a_deny_is_reported_as_leaking() {
+    // Like the quickstarts, the fixture deploys to its resource group's region.
+    fixture_fails(
+        "quickstart-nine-allows.json",
+        &["--location", "eastus"],
+        "snet-training: forbidden Outbound 203.0.113.10 Tcp/443 allowed by AllowInternetOutBound (65001) via system: default",
+        "allowed by Azure's default rule AllowInternetOutBound (65001)",
+    );
+}
+
+#[test]
+fn expressions_verify_cannot_evaluate_are_reported_not_guessed() {
+    let found = broken("verify-unknown-expression", |t| {
+        resource(t, "Microsoft.Network/virtualNetworks")["properties"]["addressSpace"]["addressPrefixes"]
+            [0] = "[reference('ipam').prefix]".into();
+    });
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].contains("`reference()` is evaluated at deployment time"),
+        "{found:#?}"
+    );
+    assert!(
+        found[1].starts_with("problem: no compute subnet found"),
+        "{found:#?}"
+    );
+}
+
+/// The subnet `name` of the VNet of `template`.
+fn subnet<'v>(template: &'v mut Value, name: &str) -> &'v mut Value {
+    resource(template, "Microsoft.Network/virtualNetworks")["properties"]["subnets"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|s| s["name"] == name)
+        .unwrap()
+}
+
+/// Issue 8: forced tunnelling gave no-public-IP compute the bypass routes, which send Azure ML
+/// and Batch traffic to the internet with no way out.
+fn fabrikam_with_bypass_routes_on_its_private_subnet(t: &mut Value) {
+    subnet(t, "snet-cpu")["properties"]["routeTable"]["id"] =
+        "[resourceId('Microsoft.Network/routeTables', 'fabrikam-research-bypass-rt')]".into();
+}
+
+#[test]
+fn issue_8_bypass_routes_on_no_public_ip_compute_are_reported_as_dropped() {
+    let (code, found) = edited(
+        "verify-issue8-bypass",
+        "out/fabrikam-research",
+        fabrikam_with_bypass_routes_on_its_private_subnet,
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        [
+            "snet-cpu: required Outbound AzureMachineLearning.westus2 Tcp/443 dropped by AllowAzureMachineLearningOutbound (120) via bypass-AzureMachineLearning",
+            "snet-cpu: required Outbound AzureMachineLearning.westus2 Tcp/8787 dropped by AllowAzureMachineLearningOutbound (120) via bypass-AzureMachineLearning",
+            "snet-cpu: required Outbound AzureMachineLearning.westus2 Tcp/18881 dropped by AllowAzureMachineLearningOutbound (120) via bypass-AzureMachineLearning",
+            "snet-cpu: required Outbound AzureMachineLearning.westus2 Udp/5831 dropped by AllowAzureMachineLearningUdpOutbound (130) via bypass-AzureMachineLearning",
+        ]
+    );
+}
+
+#[test]
+fn issue_8_the_virtual_network_tag_under_forced_tunnelling_is_reported_as_a_leak() {
+    // The intra-VNet allow written with the VirtualNetwork tag, as before the fix: the tag holds
+    // the route table's 0.0.0.0/0, so the allow matches every internet address.
+    let (code, found) = edited("verify-issue8-leak", "out/fabrikam-research", |t| {
+        for nsg in t["resources"].as_array_mut().unwrap() {
+            if nsg["type"] != "Microsoft.Network/networkSecurityGroups" {
+                continue;
+            }
+            for rule in nsg["properties"]["securityRules"].as_array_mut().unwrap() {
+                if rule["name"] == "AllowVirtualNetworkOutbound" {
+                    rule["properties"]["destinationAddressPrefix"] = "VirtualNetwork".into();
+                }
+            }
+        }
+    });
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        [
+            "snet-gpu: forbidden Outbound 203.0.113.10 Tcp/443 to_appliance by AllowVirtualNetworkOutbound (100) via default-to-appliance",
+            "snet-cpu: forbidden Outbound 203.0.113.10 Tcp/443 to_appliance by AllowVirtualNetworkOutbound (100) via default-to-appliance",
+        ]
+    );
+}
+
+#[test]
+fn issue_8_an_attached_vm_without_a_public_ip_is_reported_unreachable() {
+    let (code, found) = edited("verify-issue8-vm", "out/tailspin-gpu", |t| {
+        let nic = resource(t, "Microsoft.Network/networkInterfaces");
+        nic["properties"]["ipConfigurations"][0]["properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("publicIPAddress");
+    });
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        [
+            "snet-gpu: required Inbound AzureMachineLearning.eastus Tcp/22 dropped by AllowAzureMachineLearningSshInbound (120) via system: default"
+        ]
+    );
+}
+
+#[test]
+fn the_human_report_names_the_deciding_rule_and_route() {
+    let file = write_edited(
+        "verify-human",
+        "out/fabrikam-research",
+        fabrikam_with_bypass_routes_on_its_private_subnet,
+    );
+    let run = amlgen(&["verify", file.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("FAILED"));
+    assert!(
+        run.stdout.contains(
+            "route bypass-AzureMachineLearning sends it to the internet, but cluster cpu-cluster has no public IP"
+        ),
+        "{}",
+        run.stdout
+    );
+    let ok = amlgen(&[
+        "verify",
+        root().join("out/fabrikam-research").to_str().unwrap(),
+    ]);
+    assert_eq!(ok.code, 0, "{}", ok.stdout);
+    assert!(ok.stdout.lines().next().unwrap().ends_with("verified"));
+    assert!(
+        ok.stdout.contains(
+            "the appliance must allow (flows routed to it):\n    AzureActiveDirectory tcp/80\n"
+        ),
+        "{}",
+        ok.stdout
+    );
+}
+
+#[test]
+fn ssh_open_to_the_internet_on_a_nic_nsg_is_reported() {
+    fixture_fails(
+        "vm-ssh-open.json",
+        &[],
+        "default: forbidden Inbound 203.0.113.10 Tcp/22 allowed by SSH (1000) via system: default",
+        "SSH (1000) of NIC NSG vm-dev-nsg",
+    );
+}
+
+#[test]
+fn the_resource_groups_region_is_not_guessed() {
+    let fixture = root().join("tests/fixtures/verify/quickstart-nine-allows.json");
+    let (code, found) = failures(&[fixture.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        found[0].starts_with("problem: Microsoft.Network/virtualNetworks `vnet-quickstart`, location: the resource group's location is known at deployment time: pass --location"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn an_unreadable_template_is_an_io_error() {
+    let run = amlgen(&["verify", "no/such/azuredeploy.json"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("cannot read no/such/azuredeploy.json"),
+        "{}",
+        run.stderr
+    );
+}
