@@ -33,7 +33,7 @@ pub fn render(plan: &Plan, version: &str) -> Result<Vec<Artifact>, String> {
     let mut artifacts = bicep::artifacts(plan, version, &template)?;
     artifacts.push(Artifact::new(
         "azuredeploy.json",
-        arm::template(&template, version),
+        arm::template(&template, version, plan.profile.name),
     ));
     artifacts.push(Artifact::new(
         "azuredeploy.parameters.json",
@@ -90,7 +90,7 @@ mod tests {
     fn one_reference_changed_in_the_model_changes_both_formats() {
         let plan = crate::plan::build(&spec(|_| {}), None);
         let mut template = crate::resources::build(&plan);
-        let arm = arm::template(&template, "0");
+        let arm = arm::template(&template, "0", "current");
         let bicep = bicep::artifacts(&plan, "0", &template).unwrap()[0]
             .contents
             .clone();
@@ -102,7 +102,7 @@ mod tests {
                     .for_each(|(_, v)| repoint(v, "snet-a", "snet-b"));
             }
         }
-        let arm_after = arm::template(&template, "0");
+        let arm_after = arm::template(&template, "0", "current");
         let bicep_after = bicep::artifacts(&plan, "0", &template).unwrap()[0]
             .contents
             .clone();

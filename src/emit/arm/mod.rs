@@ -135,6 +135,8 @@ struct Metadata {
 struct Generator {
     name: &'static str,
     version: String,
+    /// The requirement profile the rules follow, so `amlgen verify` holds the template to it.
+    requirements: &'static str,
 }
 
 /// The template's parameters, in the model's order.
@@ -347,13 +349,14 @@ fn to_text(value: &impl Serialize) -> String {
     text
 }
 
-/// Renders `azuredeploy.json`.
-pub(super) fn template(template: &Template, version: &str) -> String {
+/// Renders `azuredeploy.json`, stamped with amlgen's `version` and the `requirements` profile.
+pub(super) fn template(template: &Template, version: &str, requirements: &'static str) -> String {
     let printer = Printer::new(template);
     let metadata = Metadata {
         generator: Generator {
             name: "amlgen",
             version: version.to_string(),
+            requirements,
         },
     };
     to_text(&envelope(template, &printer, Some(metadata)))
