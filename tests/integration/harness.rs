@@ -49,3 +49,30 @@ pub(crate) fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Renders `plan` and proves its ARM template with `amlgen verify` (every required flow passes,
+/// every forbidden one is stopped) before handing the files back: every spec a test renders is
+/// held to what the examples are.
+pub(crate) fn render_verified(plan: &amlgen::plan::Plan) -> Vec<amlgen::emit::Artifact> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let artifacts = amlgen::emit::render(plan, amlgen::VERSION).unwrap();
+    let arm = artifacts
+        .iter()
+        .find(|a| a.name == "azuredeploy.json")
+        .unwrap();
+    let dir = scratch(&format!("verify-{}", COUNT.fetch_add(1, Ordering::Relaxed)));
+    let path = dir.join("azuredeploy.json");
+    std::fs::write(&path, &arm.contents).unwrap();
+    // The examples' service tags, for templates whose routes are IP prefixes.
+    let tags = root().join("examples/service-tags/ServiceTags_Public_sample.json");
+    let run = amlgen(&[
+        "verify",
+        "--service-tags",
+        tags.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}: {}{}", plan.name, run.stdout, run.stderr);
+    std::fs::remove_dir_all(dir).unwrap();
+    artifacts
+}

@@ -45,11 +45,21 @@ fn arm(requirements: &str, egress: &str) -> Value {
         ""
     };
     let text = text.replace("compute:\n", &format!("{tunnel}compute:\n"));
+    // Under forced tunnelling one subnet cannot mix compute with and without public IPs (the
+    // bypass routes would be dropped for the latter): the instance gets one too.
+    let text = if egress == "forced_tunnel" {
+        text.replace(
+            "enable_node_public_ip: false",
+            "enable_node_public_ip: true",
+        )
+    } else {
+        text
+    };
     let compiled = amlgen::compile(Source::new("scenario.yaml", text), Path::new(".")).unwrap();
     let plan = compiled
         .plan
         .unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));
-    let artifacts = amlgen::emit::render(&plan, amlgen::VERSION).unwrap();
+    let artifacts = crate::harness::render_verified(&plan);
     serde_json::from_str(
         &artifacts
             .iter()
