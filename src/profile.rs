@@ -119,6 +119,8 @@ pub enum When {
     LockedMicrosoftImages,
     /// `outbound: locked`, in any compute subnet (the final deny).
     LockedAny,
+    /// Any compute subnet but Databricks' (whose NSG rules Databricks manages).
+    NotDatabricks,
 }
 
 /// What a subnet holds and how the spec configures it: the facts `When` is judged against.
@@ -151,6 +153,7 @@ impl When {
             When::Locked => c.locked && !c.databricks,
             When::LockedMicrosoftImages => c.locked && !c.databricks && c.microsoft_images,
             When::LockedAny => c.locked,
+            When::NotDatabricks => !c.databricks,
         }
     }
 }
@@ -595,6 +598,19 @@ const DATABRICKS_VNET: &str = "Microsoft Learn, \"Deploy Azure Databricks in you
 /// adds its rules to the subnet NSGs itself and refuses changes to them, so they are declared
 /// with Databricks' exact names and priorities and a redeploy changes nothing.
 pub const SERVICE_RULES: &[NsgRule] = &[
+    NsgRule {
+        name: "DenyRemoteDesktopOutbound",
+        priority: 4000,
+        direction: Outbound,
+        access: Access::Deny,
+        protocol: Tcp,
+        ports: &["3389"],
+        peer: Tag("VirtualNetwork"),
+        local: Local::VirtualNetwork,
+        when: When::NotDatabricks,
+        reason: "Against lateral movement: no compute here uses Remote Desktop, so none may open it to other hosts. SSH stays open: Azure ML and HDInsight reach their nodes over it.",
+        source: "PSRule for Azure, Azure.NSG.LateralTraversal",
+    },
     to_any(rule(
         "AllowHDInsightManagementInbound",
         140,

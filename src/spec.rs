@@ -363,6 +363,9 @@ pub struct VirtualMachine {
     pub image: String,
     #[serde(default = "VirtualMachine::default_admin")]
     pub admin_username: String,
+    /// Encryption at host of the temporary and cache disks.
+    #[serde(default = "yes")]
+    pub encryption_at_host: bool,
     #[serde(default)]
     pub attach: bool,
 }
@@ -391,7 +394,44 @@ pub struct HdInsight {
     #[serde(default = "HdInsight::default_head_size")]
     pub head_size: String,
     #[serde(default)]
+    pub storage_replication: Replication,
+    #[serde(default)]
     pub attach: bool,
+}
+
+/// How the storage account of an HDInsight cluster is replicated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Replication {
+    #[default]
+    Lrs,
+    Zrs,
+    Grs,
+    Ragrs,
+    Gzrs,
+    Ragzrs,
+}
+
+impl Replication {
+    /// The storage account's SKU name.
+    pub fn sku(self) -> &'static str {
+        match self {
+            Replication::Lrs => "Standard_LRS",
+            Replication::Zrs => "Standard_ZRS",
+            Replication::Grs => "Standard_GRS",
+            Replication::Ragrs => "Standard_RAGRS",
+            Replication::Gzrs => "Standard_GZRS",
+            Replication::Ragzrs => "Standard_RAGZRS",
+        }
+    }
+
+    /// Whether a copy is kept in the paired region.
+    pub fn geo(self) -> bool {
+        matches!(
+            self,
+            Replication::Grs | Replication::Ragrs | Replication::Gzrs | Replication::Ragzrs
+        )
+    }
 }
 
 impl HdInsight {

@@ -37,7 +37,7 @@ pub fn render(plan: &Plan, version: &str) -> Result<Vec<Artifact>, String> {
     ));
     artifacts.push(Artifact::new(
         "azuredeploy.parameters.json",
-        arm::parameters_file(&template),
+        arm::parameters_file(&plan.parameters),
     ));
     artifacts.push(Artifact::new(
         "README.md",
@@ -118,6 +118,26 @@ mod tests {
             assert_eq!((count(before, &a), count(before, &b)), (3, 1), "{before}");
             assert_eq!((count(after, &a), count(after, &b)), (1, 3), "{after}");
         }
+    }
+
+    #[test]
+    fn suppressions_reach_both_formats_and_the_readme_with_their_reason() {
+        let plan = crate::plan::build(
+            &spec(|v| {
+                v["compute"].as_array_mut().unwrap().push(serde_json::json!(
+                    {"name": "hdi", "type": "hdinsight", "subnet": "snet-b", "cluster_type": "spark"}
+                ))
+            }),
+            None,
+        );
+        let files = render(&plan, "0").unwrap();
+        let text = |name: &str| &files.iter().find(|a| a.name == name).unwrap().contents;
+        let reason = "the spec chooses Standard_LRS (storage_replication)";
+        assert!(text("main.bicep").contains(&format!("  // checkov:skip=CKV_AZURE_206: {reason}")));
+        assert!(
+            text("azuredeploy.json").contains(&format!("\"checkov:skip=CKV_AZURE_206: {reason}"))
+        );
+        assert!(text("README.md").contains(&format!("| `CKV_AZURE_206` | {reason}")));
     }
 
     #[test]

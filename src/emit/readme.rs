@@ -445,6 +445,20 @@ fn resources(template: &Template) -> String {
     table.text()
 }
 
+/// Every scanner check a resource suppresses, with its reason, as the templates write it.
+fn suppressions(template: &Template) -> String {
+    let mut table = Table::new(&["Resource", "Check", "Reason"]);
+    for t in std::iter::once(template).chain(template.modules().map(|m| &m.template)) {
+        for r in t.resources() {
+            for s in &r.suppressions {
+                let name = super::bicep::name_text(t, r);
+                table.row(vec![code(&name), code(s.check), s.reason.clone()]);
+            }
+        }
+    }
+    table.text()
+}
+
 /// Renders `README.md` for `plan`, whose model is `template`.
 pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<String, String> {
     let secrets: Vec<_> = plan
@@ -471,7 +485,7 @@ pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<
         "empty_nsg_reason": "the computes here need no inbound rule, and outbound is open.",
         "locked": plan.nsgs.iter().any(|n| n.rules.iter().any(|r| r.access == Access::Deny)),
         "route_tables": route_tables(plan),
-        "computes": computes_table(plan), "resources": resources, "permissions": permissions(plan),
+        "computes": computes_table(plan), "suppressions": suppressions(template), "resources": resources, "permissions": permissions(plan),
         "databricks": plan.databricks.iter().map(|d| json!({"name": d.name, "managed_group": d.managed_group})).collect::<Vec<_>>(),
     });
     let context = Context::from_serialize(&view).map_err(|e| format!("README.md: {e:?}"))?;

@@ -35,13 +35,14 @@ pub struct Output {
 }
 
 /// A template parameter.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Param {
     pub name: String,
     pub description: String,
     /// `@secure()` / `securestring`; never with a default.
     pub secure: bool,
-    pub default: Option<String>,
+    /// The value used when the deployment gives none: a literal or an expression.
+    pub default: Option<Value>,
     /// The only values accepted; empty when any is.
     pub allowed: Vec<String>,
 }
@@ -68,9 +69,19 @@ pub struct Resource {
     /// Declared to be referred to, not deployed (the existing workspace).
     pub existing: bool,
     pub comment: String,
+    /// Checks of the scanners teams run (checkov) that do not apply here, each with the reason.
+    pub suppressions: Vec<Suppression>,
     /// Everything besides type, name, parent and scope: `location`, `tags`, `sku`, `kind`,
     /// `properties`, in output order.
     pub body: Object,
+}
+
+/// A scanner check that a resource deliberately does not meet, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    /// The check's ID, e.g. `CKV_AZURE_50`.
+    pub check: &'static str,
+    pub reason: String,
 }
 
 /// A template deployed into another resource group, with the values passed to its parameters.
@@ -104,8 +115,18 @@ impl Resource {
             scope: None,
             existing: false,
             comment,
+            suppressions: Vec::new(),
             body: Object::new(),
         }
+    }
+
+    /// The same resource with `check` suppressed for `reason`.
+    pub fn suppress(mut self, check: &'static str, reason: impl Into<String>) -> Self {
+        self.suppressions.push(Suppression {
+            check,
+            reason: reason.into(),
+        });
+        self
     }
 
     /// The same resource with `body`.

@@ -46,6 +46,8 @@ pub enum Expr {
     ResourceGroupId,
     /// `resourceGroup().name`.
     ResourceGroupName,
+    /// `resourceGroup().location`.
+    ResourceGroupLocation,
     /// The storage endpoint suffix of the cloud deployed to (`core.windows.net` in Azure).
     StorageSuffix,
     /// A GUID derived from the arguments.
@@ -147,6 +149,7 @@ impl Expr {
             | Expr::ResourceGroupIdOf(_)
             | Expr::ResourceGroupId
             | Expr::ResourceGroupName
+            | Expr::ResourceGroupLocation
             | Expr::StorageSuffix => {}
         }
     }

@@ -23,6 +23,7 @@ pub struct VirtualMachine {
     pub public_ip: Option<String>,
     /// The parameter holding the administrator's user name.
     pub admin_parameter: String,
+    pub encryption_at_host: bool,
     pub attach: bool,
 }
 
@@ -39,6 +40,7 @@ pub struct HdInsightCluster {
     /// which is deterministic and unique per resource group.
     pub storage_prefix: String,
     pub container: String,
+    pub storage_replication: spec::Replication,
     pub ssh_user_parameter: String,
     pub login_user_parameter: String,
     pub login_password_parameter: String,
@@ -98,6 +100,7 @@ fn virtual_machine(vm: &spec::VirtualMachine, names: &mut Names) -> VirtualMachi
         nic: naming::network_interface(&vm.name),
         public_ip: vm.attach.then(|| naming::vm_public_ip(&vm.name)),
         admin_parameter: names.machine(&vm.name, "admin-username", admin),
+        encryption_at_host: vm.encryption_at_host,
         attach: vm.attach,
     }
 }
@@ -149,6 +152,7 @@ fn hdinsight_cluster(cluster: &spec::HdInsight, names: &mut Names) -> HdInsightC
         workers: cluster.worker_count,
         storage_prefix: naming::hdinsight_storage_prefix(name),
         container: naming::hdinsight_container(name),
+        storage_replication: cluster.storage_replication,
         ssh_user_parameter: names.machine(name, "ssh-username", ssh_user),
         login_user_parameter: names.machine(name, "login-username", login_user),
         login_password_parameter: names.machine(name, "login-password", password),

@@ -22,7 +22,9 @@ pub use compute::{
 pub use databricks::DatabricksWorkspace;
 pub use machines::{HdInsightCluster, VirtualMachine};
 pub use network::{Address, NatGateway, Nsg, RouteTable, SecurityRule, Subnet, VirtualNetwork};
-pub use parameters::{ADMIN_USERNAME, EnvVar, Parameter, SSH_PRIVATE_KEY, SSH_PUBLIC_KEY};
+pub use parameters::{
+    ADMIN_USERNAME, EnvVar, LOCATION, Parameter, SSH_PRIVATE_KEY, SSH_PUBLIC_KEY,
+};
 pub use permissions::{Assignment, RoleName, SubnetJoinRole};
 
 use crate::azure::service_tags::ServiceTags;

@@ -126,7 +126,7 @@ pub(super) fn build(
             Subnet {
                 name: s.name.clone(),
                 address_prefix: s.address_prefix.clone(),
-                service_endpoints: s.service_endpoints.clone(),
+                service_endpoints: service_endpoints(spec, s),
                 delegation: s.delegation.clone(),
                 nsg: nsgs
                     .iter()
@@ -156,6 +156,20 @@ pub(super) fn build(
         nat_gateway,
         vnet,
     }
+}
+
+/// The spec's service endpoints of `subnet`, and `Microsoft.Storage` where an HDInsight cluster
+/// reaches its storage account through the account's firewall.
+fn service_endpoints(spec: &Spec, subnet: &crate::spec::Subnet) -> Vec<String> {
+    let mut endpoints = subnet.service_endpoints.clone();
+    let hdinsight = spec
+        .compute
+        .iter()
+        .any(|c| matches!(c, Compute::Hdinsight(h) if h.subnet == subnet.name));
+    if hdinsight && !endpoints.iter().any(|e| e == "Microsoft.Storage") {
+        endpoints.push("Microsoft.Storage".to_string());
+    }
+    endpoints
 }
 
 fn hosts_compute(spec: &Spec, subnet: &str) -> bool {
@@ -338,13 +352,14 @@ mod tests {
     }
 
     #[test]
-    fn guide_2021_open_outbound_has_only_inbound_rules() {
+    fn guide_2021_open_outbound_has_its_inbound_rules_and_the_remote_desktop_deny() {
         let nsg = &build(&spec(|_| {}), &GUIDE_2021_PROFILE, None).nsgs[0];
         assert_eq!(
             rule_names(nsg),
             [
                 "AllowBatchNodeManagementInbound",
-                "AllowAzureMachineLearningInbound"
+                "AllowAzureMachineLearningInbound",
+                "DenyRemoteDesktopOutbound"
             ]
         );
     }
@@ -358,7 +373,8 @@ mod tests {
         assert!(
             build(&spec, &CURRENT_PROFILE, None).nsgs[0]
                 .rules
-                .is_empty()
+                .iter()
+                .all(|r| r.direction == Direction::Outbound)
         );
     }
 
@@ -468,7 +484,8 @@ mod tests {
             rule_names(nsg),
             [
                 "AllowAzureMachineLearningSshInbound",
-                "AllowHDInsightManagementInbound"
+                "AllowHDInsightManagementInbound",
+                "DenyRemoteDesktopOutbound"
             ]
         );
         let ssh = &nsg.rules[0];
@@ -501,7 +518,8 @@ mod tests {
         assert!(
             build(&spec, &CURRENT_PROFILE, None).nsgs[1]
                 .rules
-                .is_empty()
+                .iter()
+                .all(|r| r.direction == Direction::Outbound)
         );
     }
 

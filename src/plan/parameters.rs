@@ -31,6 +31,8 @@ pub struct Parameter {
     pub computes: bool,
 }
 
+/// The region of every resource.
+pub const LOCATION: &str = "location";
 /// The administrator of Azure ML compute nodes that enable SSH.
 pub const ADMIN_USERNAME: &str = "adminUsername";
 /// The SSH public key of every login: compute nodes, VMs, HDInsight.
@@ -51,7 +53,7 @@ impl Names {
     pub(super) fn new(location: &str) -> Self {
         Self {
             identifiers: Identifiers::new([
-                "location",
+                LOCATION,
                 ADMIN_USERNAME,
                 SSH_PUBLIC_KEY,
                 SSH_PRIVATE_KEY,
@@ -138,9 +140,9 @@ pub(super) fn secret(description: String, env: EnvVar, computes: bool) -> Parame
 /// the NSG rules name that region's service tags.
 fn location(location: &str) -> Parameter {
     Parameter {
-        name: "location".to_string(),
+        name: LOCATION.to_string(),
         description: format!(
-            "Region of every resource. The NSG rules use {location} service tags: to deploy elsewhere, change `location` in the spec and render again."
+            "Region of every resource, by default the resource group's. Only {location} is allowed: the NSG rules use its service tags; to deploy elsewhere, change `location` in the spec and render again."
         ),
         default: Some(location.to_string()),
         allowed: vec![location.to_string()],

@@ -196,7 +196,6 @@ fn computes(b: &mut Builder, in_module: bool) -> Vec<Resource> {
 
 fn resource(place: &Place, compute: &Compute, symbol: String) -> Resource {
     let b = place.builder();
-    let managed = !matches!(compute.kind, ComputeKind::Attached(_));
     let (resource_id, settings) = match &compute.kind {
         ComputeKind::Cluster(c) => (None, cluster(c, place.subnet_id(&compute.subnet))),
         ComputeKind::Instance(i) => (None, instance(i, place.subnet_id(&compute.subnet))),
@@ -207,9 +206,9 @@ fn resource(place: &Place, compute: &Compute, symbol: String) -> Resource {
     };
     let properties = Object::new()
         .with("computeType", compute.kind.compute_type())
-        .with("computeLocation", Expr::Param("location".into()))
+        .with("computeLocation", Expr::Param(crate::plan::LOCATION.into()))
         .with_some("resourceId", resource_id)
-        .with_some("disableLocalAuth", managed.then_some(true))
+        .with("disableLocalAuth", true)
         .with("properties", settings);
     b.located(
         ResourceKind::Compute,

@@ -49,25 +49,7 @@ fn hdinsight(b: &mut Builder, cluster: &HdInsightCluster) -> [Resource; 2] {
         &cluster.storage_prefix,
         Expr::UniqueString(vec![Expr::ResourceGroupId, Expr::Str(cluster.name.clone())]),
     );
-    let storage = Resource::new(
-        ResourceKind::StorageAccount,
-        storage_symbol.clone(),
-        storage_name,
-        format!(
-            "Primary storage of HDInsight cluster {}; the name is unique per resource group.",
-            cluster.name
-        ),
-    )
-    .with_body(b.location_and_tags())
-    .with("sku", Object::new().with("name", "Standard_LRS"))
-    .with("kind", "StorageV2")
-    .with(
-        "properties",
-        Object::new()
-            .with("minimumTlsVersion", "TLS1_2")
-            .with("allowBlobPublicAccess", false)
-            .with("supportsHttpsTrafficOnly", true),
-    );
+    let storage = storage_account(b, cluster, storage_symbol.clone(), storage_name);
     let kind = cluster.definition.kind;
     let (component, version) = cluster.definition.component;
     let definition = Object::new()
@@ -115,6 +97,60 @@ fn hdinsight(b: &mut Builder, cluster: &HdInsightCluster) -> [Resource; 2] {
         )
         .with("properties", properties);
     [storage, resource]
+}
+
+/// The cluster's storage account: HTTPS and TLS 1.2 only, no public blobs, and a firewall that
+/// lets in only the cluster's subnet (through its `Microsoft.Storage` service endpoint) and
+/// Azure's trusted services, as HDInsight requires of a storage firewall.
+fn storage_account(
+    b: &Builder,
+    cluster: &HdInsightCluster,
+    symbol: String,
+    name: Expr,
+) -> Resource {
+    let replication = cluster.storage_replication;
+    let subnet_rule = Object::new()
+        .with("id", subnet_id(b, &cluster.subnet))
+        .with("action", "Allow");
+    let firewall = Object::new()
+        .with("bypass", "AzureServices")
+        .with("defaultAction", "Deny")
+        .with("virtualNetworkRules", vec![Value::from(subnet_rule)]);
+    let storage = Resource::new(
+        ResourceKind::StorageAccount,
+        symbol,
+        name,
+        format!(
+            "Primary storage of HDInsight cluster {}; the name is unique per resource group.",
+            cluster.name
+        ),
+    )
+    .with_body(b.location_and_tags())
+    .with("sku", Object::new().with("name", replication.sku()))
+    .with("kind", "StorageV2")
+    .with(
+        "properties",
+        Object::new()
+            .with("minimumTlsVersion", "TLS1_2")
+            .with("allowBlobPublicAccess", false)
+            .with("supportsHttpsTrafficOnly", true)
+            .with("networkAcls", firewall),
+    )
+    .suppress(
+        "CKV_AZURE_43",
+        "the name is computed at deployment: 'st', at most 9 lowercase letters and digits of the cluster name, and uniqueString(), 24 lowercase characters at most",
+    );
+    if replication.geo() {
+        storage
+    } else {
+        storage.suppress(
+            "CKV_AZURE_206",
+            format!(
+                "the spec chooses {} (storage_replication); geo-replication is a cost its owner decides",
+                replication.sku()
+            ),
+        )
+    }
 }
 
 /// The cluster's primary storage: the account's blob endpoint, the cluster's container, its key.
@@ -246,11 +282,15 @@ fn virtual_machine(b: &mut Builder, vm: &VirtualMachine) -> Vec<Resource> {
     let interface = Object::new()
         .with("id", Expr::Id(nic_symbol))
         .with("properties", Object::new().with("deleteOption", "Delete"));
+    let security = vm
+        .encryption_at_host
+        .then(|| Object::new().with("encryptionAtHost", true));
     let properties = Object::new()
         .with(
             "hardwareProfile",
             Object::new().with("vmSize", param(&vm.size_parameter)),
         )
+        .with_some("securityProfile", security)
         .with("storageProfile", vm_storage(vm))
         .with("osProfile", vm_os(vm))
         .with(
@@ -271,7 +311,19 @@ fn virtual_machine(b: &mut Builder, vm: &VirtualMachine) -> Vec<Resource> {
                 vm.name, vm.image.name
             ),
         )
-        .with("properties", properties);
+        .with("properties", properties)
+        .suppress(
+            "CKV_AZURE_50",
+            "GPU drivers and monitoring agents are installed as VM extensions",
+        );
+    let machine = if vm.encryption_at_host {
+        machine
+    } else {
+        let reason = "encryption at host is off in the spec (encryption_at_host: false)";
+        machine
+            .suppress("CKV_AZURE_97", reason)
+            .suppress("CKV_AZURE_151", reason)
+    };
     address.into_iter().chain([nic, machine]).collect()
 }
 
@@ -363,4 +415,12 @@ fn databricks(b: &mut Builder, workspace: &DatabricksWorkspace) -> Resource {
     )
     .with("sku", Object::new().with("name", workspace.sku))
     .with("properties", properties)
+    .suppress(
+        "CKV2_AZURE_48",
+        "customer-managed keys need a Key Vault key the spec does not describe; Microsoft-managed keys encrypt the DBFS root",
+    )
+    .suppress(
+        "CKV_AZURE_158",
+        "Private Link to the control plane needs private endpoints the spec does not describe; secure cluster connectivity keeps the nodes without public IPs",
+    )
 }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use crate::azure::resource::ResourceKind;
 use crate::model::{Expr, Item, Object, Output, Param, Resource, Template, Value};
 use crate::naming::Identifiers;
-use crate::plan::{Parameter, Plan};
+use crate::plan::{LOCATION, Parameter, Plan};
 
 /// The symbols of the resources that others refer to.
 #[derive(Debug, Default)]
@@ -54,7 +54,7 @@ impl Builder<'_> {
     /// `location` and, when the spec has any, `tags`.
     fn location_and_tags(&self) -> Object {
         Object::new()
-            .with("location", Expr::Param("location".into()))
+            .with("location", Expr::Param(LOCATION.into()))
             .with_some("tags", self.tags.clone())
     }
 }
@@ -148,13 +148,20 @@ pub(crate) fn outputs(template: &Template, plan: &Plan) -> Vec<Output> {
     out
 }
 
-/// A parameter of the main template, with its default and allowed values.
+/// A parameter of the main template, with its default and allowed values. The location
+/// defaults to the resource group's (so no region is hard-coded) and allows only the spec's
+/// region, whose service tags the NSG rules name.
 fn param(parameter: &Parameter) -> Param {
+    let default = if parameter.name == LOCATION {
+        Some(Value::Expr(Expr::ResourceGroupLocation))
+    } else {
+        parameter.default.clone().map(Value::Str)
+    };
     Param {
         name: parameter.name.clone(),
         description: parameter.description.clone(),
         secure: parameter.secure,
-        default: parameter.default.clone(),
+        default,
         allowed: parameter.allowed.clone(),
     }
 }

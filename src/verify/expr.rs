@@ -129,11 +129,20 @@ impl Scope {
         let Some(declaration) = self.declared.get(&key) else {
             return Err(Unknown(format!("parameter `{name}` is not declared")));
         };
+        // A parameter that allows one value can only ever be deployed with it.
+        let only_allowed = || match declaration.get("allowedValues") {
+            Some(Value::Array(values)) if values.len() == 1 => Some(values[0].clone()),
+            _ => None,
+        };
         match declaration.get("defaultValue") {
-            Some(default) => self.resolve(&format!("parameters/{key}"), default),
-            None => Err(Unknown(format!(
-                "parameter `{name}` has no default value and none is passed in"
-            ))),
+            Some(default) => self
+                .resolve(&format!("parameters/{key}"), default)
+                .or_else(|e| only_allowed().ok_or(e)),
+            None => only_allowed().ok_or_else(|| {
+                Unknown(format!(
+                    "parameter `{name}` has no default value and none is passed in"
+                ))
+            }),
         }
     }
 

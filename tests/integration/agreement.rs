@@ -562,7 +562,10 @@ fn bicep_blocks(text: &str) -> Result<BicepFile, String> {
             decorators.insert("allowed".into(), Value::Array(allowed));
         } else if let Some(rest) = line.strip_prefix("param ") {
             let (name, default) = match rest.split_once(" = ") {
-                Some((head, default)) => (head, Some(bicep_literal(default)?)),
+                Some((head, default)) => {
+                    let ast = Parser::parse(default, Syntax::Bicep)?;
+                    (head, Some(Value::String(Scope::default().eval(&ast)?)))
+                }
                 None => (rest, None),
             };
             let name = name.split(' ').next().unwrap_or_default().to_string();

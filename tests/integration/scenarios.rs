@@ -132,6 +132,7 @@ fn current_profile_with_nat_in_another_region() {
             "AzureFrontDoor.FirstParty",
         ),
         ("AllowAzureMonitorOutbound", "AzureMonitor"),
+        ("DenyRemoteDesktopOutbound", "VirtualNetwork"),
         ("DenyInternetOutbound", "Internet"),
     ];
     assert_eq!(found, expected.map(|(a, b)| (a.to_string(), b.to_string())));
@@ -166,6 +167,7 @@ fn guide_2021_profile_with_forced_tunnel() {
             "AllowAzureMachineLearningOutbound",
             "AllowAzureResourceManagerOutbound",
             "AllowAzureActiveDirectoryOutbound",
+            "DenyRemoteDesktopOutbound",
             "DenyInternetOutbound"
         ]
     );

@@ -100,6 +100,7 @@ impl<'a> Printer<'a> {
             ),
             Expr::ResourceGroupId => "resourceGroup().id".to_string(),
             Expr::ResourceGroupName => "resourceGroup().name".to_string(),
+            Expr::ResourceGroupLocation => "resourceGroup().location".to_string(),
             Expr::StorageSuffix => "environment().suffixes.storage".to_string(),
             Expr::Guid(args) => format!("guid({})", self.args(args)),
             Expr::UniqueString(args) => format!("uniqueString({})", self.args(args)),

@@ -140,15 +140,15 @@ struct Generator {
 }
 
 /// The template's parameters, in the model's order.
-struct Parameters<'a>(&'a [Param]);
+struct Parameters<'a>(&'a [Param], &'a Printer<'a>);
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ParameterJson {
+struct ParameterJson<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    default_value: Option<String>,
+    default_value: Option<Json<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     allowed_values: Vec<String>,
     metadata: Description,
@@ -164,7 +164,10 @@ impl Serialize for Parameters<'_> {
         serializer.collect_map(self.0.iter().map(|p| {
             let json = ParameterJson {
                 kind: if p.secure { "securestring" } else { "string" },
-                default_value: p.default.as_deref().map(literal),
+                default_value: p.default.as_ref().map(|value| Json {
+                    value,
+                    printer: self.1,
+                }),
                 allowed_values: p.allowed.iter().map(|v| literal(v)).collect(),
                 metadata: Description {
                     description: p.description.clone(),
@@ -252,6 +255,14 @@ fn write_resource<M: SerializeMap>(
         map.serialize_entry("dependsOn", &dependencies)?;
     }
     map.serialize_entry("comments", &resource.comment)?;
+    if !resource.suppressions.is_empty() {
+        let skips: Vec<String> = resource
+            .suppressions
+            .iter()
+            .map(|s| format!("checkov:skip={}: {}", s.check, s.reason))
+            .collect();
+        map.serialize_entry("metadata", &serde_json::json!({ "checkov": skips }))?;
+    }
     for (key, value) in &resource.body.0 {
         map.serialize_entry(&literal(key), &Json { value, printer })?;
     }
@@ -335,7 +346,7 @@ fn envelope<'a>(
         schema: TEMPLATE_SCHEMA,
         content_version: "1.0.0.0",
         metadata,
-        parameters: Parameters(&template.parameters),
+        parameters: Parameters(&template.parameters, printer),
         resources,
         outputs: Outputs(&template.outputs, printer),
     }
@@ -362,9 +373,10 @@ pub(super) fn template(template: &Template, version: &str, requirements: &'stati
     to_text(&envelope(template, &printer, Some(metadata)))
 }
 
-/// Renders `azuredeploy.parameters.json`: every parameter that has a value to give. Parameters
-/// without a default (secrets) are left to the deployer, never written down.
-pub(super) fn parameters_file(template: &Template) -> String {
+/// Renders `azuredeploy.parameters.json`: the value of every parameter that has one in the plan
+/// (the spec's region, user names, sizes). Parameters without one (secrets) are left to the
+/// deployer, never written down.
+pub(super) fn parameters_file(parameters: &[crate::plan::Parameter]) -> String {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct File {
@@ -373,8 +385,7 @@ pub(super) fn parameters_file(template: &Template) -> String {
         content_version: &'static str,
         parameters: serde_json::Map<String, serde_json::Value>,
     }
-    let parameters = template
-        .parameters
+    let parameters = parameters
         .iter()
         .filter_map(|p| {
             let value = literal(p.default.as_ref()?);

@@ -130,6 +130,7 @@ pub(super) fn expr(expr: &Expr) -> String {
         ),
         Expr::ResourceGroupId => "resourceGroup().id".to_string(),
         Expr::ResourceGroupName => "resourceGroup().name".to_string(),
+        Expr::ResourceGroupLocation => "resourceGroup().location".to_string(),
         Expr::StorageSuffix => "environment().suffixes.storage".to_string(),
         Expr::Guid(args) => format!("guid({})", list(args)),
         Expr::UniqueString(args) => format!("uniqueString({})", list(args)),

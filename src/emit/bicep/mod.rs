@@ -61,6 +61,9 @@ fn resource_block(resource: &Resource) -> String {
         resource.kind.bicep_type(),
         if resource.existing { " existing" } else { "" }
     );
+    for s in &resource.suppressions {
+        out.push_str(&format!("  // checkov:skip={}: {}\n", s.check, s.reason));
+    }
     if let Some(parent) = &resource.parent {
         out.push_str(&format!("  parent: {parent}\n"));
     }
@@ -96,7 +99,8 @@ struct ParamView<'a> {
     description: &'a str,
     secure: bool,
     allowed: &'a [String],
-    default: Option<&'a str>,
+    /// Printed as Bicep: a quoted literal or an expression.
+    default: Option<String>,
 }
 
 /// One Bicep file: the header, the parameters, then every declaration.
@@ -109,7 +113,7 @@ fn file(plan: &Plan, version: &str, template: &Template) -> Result<String, Strin
             description: &p.description,
             secure: p.secure,
             allowed: &p.allowed,
-            default: p.default.as_deref(),
+            default: p.default.as_ref().map(|v| expr::value(v, 0)),
         })
         .collect();
     let blocks: Vec<String> = template
