@@ -119,13 +119,15 @@ pub enum When {
     LockedMicrosoftImages,
     /// `outbound: locked`, in any compute subnet (the final deny).
     LockedAny,
-    /// Any compute subnet but Databricks' (whose NSG rules Databricks manages).
+    /// Any subnet but Databricks' (whose NSG rules Databricks manages).
     NotDatabricks,
 }
 
 /// What a subnet holds and how the spec configures it: the facts `When` is judged against.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Context {
+    /// The subnet hosts compute of any kind.
+    pub compute: bool,
     pub aml_compute: bool,
     pub compute_instance: bool,
     pub public_ip_compute: bool,
@@ -150,9 +152,11 @@ impl When {
             When::HdInsight => c.hdinsight,
             When::Databricks => c.databricks,
             When::DatabricksPublicIp => c.databricks_public_ip,
-            When::Locked => c.locked && !c.databricks,
-            When::LockedMicrosoftImages => c.locked && !c.databricks && c.microsoft_images,
-            When::LockedAny => c.locked,
+            When::Locked => c.compute && c.locked && !c.databricks,
+            When::LockedMicrosoftImages => {
+                c.compute && c.locked && !c.databricks && c.microsoft_images
+            }
+            When::LockedAny => c.compute && c.locked,
             When::NotDatabricks => !c.databricks,
         }
     }
@@ -779,6 +783,7 @@ mod tests {
             .map(|bits| {
                 let on = |i: u16| bits & (1 << i) != 0;
                 Context {
+                    compute: true,
                     aml_compute: on(0),
                     compute_instance: on(1),
                     public_ip_compute: on(2),
@@ -836,6 +841,7 @@ mod tests {
     #[test]
     fn databricks_subnets_get_databricks_rules_and_the_deny_only() {
         let subnet = Context {
+            compute: true,
             databricks: true,
             locked: true,
             ..Context::default()
@@ -901,6 +907,7 @@ mod tests {
     #[test]
     fn current_inbound_rules_only_apply_to_public_ip_compute() {
         let private = Context {
+            compute: true,
             aml_compute: true,
             compute_instance: true,
             ..Context::default()

@@ -459,6 +459,34 @@ resource nsgSnetDbwPrivate 'Microsoft.Network/networkSecurityGroups@2025-07-01' 
   }
 }
 
+// Rules for subnet default.
+resource nsgDefault 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
+  name: 'adatum-lakehouse-default-nsg'
+  location: location
+  tags: {
+    costCenter: '4711'
+    workload: 'lakehouse'
+  }
+  properties: {
+    securityRules: [
+      {
+        name: 'DenyRemoteDesktopOutbound'
+        properties: {
+          description: 'Against lateral movement: no compute here uses Remote Desktop, so none may open it to other hosts. SSH stays open: Azure ML and HDInsight reach their nodes over it.'
+          protocol: 'Tcp'
+          sourcePortRange: '*'
+          destinationPortRange: '3389'
+          sourceAddressPrefix: 'VirtualNetwork'
+          destinationAddressPrefix: 'VirtualNetwork'
+          access: 'Deny'
+          priority: 4000
+          direction: 'Outbound'
+        }
+      }
+    ]
+  }
+}
+
 // Outbound address of the NAT gateway.
 resource natPublicIp 'Microsoft.Network/publicIPAddresses@2025-07-01' = {
   name: 'adatum-lakehouse-nat-pip'
@@ -574,6 +602,9 @@ resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
         name: 'default'
         properties: {
           addressPrefix: '10.60.2.0/24'
+          networkSecurityGroup: {
+            id: nsgDefault.id
+          }
           defaultOutboundAccess: false
         }
       }
@@ -696,6 +727,9 @@ output nsgSnetDbwPublicId string = nsgSnetDbwPublic.id
 
 @description('Resource ID of network security group adatum-lakehouse-snet-dbw-private-nsg.')
 output nsgSnetDbwPrivateId string = nsgSnetDbwPrivate.id
+
+@description('Resource ID of network security group adatum-lakehouse-default-nsg.')
+output nsgDefaultId string = nsgDefault.id
 
 @description('Resource ID of NAT gateway adatum-lakehouse-nat.')
 output natGatewayId string = natGateway.id

@@ -227,6 +227,34 @@ resource nsgSnetTraining 'Microsoft.Network/networkSecurityGroups@2025-07-01' = 
   }
 }
 
+// Rules for subnet snet-endpoints.
+resource nsgSnetEndpoints 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
+  name: 'contoso-train-prod-snet-endpoints-nsg'
+  location: location
+  tags: {
+    costCenter: '1234'
+    environment: 'prod'
+  }
+  properties: {
+    securityRules: [
+      {
+        name: 'DenyRemoteDesktopOutbound'
+        properties: {
+          description: 'Against lateral movement: no compute here uses Remote Desktop, so none may open it to other hosts. SSH stays open: Azure ML and HDInsight reach their nodes over it.'
+          protocol: 'Tcp'
+          sourcePortRange: '*'
+          destinationPortRange: '3389'
+          sourceAddressPrefix: 'VirtualNetwork'
+          destinationAddressPrefix: 'VirtualNetwork'
+          access: 'Deny'
+          priority: 4000
+          direction: 'Outbound'
+        }
+      }
+    ]
+  }
+}
+
 // Outbound address of the NAT gateway.
 resource natPublicIp 'Microsoft.Network/publicIPAddresses@2025-07-01' = {
   name: 'contoso-train-prod-nat-pip'
@@ -305,6 +333,9 @@ resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
         name: 'snet-endpoints'
         properties: {
           addressPrefix: '10.40.1.0/27'
+          networkSecurityGroup: {
+            id: nsgSnetEndpoints.id
+          }
           defaultOutboundAccess: false
         }
       }
@@ -386,6 +417,9 @@ resource computeCiAlice 'Microsoft.MachineLearningServices/workspaces/computes@2
 
 @description('Resource ID of network security group contoso-train-prod-snet-training-nsg.')
 output nsgSnetTrainingId string = nsgSnetTraining.id
+
+@description('Resource ID of network security group contoso-train-prod-snet-endpoints-nsg.')
+output nsgSnetEndpointsId string = nsgSnetEndpoints.id
 
 @description('Resource ID of NAT gateway contoso-train-prod-nat.')
 output natGatewayId string = natGateway.id

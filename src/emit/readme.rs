@@ -139,7 +139,7 @@ fn nsgs(plan: &Plan) -> Value {
                     r.citation.to_string(),
                 ]);
             }
-            json!({"name": n.name, "subnet": n.subnet, "rules": table.text()})
+            json!({"name": n.name, "subnet": n.subnet, "compute": n.compute, "rules": table.text()})
         })
         .collect();
     Value::Array(nsgs)
@@ -197,7 +197,7 @@ fn subnets(plan: &Plan) -> String {
             code(&s.name),
             s.address_prefix.clone(),
             s.nsg.as_deref().map_or("none".to_string(), code),
-            if s.nsg.is_some() {
+            if s.compute {
                 egress(plan)
             } else {
                 "(no compute)"
@@ -413,7 +413,7 @@ fn diagram(plan: &Plan) -> Vec<String> {
     let exit_node = exit.split('[').next().unwrap_or("internet").to_string();
     lines.push(exit);
     for (i, s) in plan.vnet.subnets.iter().enumerate() {
-        if s.nsg.is_some() {
+        if s.compute {
             lines.push(format!("s{i} --> {exit_node}"));
         }
     }

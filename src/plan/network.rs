@@ -38,6 +38,8 @@ pub struct SecurityRule {
 pub struct Nsg {
     pub name: String,
     pub subnet: String,
+    /// The subnet hosts compute; other subnets' NSGs hold only Azure's defaults and hardening.
+    pub compute: bool,
     /// Inbound rules by priority, then outbound rules by priority.
     pub rules: Vec<SecurityRule>,
 }
@@ -68,8 +70,10 @@ pub struct Subnet {
     pub address_prefix: String,
     pub service_endpoints: Vec<String>,
     pub delegation: Option<String>,
-    /// Name of the subnet's NSG (compute subnets only).
+    /// Name of the subnet's NSG (every subnet that may carry one).
     pub nsg: Option<String>,
+    /// The subnet hosts compute, and so gets the egress path.
+    pub compute: bool,
     pub route_table: Option<String>,
     pub nat_gateway: Option<String>,
     /// Written explicitly on every subnet: `true` only where compute relies on default outbound.
@@ -103,7 +107,7 @@ pub(super) fn build(
         .network
         .subnets
         .iter()
-        .filter(|s| hosts_compute(spec, &s.name))
+        .filter(|s| !NO_NSG_SUBNETS.contains(&s.name.as_str()))
         .map(|s| nsg(spec, profile, &s.name))
         .collect();
     let route_tables = route_tables(spec, service_tags);
@@ -140,6 +144,7 @@ pub(super) fn build(
                     .as_ref()
                     .filter(|_| compute)
                     .map(|n| n.name.clone()),
+                compute,
                 default_outbound_access: compute && spec.network.egress == Egress::Default,
                 network_policies_disabled: compute && s.delegation.is_none(),
             }
@@ -172,6 +177,15 @@ fn service_endpoints(spec: &Spec, subnet: &crate::spec::Subnet) -> Vec<String> {
     endpoints
 }
 
+/// Subnets Azure reserves for a service that refuses an NSG, or requires rules of its own.
+const NO_NSG_SUBNETS: &[&str] = &[
+    "GatewaySubnet",
+    "AzureFirewallSubnet",
+    "AzureFirewallManagementSubnet",
+    "RouteServerSubnet",
+    "AzureBastionSubnet",
+];
+
 fn hosts_compute(spec: &Spec, subnet: &str) -> bool {
     spec.compute
         .iter()
@@ -188,6 +202,7 @@ fn has_public_compute(spec: &Spec, subnet: &str) -> bool {
 /// What the subnet holds, for choosing the profile's rows.
 fn context(spec: &Spec, subnet: &str) -> Context {
     let mut context = Context {
+        compute: hosts_compute(spec, subnet),
         locked: spec.network.outbound == Outbound::Locked,
         microsoft_images: spec.network.microsoft_images,
         ..Context::default()
@@ -226,6 +241,7 @@ fn nsg(spec: &Spec, profile: &Profile, subnet: &str) -> Nsg {
     Nsg {
         name: naming::nsg(&spec.name, subnet),
         subnet: subnet.to_string(),
+        compute: context.compute,
         rules,
     }
 }
@@ -316,9 +332,19 @@ mod tests {
     }
 
     #[test]
-    fn only_compute_subnets_get_an_nsg_and_egress() {
-        let network = build(&spec(|_| {}), &CURRENT_PROFILE, None);
-        assert_eq!(network.nsgs.len(), 1);
+    fn every_subnet_gets_an_nsg_and_only_compute_subnets_egress_and_rules() {
+        let network = build(
+            &spec(|v| v["network"]["outbound"] = json!("locked")),
+            &CURRENT_PROFILE,
+            None,
+        );
+        assert_eq!(network.nsgs.len(), 2);
+        let rules: Vec<&str> = network.nsgs[1].rules.iter().map(|r| r.name).collect();
+        assert_eq!(
+            rules,
+            ["DenyRemoteDesktopOutbound"],
+            "no allow-list without compute"
+        );
         assert_eq!(
             network.vnet.subnets[0].nsg.as_deref(),
             Some("demo-snet-a-nsg")
@@ -327,9 +353,11 @@ mod tests {
             network.vnet.subnets[0].nat_gateway.as_deref(),
             Some("demo-nat")
         );
-        assert!(
-            network.vnet.subnets[1].nsg.is_none() && network.vnet.subnets[1].nat_gateway.is_none()
+        assert_eq!(
+            network.vnet.subnets[1].nsg.as_deref(),
+            Some("demo-snet-b-nsg")
         );
+        assert!(!network.vnet.subnets[1].compute && network.vnet.subnets[1].nat_gateway.is_none());
         assert!(!network.vnet.subnets[0].default_outbound_access);
     }
 

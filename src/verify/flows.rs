@@ -257,6 +257,7 @@ impl<'a> SubnetCheck<'a> {
             Some(ComputeKind::Cluster | ComputeKind::Instance)
         );
         Context {
+            compute: true,
             aml_compute: aml,
             compute_instance: m.compute == Some(ComputeKind::Instance),
             public_ip_compute: aml && m.public_ip,
