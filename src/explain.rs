@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::Error;
+use crate::azure::fqdns;
 use crate::diag::{Code, Format};
 use crate::plan::{Address, Plan, SecurityRule, Subnet};
 use crate::routes::{self, NextHop};
@@ -71,7 +72,7 @@ fn spec_text(plan: &Plan, report: &Report, path: &Path) -> String {
         plan.profile.name,
         plan.location
     );
-    for subnet in plan.vnet.subnets.iter().filter(|s| s.nsg.is_some()) {
+    for subnet in plan.vnet.subnets.iter().filter(|s| s.compute) {
         out.push_str(&subnet_text(plan, subnet));
     }
     out.push_str(&firewall_text(plan, report));
@@ -170,9 +171,20 @@ fn firewall_text(plan: &Plan, report: &Report) -> String {
             out.push_str(&format!("    {line}\n"));
         }
     }
-    out.push_str(
-        "  amlgen holds no FQDN list: take the FQDNs from Microsoft Learn, \"Configure inbound and outbound network traffic\".\n  `amlgen verify` lists the flows that do not work.\n",
-    );
+    out.push_str(&format!(
+        "  and these hosts (HTTP/S as application rules, other ports as network rules; {}):\n",
+        fqdns::SOURCE
+    ));
+    for host in fqdns::HOSTS {
+        out.push_str(&format!(
+            "    {:<42} {} {:<16} {}\n",
+            host.in_region(&plan.location),
+            host.protocol,
+            host.ports,
+            host.purpose
+        ));
+    }
+    out.push_str("  `<storage>` is the workspace's default storage account. `amlgen verify` lists the flows that do not work.\n");
     out
 }
 

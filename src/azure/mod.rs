@@ -1,9 +1,11 @@
 //! Facts about Azure that amlgen relies on: regions and their pairs, Microsoft's service-tags
-//! file, the VM images, HDInsight's cluster types, and the resource types with their API versions.
+//! file, the VM images, HDInsight's cluster types, the resource types with their API versions, and
+//! the hosts Azure ML compute reaches by name.
 //!
 //! This is data, kept at the bottom of the dependency graph: the checks and the plan read it,
 //! nothing here knows a spec.
 
+pub mod fqdns;
 pub mod hdinsight;
 pub mod images;
 pub mod regions;

@@ -44,6 +44,8 @@ fn a_spec_gets_every_rule_and_route_with_its_reason_and_the_firewalls_list() {
         "    Storage.westus2 tcp/445\n",
         // No-public-IP compute sends Azure ML traffic to the firewall too.
         "  from snet-cpu (10.60.0.128/25):\n    AzureActiveDirectory tcp/80\n    AzureActiveDirectory tcp/443\n    AzureMachineLearning.westus2 tcp/443\n",
+        // The hosts, with the region filled in.
+        "    *.tundra.westus2.api.azureml.ms            UDP 5831             Compute instance\n",
     ] {
         assert!(
             run.stdout.contains(expected),
