@@ -11,6 +11,12 @@ use crate::model::{Expr, Object, Part, Step, Value};
 /// that no `${` can start an interpolation, and every other control character as `\u{..}`.
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    push_escaped(&mut out, text);
+    out
+}
+
+/// Appends `text` escaped for the inside of a single-quoted Bicep string.
+fn push_escaped(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -23,23 +29,29 @@ pub(crate) fn escape(text: &str) -> String {
             other => out.push(other),
         }
     }
-    out
 }
 
 fn quoted(text: &str) -> String {
     format!("'{}'", escape(text))
 }
 
-/// An object key: bare when it is an identifier Bicep accepts as one, quoted otherwise.
-fn key(text: &str) -> String {
-    let identifier = text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+/// Whether an object key can be written bare: an identifier that is not a keyword, at most 255
+/// characters long.
+fn bare_key(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && text.len() <= 255
-        && !matches!(text, "true" | "false" | "null");
-    if identifier {
-        text.to_string()
+        && !matches!(text, "true" | "false" | "null")
+}
+
+/// Appends an object key: bare where Bicep accepts it, quoted otherwise.
+fn push_key(out: &mut String, text: &str) {
+    if bare_key(text) {
+        out.push_str(text);
     } else {
-        quoted(text)
+        out.push('\'');
+        push_escaped(out, text);
+        out.push('\'');
     }
 }
 
@@ -65,7 +77,7 @@ pub(super) fn write_value(out: &mut String, value: &Value, indent: usize) {
     match value {
         Value::Str(text) => {
             out.push('\'');
-            out.push_str(&escape(text));
+            push_escaped(out, text);
             out.push('\'');
         }
         Value::Int(n) => out.push_str(&n.to_string()),
@@ -96,7 +108,7 @@ pub(super) fn write_value(out: &mut String, value: &Value, indent: usize) {
 pub(super) fn write_entries(out: &mut String, object: &Object, indent: usize) {
     for (k, v) in &object.0 {
         pad(out, indent);
-        out.push_str(&key(k));
+        push_key(out, k);
         out.push_str(": ");
         write_value(out, v, indent);
         out.push('\n');
@@ -173,6 +185,11 @@ mod tests {
 
     #[test]
     fn keys_are_quoted_only_where_bicep_requires_it() {
+        let key = |text: &str| {
+            let mut out = String::new();
+            push_key(&mut out, text);
+            out
+        };
         assert_eq!(key("costCenter"), "costCenter");
         assert_eq!(key("_x1"), "_x1");
         assert_eq!(key("cost-center"), "'cost-center'");
@@ -183,6 +200,7 @@ mod tests {
             key("restAuthCredential.isEnabled"),
             "'restAuthCredential.isEnabled'"
         );
+        assert_eq!(key("it's"), "'it\\'s'");
         assert_eq!(key(&"a".repeat(255)), "a".repeat(255));
         assert_eq!(key(&"a".repeat(256)), format!("'{}'", "a".repeat(256)));
     }
