@@ -28,10 +28,12 @@ pub mod suggest;
 pub mod write;
 pub mod yaml;
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use azure::service_tags::ServiceTags;
 use diag::{Code, Diagnostic, Label, has_errors};
+use rayon::prelude::*;
 use source::{Source, SpanIndex};
 use spec::{Egress, RouteStyle, Spec};
 
@@ -47,6 +49,8 @@ pub enum Error {
         source: std::io::Error,
     },
     Write(write::Error),
+    /// The command line named no spec file, or only folders and globs without one.
+    NoSpec(String),
     Internal(String),
 }
 
@@ -55,6 +59,11 @@ impl std::fmt::Display for Error {
         match self {
             Error::Read { path, source } => write!(f, "cannot read {path}: {source}"),
             Error::Write(error) => write!(f, "cannot write {error}"),
+            Error::NoSpec(given) => write!(
+                f,
+                "no spec found in {given}: give spec files, folders holding *.yaml or *.yml \
+                 files, or globs"
+            ),
             Error::Internal(message) => write!(
                 f,
                 "internal error: {message} (this is a bug in amlgen; please report it)"
@@ -76,6 +85,17 @@ pub struct Compiled {
     pub plan: Option<plan::Plan>,
 }
 
+impl Compiled {
+    /// The diagnostics with what locates them, for [`diag::render`].
+    pub fn findings(&self) -> diag::Findings<'_> {
+        diag::Findings {
+            source: &self.source,
+            spans: &self.spans,
+            diagnostics: &self.diagnostics,
+        }
+    }
+}
+
 /// Reads and compiles the spec at `path`.
 pub fn compile_file(path: &Path) -> Result<Compiled, Error> {
     let display = path.display().to_string();
@@ -85,6 +105,34 @@ pub fn compile_file(path: &Path) -> Result<Compiled, Error> {
     })?;
     let base = path.parent().unwrap_or(Path::new("."));
     compile(Source::new(display, text), base)
+}
+
+/// Reads and compiles the specs at `paths` in parallel (on the current rayon pool), returned in
+/// the order given. A valid spec whose `name` an earlier spec already has gets a
+/// `spec-name-duplicate` error, as the two would render into the same folder.
+pub fn compile_files(paths: &[PathBuf]) -> Result<Vec<Compiled>, Error> {
+    let results: Vec<Result<Compiled, Error>> = paths.par_iter().map(|p| compile_file(p)).collect();
+    let mut compiled = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut first: BTreeMap<String, String> = BTreeMap::new();
+    for spec in &mut compiled {
+        let Some(name) = spec.plan.as_ref().map(|plan| plan.name.clone()) else {
+            continue;
+        };
+        if let Some(earlier) = first.get(&name) {
+            spec.diagnostics.push(
+                Diagnostic::error(
+                    Code::SpecNameDuplicate,
+                    format!("spec name `{name}` is also the name of {earlier}; both would render into the folder `{name}`"),
+                    Label::value("/name", format!("also in {earlier}")),
+                )
+                .with_help("give each spec its own `name`"),
+            );
+            spec.plan = None;
+        } else {
+            first.insert(name, spec.source.path.clone());
+        }
+    }
+    Ok(compiled)
 }
 
 /// Compiles a spec's text; `base` is the folder relative paths in the spec start from.

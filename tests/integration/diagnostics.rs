@@ -1,5 +1,8 @@
 //! One invalid spec per diagnostic code: each fixture `tests/fixtures/invalid/<code>.yaml` marks
-//! the line its diagnostic must point at with `# expect: <code>`.
+//! the line its diagnostic must point at with `# expect: <code>`. A fixture whose diagnostic
+//! needs other specs in the same run names them in `# with: <path>` lines (relative to it).
+
+use std::path::{Path, PathBuf};
 
 use amlgen::diag::Code;
 
@@ -14,6 +17,17 @@ fn expectations(text: &str) -> Vec<(String, usize)> {
                 .map(|(_, code)| (code.trim().to_string(), i + 1))
         })
         .collect()
+}
+
+/// Compiles the fixture at `path` in one run after the specs its `# with:` lines name.
+fn compile_fixture(path: &Path, text: &str) -> amlgen::Compiled {
+    let mut run: Vec<PathBuf> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("# with: "))
+        .map(|with| path.parent().unwrap().join(with.trim()))
+        .collect();
+    run.push(path.to_path_buf());
+    amlgen::compile_files(&run).unwrap().pop().unwrap()
 }
 
 #[test]
@@ -39,13 +53,8 @@ fn every_fixture_reports_its_code_at_the_marked_line() {
             "{} has no `# expect:` marker",
             path.display()
         );
-        let compiled = amlgen::compile_file(&path).unwrap();
-        let json = amlgen::diag::render(
-            amlgen::diag::Format::Json,
-            &compiled.source,
-            &compiled.spans,
-            &compiled.diagnostics,
-        );
+        let compiled = compile_fixture(&path, &text);
+        let json = amlgen::diag::render(amlgen::diag::Format::Json, &[compiled.findings()]);
         let found: Vec<(String, usize)> = serde_json::from_str::<Vec<serde_json::Value>>(&json)
             .unwrap()
             .iter()
@@ -75,7 +84,8 @@ fn every_fixture_reports_its_code_at_the_marked_line() {
 #[test]
 fn errors_block_the_plan_and_warnings_do_not() {
     for path in yaml_files("tests/fixtures/invalid") {
-        let compiled = amlgen::compile_file(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let compiled = compile_fixture(&path, &text);
         let errors = amlgen::diag::has_errors(&compiled.diagnostics);
         assert_eq!(compiled.plan.is_none(), errors, "{}", path.display());
     }
