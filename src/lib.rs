@@ -94,6 +94,19 @@ impl Compiled {
             diagnostics: &self.diagnostics,
         }
     }
+
+    /// A spec without diagnostics keeps, of its positions, only where its `name` is (for a
+    /// `spec-name-duplicate`): so a large batch holds little more than its plans.
+    fn lean(mut self) -> Self {
+        if self.diagnostics.is_empty() {
+            let mut kept = SpanIndex::default();
+            if let Some((span, true)) = self.spans.find("/name") {
+                kept.insert("/name".into(), span);
+            }
+            self.spans = kept;
+        }
+        self
+    }
 }
 
 /// Reads and compiles the spec at `path`.
@@ -111,7 +124,10 @@ pub fn compile_file(path: &Path) -> Result<Compiled, Error> {
 /// the order given. A valid spec whose `name` an earlier spec already has gets a
 /// `spec-name-duplicate` error, as the two would render into the same folder.
 pub fn compile_files(paths: &[PathBuf]) -> Result<Vec<Compiled>, Error> {
-    let results: Vec<Result<Compiled, Error>> = paths.par_iter().map(|p| compile_file(p)).collect();
+    let results: Vec<Result<Compiled, Error>> = paths
+        .par_iter()
+        .map(|p| compile_file(p).map(Compiled::lean))
+        .collect();
     let mut compiled = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     let mut first: BTreeMap<String, String> = BTreeMap::new();
     for spec in &mut compiled {
