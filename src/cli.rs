@@ -210,8 +210,9 @@ fn pool(inputs: &Inputs) -> Result<rayon::ThreadPool, Error> {
         .map_err(|e| Error::Internal(format!("cannot start threads: {e}")))
 }
 
-/// Compiles every spec of `inputs` and prints the run's diagnostics. Returns the compiled specs
-/// and how many of them fail the run.
+/// Compiles every spec of `inputs` and prints the run's diagnostics. Returns the compiled specs,
+/// where a spec that fails the run (a diagnostic at `--fail-on` or worse) has no plan, and how
+/// many failed.
 fn compile(
     inputs: &Inputs,
     pool: &rayon::ThreadPool,
@@ -219,7 +220,7 @@ fn compile(
     err: &mut dyn Write,
 ) -> Result<(Vec<Compiled>, usize), Error> {
     let files = spec_files(&inputs.specs)?;
-    let compiled = pool.install(|| compile_files(&files))?;
+    let mut compiled = pool.install(|| compile_files(&files))?;
     let findings: Vec<_> = compiled.iter().map(Compiled::findings).collect();
     let document = crate::diag::render(inputs.format, &findings);
     let sink: &mut dyn Write = if inputs.format == Format::Human {
@@ -232,10 +233,12 @@ fn compile(
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
     };
-    let failed = compiled
-        .iter()
-        .filter(|c| c.diagnostics.iter().any(|d| d.severity <= threshold))
-        .count();
+    for c in &mut compiled {
+        if c.diagnostics.iter().any(|d| d.severity <= threshold) {
+            c.plan = None;
+        }
+    }
+    let failed = compiled.iter().filter(|c| c.plan.is_none()).count();
     Ok((compiled, failed))
 }
 

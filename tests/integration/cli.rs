@@ -220,7 +220,13 @@ fn fail_on_warning_fails_a_spec_with_warnings_and_writes_nothing() {
     let dir = out.join("target").display().to_string();
     let spec = example("minimal.yaml");
     assert_eq!(amlgen(&["validate", &spec]).code, 0);
-    assert_eq!(amlgen(&["validate", "--fail-on", "warning", &spec]).code, 1);
+    let strict = amlgen(&["validate", "--fail-on", "warning", &spec]);
+    assert_eq!(strict.code, 1);
+    assert!(
+        strict.stdout.contains("1 specs: 0 valid, 1 failed"),
+        "{}",
+        strict.stdout
+    );
     let run = amlgen(&["render", "--fail-on", "warning", &spec, "-o", &dir]);
     assert_eq!(run.code, 1);
     assert!(!out.join("target").exists());
