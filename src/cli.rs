@@ -4,10 +4,11 @@
 //! tests drive it in-process, and turns outcomes into exit codes: 0 success, 1 invalid spec or
 //! stale output, 2 usage, I/O or internal error.
 //!
-//! A run compiles every spec first, in parallel; if any fails, nothing is written. Then each
-//! spec is rendered and staged on its own thread (its files go straight to temporary files, so
-//! memory holds one rendered spec per thread, not the batch), and only then is everything renamed
-//! into place. Diagnostics of the whole run are printed as one document.
+//! A run checks every spec first, in parallel, keeping only its diagnostics and name; if any
+//! fails, nothing is written. Then each spec is compiled again, rendered and staged on its own
+//! thread (its files go straight to temporary files, so memory holds one spec per thread, not
+//! the batch), and only then is everything renamed into place. Diagnostics of the whole run are
+//! printed as one document.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -17,9 +18,8 @@ use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 
 use crate::diag::{Format, Severity};
-use crate::plan::Plan;
 use crate::write::{self, Checking, Output, Report, Staging};
-use crate::{Compiled, Error, VERSION, compile_files, emit};
+use crate::{Error, VERSION, check_files, compile_file, emit};
 
 /// Compile a YAML spec of an Azure ML training environment into Bicep and ARM templates.
 ///
@@ -210,19 +210,27 @@ fn pool(inputs: &Inputs) -> Result<rayon::ThreadPool, Error> {
         .map_err(|e| Error::Internal(format!("cannot start threads: {e}")))
 }
 
-/// Compiles every spec of `inputs` and prints the run's diagnostics. Returns the compiled specs,
-/// where a spec that fails the run (a diagnostic at `--fail-on` or worse) has no plan, and how
-/// many failed.
-fn compile(
+/// A spec that passed the checks of the run.
+#[derive(Debug)]
+struct Passed {
+    path: PathBuf,
+    name: String,
+}
+
+/// Checks every spec of `inputs` and prints the run's diagnostics. Returns the specs that pass
+/// (no diagnostic at `--fail-on` or worse) and how many specs the run has.
+fn check_specs(
     inputs: &Inputs,
     pool: &rayon::ThreadPool,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Result<(Vec<Compiled>, usize), Error> {
+) -> Result<(Vec<Passed>, usize), Error> {
     let files = spec_files(&inputs.specs)?;
-    let mut compiled = pool.install(|| compile_files(&files))?;
-    let findings: Vec<_> = compiled.iter().map(Compiled::findings).collect();
+    let checked = pool.install(|| check_files(&files))?;
+    let total = checked.len();
+    let findings: Vec<_> = checked.iter().map(|c| c.compiled.findings()).collect();
     let document = crate::diag::render(inputs.format, &findings);
+    drop(findings);
     let sink: &mut dyn Write = if inputs.format == Format::Human {
         err
     } else {
@@ -233,33 +241,36 @@ fn compile(
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
     };
-    for c in &mut compiled {
-        if c.diagnostics.iter().any(|d| d.severity <= threshold) {
-            c.plan = None;
-        }
-    }
-    let failed = compiled.iter().filter(|c| c.plan.is_none()).count();
-    Ok((compiled, failed))
+    let passed = files
+        .into_iter()
+        .zip(checked)
+        .filter(|(_, c)| {
+            c.compiled
+                .diagnostics
+                .iter()
+                .all(|d| d.severity > threshold)
+        })
+        .filter_map(|(path, c)| c.name.map(|name| Passed { path, name }))
+        .collect();
+    Ok((passed, total))
 }
 
 fn validate(inputs: &Inputs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
     let pool = pool(inputs)?;
-    let (compiled, failed) = compile(inputs, &pool, out, err)?;
-    if inputs.format == Format::Human {
-        for c in compiled.iter().filter(|c| c.plan.is_some()) {
-            let _ = writeln!(out, "{}: valid", c.source.path);
-        }
-    }
+    let (passed, total) = check_specs(inputs, &pool, out, err)?;
     let log: &mut dyn Write = if inputs.format == Format::Human {
+        for spec in &passed {
+            let _ = writeln!(out, "{}: valid", spec.path.display());
+        }
         out
     } else {
         err
     };
+    let failed = total - passed.len();
     let _ = writeln!(
         log,
-        "{} specs: {} valid, {failed} failed",
-        compiled.len(),
-        compiled.len() - failed
+        "{total} specs: {} valid, {failed} failed",
+        passed.len()
     );
     Ok(u8::from(failed > 0))
 }
@@ -273,8 +284,8 @@ fn render(
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
     let pool = pool(inputs)?;
-    let (compiled, failed) = compile(inputs, &pool, out, err)?;
-    let total = compiled.len();
+    let (passed, total) = check_specs(inputs, &pool, out, err)?;
+    let failed = total - passed.len();
     if failed > 0 {
         let _ = writeln!(err, "error: nothing was written: fix the problems above");
         let _ = writeln!(
@@ -283,7 +294,6 @@ fn render(
         );
         return Ok(1);
     }
-    let plans: Vec<Plan> = compiled.into_iter().filter_map(|c| c.plan).collect();
     let mut waiting = || {
         let _ = writeln!(
             err,
@@ -293,10 +303,10 @@ fn render(
     };
     let reports = if check {
         let checking = Checking::begin(dir, &mut waiting).map_err(Error::Write)?;
-        each_spec(&pool, &plans, dir, &|output| checking.check(output))?
+        each_spec(&pool, &passed, dir, &|output| checking.check(output))?
     } else {
         let staging = Staging::begin(dir, force, &mut waiting).map_err(Error::Write)?;
-        let reports = each_spec(&pool, &plans, dir, &|output| staging.stage(output))?;
+        let reports = each_spec(&pool, &passed, dir, &|output| staging.stage(output))?;
         staging.commit().map_err(Error::Write)?;
         reports
     };
@@ -322,20 +332,25 @@ fn touched(report: &Report) -> bool {
     !report.changed.is_empty() || !report.removed.is_empty()
 }
 
-/// Renders each plan and hands its output to `act`, in parallel; reports in the plans' order.
+/// Compiles and renders each spec again and hands its output to `act`, in parallel, so memory
+/// holds one spec per thread; reports in the specs' order.
 fn each_spec(
     pool: &rayon::ThreadPool,
-    plans: &[Plan],
+    specs: &[Passed],
     dir: &Path,
     act: &(dyn Fn(&Output) -> Result<Report, write::Error> + Sync),
 ) -> Result<Vec<Report>, Error> {
     let results: Vec<Result<Report, Error>> = pool.install(|| {
-        plans
+        specs
             .par_iter()
-            .map(|plan| {
-                let artifacts = emit::render(plan, VERSION).map_err(Error::Internal)?;
+            .map(|spec| {
+                let plan = compile_file(&spec.path)?
+                    .plan
+                    .filter(|plan| plan.name == spec.name)
+                    .ok_or_else(|| Error::Changed(spec.path.display().to_string()))?;
+                let artifacts = emit::render(&plan, VERSION).map_err(Error::Internal)?;
                 let output = Output {
-                    dir: dir.join(&plan.name),
+                    dir: dir.join(&spec.name),
                     artifacts,
                 };
                 act(&output).map_err(Error::Write)

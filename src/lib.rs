@@ -51,6 +51,8 @@ pub enum Error {
     Write(write::Error),
     /// The command line named no spec file, or only folders and globs without one.
     NoSpec(String),
+    /// A spec that was valid when the run checked it no longer is when rendered.
+    Changed(String),
     Internal(String),
 }
 
@@ -63,6 +65,10 @@ impl std::fmt::Display for Error {
                 f,
                 "no spec found in {given}: give spec files, folders holding *.yaml or *.yml \
                  files, or globs"
+            ),
+            Error::Changed(path) => write!(
+                f,
+                "{path} changed while amlgen was running; nothing was written: run it again"
             ),
             Error::Internal(message) => write!(
                 f,
@@ -94,18 +100,29 @@ impl Compiled {
             diagnostics: &self.diagnostics,
         }
     }
+}
 
-    /// A spec without diagnostics keeps, of its positions, only where its `name` is (for a
-    /// `spec-name-duplicate`): so a large batch holds little more than its plans.
-    fn lean(mut self) -> Self {
-        if self.diagnostics.is_empty() {
+/// A spec of a batch after checking: its diagnostics and, when it is valid, its `name`. The plan
+/// is dropped (a render compiles the spec again, one at a time), and a spec without diagnostics
+/// keeps, of its positions, only where its `name` is: so a batch holds little per spec.
+#[derive(Debug)]
+pub struct Checked {
+    pub compiled: Compiled,
+    /// The spec's `name` when no error stands.
+    pub name: Option<String>,
+}
+
+impl From<Compiled> for Checked {
+    fn from(mut compiled: Compiled) -> Self {
+        let name = compiled.plan.take().map(|plan| plan.name);
+        if compiled.diagnostics.is_empty() {
             let mut kept = SpanIndex::default();
-            if let Some((span, true)) = self.spans.find("/name") {
+            if let Some((span, true)) = compiled.spans.find("/name") {
                 kept.insert("/name".into(), span);
             }
-            self.spans = kept;
+            compiled.spans = kept;
         }
-        self
+        Self { compiled, name }
     }
 }
 
@@ -120,35 +137,35 @@ pub fn compile_file(path: &Path) -> Result<Compiled, Error> {
     compile(Source::new(display, text), base)
 }
 
-/// Reads and compiles the specs at `paths` in parallel (on the current rayon pool), returned in
+/// Reads and checks the specs at `paths` in parallel (on the current rayon pool), returned in
 /// the order given. A valid spec whose `name` an earlier spec already has gets a
 /// `spec-name-duplicate` error, as the two would render into the same folder.
-pub fn compile_files(paths: &[PathBuf]) -> Result<Vec<Compiled>, Error> {
-    let results: Vec<Result<Compiled, Error>> = paths
+pub fn check_files(paths: &[PathBuf]) -> Result<Vec<Checked>, Error> {
+    let results: Vec<Result<Checked, Error>> = paths
         .par_iter()
-        .map(|p| compile_file(p).map(Compiled::lean))
+        .map(|p| compile_file(p).map(Checked::from))
         .collect();
-    let mut compiled = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut checked = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     let mut first: BTreeMap<String, String> = BTreeMap::new();
-    for spec in &mut compiled {
-        let Some(name) = spec.plan.as_ref().map(|plan| plan.name.clone()) else {
+    for spec in &mut checked {
+        let Some(name) = spec.name.clone() else {
             continue;
         };
-        if let Some(earlier) = first.get(&name) {
-            spec.diagnostics.push(
-                Diagnostic::error(
-                    Code::SpecNameDuplicate,
-                    format!("spec name `{name}` is also the name of {earlier}; both would render into the folder `{name}`"),
-                    Label::value("/name", format!("also in {earlier}")),
-                )
-                .with_help("give each spec its own `name`"),
-            );
-            spec.plan = None;
-        } else {
-            first.insert(name, spec.source.path.clone());
-        }
+        let Some(earlier) = first.get(&name) else {
+            first.insert(name, spec.compiled.source.path.clone());
+            continue;
+        };
+        spec.compiled.diagnostics.push(
+            Diagnostic::error(
+                Code::SpecNameDuplicate,
+                format!("spec name `{name}` is also the name of {earlier}; both would render into the folder `{name}`"),
+                Label::value("/name", format!("also in {earlier}")),
+            )
+            .with_help("give each spec its own `name`"),
+        );
+        spec.name = None;
     }
-    Ok(compiled)
+    Ok(checked)
 }
 
 /// Compiles a spec's text; `base` is the folder relative paths in the spec start from.

@@ -2,9 +2,9 @@
 //!
 //! A run first locks the output folder (the folder itself, with the operating system's file
 //! lock), so a second amlgen run waits for the first instead of interleaving with it; `--check`
-//! takes the lock shared ([`Checking`]). Each changed file is written to a temporary file created exclusively,
-//! with a unique random name, in its spec's folder; only when every spec of the run is staged
-//! are the temporary files renamed over their targets. So each file on disk is always a complete
+//! takes the lock shared ([`Checking`]). Each changed file is written to a temporary file
+//! created exclusively, with a unique random name, in its spec's folder; only when every spec of
+//! the run is staged are the temporary files renamed over their targets. So each file on disk is always a complete
 //! old or new version, and a failure, SIGINT or SIGTERM (see [`interrupted`]) removes every
 //! temporary file and leaves the old output as it was. A spec folder or target that is a
 //! symbolic link is an error naming it: amlgen never writes through a link.
@@ -139,9 +139,12 @@ impl Staged {
     fn create(dir: &Path, target: PathBuf, contents: &str) -> Result<Self, Error> {
         let (mut file, temp) = {
             let _busy = busy();
-            let (file, temp) = tempfile::Builder::new()
-                .prefix(TEMP_PREFIX)
-                .suffix(TEMP_SUFFIX)
+            let mut builder = tempfile::Builder::new();
+            builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
+            // The mode `File::create` gives, less the umask (tempfile's own default is 0o600).
+            #[cfg(unix)]
+            builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+            let (file, temp) = builder
                 .tempfile_in(dir)
                 .and_then(|t| t.keep().map_err(|e| e.error))
                 .map_err(at(dir))?;
@@ -568,6 +571,18 @@ mod tests {
             ["main.bicep"],
             "no temp file left"
         );
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn written_files_get_the_mode_file_create_gives() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = scratch("mode");
+        write(&dir, &[output(&dir, &[("main.bicep", BICEP)])], false).unwrap();
+        File::create(dir.join("reference")).unwrap();
+        let mode = |name: &str| fs::metadata(dir.join(name)).unwrap().permissions().mode();
+        assert_eq!(mode("demo/main.bicep"), mode("reference"));
         fs::remove_dir_all(dir).unwrap();
     }
 

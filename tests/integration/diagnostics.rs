@@ -27,7 +27,7 @@ fn compile_fixture(path: &Path, text: &str) -> amlgen::Compiled {
         .map(|with| path.parent().unwrap().join(with.trim()))
         .collect();
     run.push(path.to_path_buf());
-    amlgen::compile_files(&run).unwrap().pop().unwrap()
+    amlgen::check_files(&run).unwrap().pop().unwrap().compiled
 }
 
 #[test]
@@ -84,8 +84,7 @@ fn every_fixture_reports_its_code_at_the_marked_line() {
 #[test]
 fn errors_block_the_plan_and_warnings_do_not() {
     for path in yaml_files("tests/fixtures/invalid") {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let compiled = compile_fixture(&path, &text);
+        let compiled = amlgen::compile_file(&path).unwrap();
         let errors = amlgen::diag::has_errors(&compiled.diagnostics);
         assert_eq!(compiled.plan.is_none(), errors, "{}", path.display());
     }
