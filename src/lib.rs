@@ -103,8 +103,8 @@ impl Compiled {
 }
 
 /// A spec of a batch after checking: its diagnostics and, when it is valid, its `name`. The plan
-/// is dropped (a render compiles the spec again, one at a time), and a spec without diagnostics
-/// keeps, of its positions, only where its `name` is: so a batch holds little per spec.
+/// is dropped (a render compiles the spec again, one at a time), and so are the text and
+/// positions of a spec without diagnostics: a batch holds little more than a path per spec.
 #[derive(Debug)]
 pub struct Checked {
     pub compiled: Compiled,
@@ -116,11 +116,8 @@ impl From<Compiled> for Checked {
     fn from(mut compiled: Compiled) -> Self {
         let name = compiled.plan.take().map(|plan| plan.name);
         if compiled.diagnostics.is_empty() {
-            let mut kept = SpanIndex::default();
-            if let Some((span, true)) = compiled.spans.find("/name") {
-                kept.insert("/name".into(), span);
-            }
-            compiled.spans = kept;
+            compiled.spans = SpanIndex::default();
+            compiled.source.text = String::new();
         }
         Self { compiled, name }
     }
@@ -147,15 +144,19 @@ pub fn check_files(paths: &[PathBuf]) -> Result<Vec<Checked>, Error> {
         .collect();
     let mut checked = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     let mut first: BTreeMap<String, String> = BTreeMap::new();
-    for spec in &mut checked {
-        let Some(name) = spec.name.clone() else {
+    for (spec, path) in checked.iter_mut().zip(paths) {
+        let Some(name) = spec.name.take() else {
             continue;
         };
         let Some(earlier) = first.get(&name) else {
-            first.insert(name, spec.compiled.source.path.clone());
+            first.insert(name.clone(), spec.compiled.source.path.clone());
+            spec.name = Some(name);
             continue;
         };
-        spec.compiled.diagnostics.push(
+        // Compiled again for the text and positions the diagnostic points into.
+        let mut compiled = compile_file(path)?;
+        compiled.plan = None;
+        compiled.diagnostics.push(
             Diagnostic::error(
                 Code::SpecNameDuplicate,
                 format!("spec name `{name}` is also the name of {earlier}; both would render into the folder `{name}`"),
@@ -163,7 +164,7 @@ pub fn check_files(paths: &[PathBuf]) -> Result<Vec<Checked>, Error> {
             )
             .with_help("give each spec its own `name`"),
         );
-        spec.name = None;
+        spec.compiled = compiled;
     }
     Ok(checked)
 }
