@@ -6,17 +6,23 @@
 # deleted before or between runs (on some filesystems creating files right after deleting many
 # is very slow), only when the script exits. Peak memory (max RSS) comes from /usr/bin/time when
 # it is installed. Measures, asserts nothing.
-#   usage: bench/render.sh [N specs, default 1000] [repetitions, default 5]
+#   usage: bench/render.sh [repetitions, default 5] [N specs ..., default 1000]
+#          (bench/render.sh 3 1000 10000 gives both sizes in one run)
 #   env:   AMLGEN_SHARED (default ../shared), BENCH_DIR (default target/bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n="${1:-1000}"; reps="${2:-5}"
+reps="${1:-5}"; shift || true
+sizes=("${@:-1000}")
 mkdir -p "${BENCH_DIR:-target/bench}"
 work="$(mktemp -d "${BENCH_DIR:-target/bench}/run-XXXXXX")"; trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/specs"
-for i in $(seq 1 "$n"); do
+
+# Writes N specs into $work/specs-N.
+generate() {
+  local n="$1" i a b
+  mkdir -p "$work/specs-$n"
+  for i in $(seq 1 "$n"); do
   a=$(( i / 250 % 250 )); b=$(( i % 250 ))
-  cat > "$work/specs/spec-$i.yaml" <<SPEC
+  cat > "$work/specs-$n/spec-$i.yaml" <<SPEC
 name: bench-$i
 location: eastus2
 requirements: current
@@ -48,20 +54,20 @@ compute:
     subnet: snet-b
     max_instances: 16
 SPEC
-done
+  done
+}
 cargo build --release --quiet
 amlgen="$PWD/target/release/amlgen"
 largest="$(ls -S examples/*.yaml | head -1)"
 baseline="${AMLGEN_SHARED:-../shared}/bench/baseline_jinja.py"
 peer=no
 if [ -f "$baseline" ] && python3 -c 'import yaml, jsonschema, jinja2' 2>/dev/null; then peer=yes; fi
-"$amlgen" render "$work/specs" -o "$work/reference" > /dev/null 2>&1
 
-run=0
-# Runs "$@" with {} replaced by a fresh folder; prints "milliseconds max-RSS-KiB".
+# Runs "$@" with {} replaced by a folder that does not exist yet; prints "milliseconds
+# max-RSS-KiB". (It runs in a subshell, so the name comes from mktemp, not a counter.)
 timed() {
-  run=$((run + 1))
-  local dest="$work/fresh-$run" args=() start end rss=-
+  local dest args=() start end rss=-
+  dest="$(mktemp -u "$work/fresh-XXXXXXXX")"
   for arg in "$@"; do args+=("${arg//\{\}/$dest}"); done
   start=$(date +%s%N)
   if [ -x /usr/bin/time ]; then
@@ -74,31 +80,35 @@ timed() {
   echo "$(( (end - start) / 1000000 )) $rss"
 }
 
-declare -A times rss
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 labels=("amlgen render" "cp -r (floor)")
 [ "$peer" = yes ] && labels+=("baseline_jinja.py")
-for _ in $(seq 1 "$reps"); do
-  for label in "${labels[@]}"; do
-    case "$label" in
-      "amlgen render") result=$(timed "$amlgen" render "$work/specs" -o {}) ;;
-      "cp -r (floor)") result=$(timed cp -r "$work/reference" {}) ;;
-      *) result=$(timed python3 "$baseline" {} "$work/specs") ;;
-    esac
-    times[$label]+="${result% *} "; rss[$label]="${result#* }"
+echo "median of $reps runs each, $(nproc) cores:"
+for n in "${sizes[@]}"; do
+  generate "$n"
+  specs="$work/specs-$n"
+  "$amlgen" render "$specs" -o "$work/reference-$n" > /dev/null 2>&1
+  declare -A times=() rss=()
+  for _ in $(seq 1 "$reps"); do
+    for label in "${labels[@]}"; do
+      case "$label" in
+        "amlgen render") result=$(timed "$amlgen" render "$specs" -o {}) ;;
+        "cp -r (floor)") result=$(timed cp -r "$work/reference-$n" {}) ;;
+        *) result=$(timed python3 "$baseline" {} "$specs") ;;
+      esac
+      times[$label]+="${result% *} "; rss[$label]="${result#* }"
+    done
   done
-done
-single=""
-for _ in $(seq 1 20); do single+="$(timed "$amlgen" render "$largest" -o {} | cut -d' ' -f1) "; done
-
-median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-floor=$(echo "${times["cp -r (floor)"]}" | median)
-echo "$n specs, median of $reps runs each, $(nproc) cores:"
-for label in "${labels[@]}"; do
-  ms=$(echo "${times[$label]}" | median)
-  ratio=$(awk -v a="$ms" -v b="$floor" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
-  printf '  %-20s %6d ms  %5sx floor  peak %s KiB\n' "$label" "$ms" "$ratio" "${rss[$label]}"
+  floor=$(echo "${times["cp -r (floor)"]}" | median)
+  for label in "${labels[@]}"; do
+    ms=$(echo "${times[$label]}" | median)
+    ratio=$(awk -v a="$ms" -v b="$floor" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
+    printf '  %6d specs  %-18s %6d ms  %5sx floor  peak %s KiB\n' "$n" "$label" "$ms" "$ratio" "${rss[$label]}"
+  done
 done
 if [ "$peer" = no ]; then
   echo "  (peer skipped: needs $baseline and 'pip install pyyaml jsonschema jinja2')"
 fi
+single=""
+for _ in $(seq 1 20); do single+="$(timed "$amlgen" render "$largest" -o {} | cut -d' ' -f1) "; done
 echo "largest example ($largest), whole process: median $(echo "$single" | median) ms of 20"
