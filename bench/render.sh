@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
-# Whole-process timing of `amlgen render` on N generated specs, beside the performance peer
-# (../shared/bench/baseline_jinja.py: PyYAML + jsonschema + Jinja2) on the same specs when it is
-# available. Measures, asserts nothing.
-#   usage: bench/render.sh [N specs, default 200] [repetitions, default 5]
+# Whole-process timing of `amlgen render` on N generated specs, side by side in one run with
+#   - the floor: `cp -r` of the output amlgen produced (creating the same files, nothing else),
+#   - the peer: ../shared/bench/baseline_jinja.py (PyYAML + jsonschema + Jinja2), when present,
+# and of rendering the largest example alone. Every timed run writes a fresh folder; nothing is
+# deleted before or between runs (on some filesystems creating files right after deleting many
+# is very slow), only when the script exits. Peak memory (max RSS) comes from /usr/bin/time when
+# it is installed. Measures, asserts nothing.
+#   usage: bench/render.sh [repetitions, default 5] [N specs ..., default 1000]
+#          (bench/render.sh 3 1000 10000 gives both sizes in one run)
+#   env:   AMLGEN_SHARED (default ../shared), BENCH_DIR (default target/bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n="${1:-200}"; reps="${2:-5}"
-work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/specs"
-for i in $(seq 1 "$n"); do
-  cat > "$work/specs/spec-$i.yaml" <<SPEC
+reps="${1:-5}"; shift || true
+sizes=("${@:-1000}")
+mkdir -p "${BENCH_DIR:-target/bench}"
+work="$(mktemp -d "${BENCH_DIR:-target/bench}/run-XXXXXX")"; trap 'rm -rf "$work"' EXIT
+
+# Writes N specs into $work/specs-N.
+generate() {
+  local n="$1" i a b
+  mkdir -p "$work/specs-$n"
+  for i in $(seq 1 "$n"); do
+  a=$(( i / 250 % 250 )); b=$(( i % 250 ))
+  cat > "$work/specs-$n/spec-$i.yaml" <<SPEC
 name: bench-$i
 location: eastus2
 requirements: current
@@ -21,12 +34,12 @@ workspace:
 network:
   vnet:
     name: vnet-bench-$i
-    address_space: [10.$((i % 250)).0.0/16]
+    address_space: [10.$a.$b.0/24]
   subnets:
     - name: snet-a
-      address_prefix: 10.$((i % 250)).0.0/24
+      address_prefix: 10.$a.$b.0/25
     - name: snet-b
-      address_prefix: 10.$((i % 250)).1.0/24
+      address_prefix: 10.$a.$b.128/25
   outbound: locked
   egress: nat
 compute:
@@ -41,24 +54,61 @@ compute:
     subnet: snet-b
     max_instances: 16
 SPEC
-done
-cargo build --release --quiet
-time_it() { # label command...
-  local best=""
-  for _ in $(seq 1 "$reps"); do
-    rm -rf "$work/out"
-    local start end
-    start=$(date +%s%N); "${@:2}" > /dev/null 2>&1; end=$(date +%s%N)
-    local ms=$(( (end - start) / 1000000 ))
-    if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
   done
-  printf '%-22s %6d ms best of %d for %d specs (%d us/spec)\n' "$1" "$best" "$reps" "$n" $(( best * 1000 / n ))
 }
-time_it "amlgen validate" target/release/amlgen validate "$work/specs"
-time_it "amlgen render" target/release/amlgen render "$work/specs" -o "$work/out"
+cargo build --release --quiet
+amlgen="$PWD/target/release/amlgen"
+largest="$(ls -S examples/*.yaml | head -1)"
 baseline="${AMLGEN_SHARED:-../shared}/bench/baseline_jinja.py"
-if [ -f "$baseline" ] && python3 -c 'import yaml, jsonschema, jinja2' 2>/dev/null; then
-  time_it "baseline_jinja.py" python3 "$baseline" "$work/out" "$work/specs"
-else
-  echo "baseline skipped: needs $baseline and 'pip install pyyaml jsonschema jinja2'"
+peer=no
+if [ -f "$baseline" ] && python3 -c 'import yaml, jsonschema, jinja2' 2>/dev/null; then peer=yes; fi
+
+# Runs "$@" with {} replaced by a folder that does not exist yet; prints "milliseconds
+# max-RSS-KiB". (It runs in a subshell, so the name comes from mktemp, not a counter.)
+timed() {
+  local dest args=() start end rss=-
+  dest="$(mktemp -u "$work/fresh-XXXXXXXX")"
+  for arg in "$@"; do args+=("${arg//\{\}/$dest}"); done
+  start=$(date +%s%N)
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f '%M' -o "$work/rss" "${args[@]}" > /dev/null 2>&1
+    rss=$(tail -1 "$work/rss")
+  else
+    "${args[@]}" > /dev/null 2>&1
+  fi
+  end=$(date +%s%N)
+  echo "$(( (end - start) / 1000000 )) $rss"
+}
+
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+labels=("amlgen render" "cp -r (floor)")
+[ "$peer" = yes ] && labels+=("baseline_jinja.py")
+echo "median of $reps runs each, $(nproc) cores:"
+for n in "${sizes[@]}"; do
+  generate "$n"
+  specs="$work/specs-$n"
+  "$amlgen" render "$specs" -o "$work/reference-$n" > /dev/null 2>&1
+  declare -A times=() rss=()
+  for _ in $(seq 1 "$reps"); do
+    for label in "${labels[@]}"; do
+      case "$label" in
+        "amlgen render") result=$(timed "$amlgen" render "$specs" -o {}) ;;
+        "cp -r (floor)") result=$(timed cp -r "$work/reference-$n" {}) ;;
+        *) result=$(timed python3 "$baseline" {} "$specs") ;;
+      esac
+      times[$label]+="${result% *} "; rss[$label]="${result#* }"
+    done
+  done
+  floor=$(echo "${times["cp -r (floor)"]}" | median)
+  for label in "${labels[@]}"; do
+    ms=$(echo "${times[$label]}" | median)
+    ratio=$(awk -v a="$ms" -v b="$floor" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
+    printf '  %6d specs  %-18s %6d ms  %5sx floor  peak %s KiB\n' "$n" "$label" "$ms" "$ratio" "${rss[$label]}"
+  done
+done
+if [ "$peer" = no ]; then
+  echo "  (peer skipped: needs $baseline and 'pip install pyyaml jsonschema jinja2')"
 fi
+single=""
+for _ in $(seq 1 20); do single+="$(timed "$amlgen" render "$largest" -o {} | cut -d' ' -f1) "; done
+echo "largest example ($largest), whole process: median $(echo "$single" | median) ms of 20"

@@ -1,19 +1,25 @@
-//! The command line: argument parsing, running the pipeline per spec, and everything printed.
+//! The command line: argument parsing, running the pipeline over the specs, and everything printed.
 //!
 //! This is the only module that talks to the terminal. It writes to the streams it is given, so
 //! tests drive it in-process, and turns outcomes into exit codes: 0 success, 1 invalid spec or
 //! stale output, 2 usage, I/O or internal error.
+//!
+//! A run checks every spec first, in parallel, keeping only its diagnostics and name; if any
+//! fails, nothing is written. Then each spec is compiled again, rendered and staged on its own
+//! thread (its files go straight to temporary files, so memory holds one spec per thread, not
+//! the batch), and only then is everything renamed into place. Diagnostics of the whole run are
+//! printed as one document.
 
-use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
+use rayon::prelude::*;
 
-use crate::diag::{self, Format, has_errors};
-use crate::write::{self, Output};
-use crate::{Compiled, Error, VERSION, compile_file, emit};
+use crate::diag::{Format, Severity};
+use crate::write::{self, Checking, Output, Report, Staging};
+use crate::{Error, VERSION, check_files, compile_file, emit};
 
 /// Compile a YAML spec of an Azure ML training environment into Bicep and ARM templates.
 ///
@@ -30,43 +36,41 @@ struct Cli {
 
 const EXAMPLES: &str = "\
 Examples:
+  amlgen init my-training                         write a starter spec, my-training.yaml
   amlgen render examples/locked-nat.yaml          write out/<name>/ for one spec
-  amlgen render examples/ -o infra/generated      every *.yaml of a folder
-  amlgen render --check examples/                 exit 1 if committed output is stale
-  amlgen validate spec.yaml --format json         diagnostics for editors and CI
+  amlgen render examples/ -o infra/generated      every *.yaml / *.yml under a folder
+  amlgen render --check 'specs/*.yaml'            exit 1 if committed output is stale
+  amlgen validate specs/ --format sarif           one SARIF log for code scanning
   amlgen schema > amlgen.schema.json              the spec's JSON Schema
 
-Exit codes: 0 success, 1 invalid spec or stale output, 2 usage, I/O or internal error.";
+Exit codes: 0 success, 1 invalid spec or stale output, 2 usage, I/O or internal error,
+130 interrupted (no temporary file is left behind).";
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Validate specs and write their templates to OUT/<name>/.
     ///
-    /// Nothing is written unless every spec is valid; files are replaced atomically and
-    /// unchanged files are left untouched.
+    /// Nothing is written unless every spec is valid; files are replaced atomically, unchanged
+    /// files are left untouched, and generated files a spec no longer produces are removed.
+    /// Files amlgen did not generate (without its header) are never overwritten or removed.
     Render {
-        /// Spec files, or folders whose *.yaml / *.yml files are specs.
-        #[arg(required = true, value_name = "SPEC")]
-        specs: Vec<PathBuf>,
+        #[command(flatten)]
+        inputs: Inputs,
         /// The folder the per-spec output folders go into.
         #[arg(short, long, value_name = "DIR", default_value = "out")]
         out: PathBuf,
-        /// Write nothing; exit 1 and list the files that rendering would change (the amlgen
-        /// version stamp is ignored).
+        /// Write nothing; exit 1 and list the files that rendering would change or remove (the
+        /// amlgen version stamp is ignored).
         #[arg(long)]
         check: bool,
-        /// How to print diagnostics.
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        /// Overwrite files that amlgen did not generate.
+        #[arg(long, conflicts_with = "check")]
+        force: bool,
     },
     /// Validate specs without rendering: print every error and warning.
     Validate {
-        /// Spec files, or folders whose *.yaml / *.yml files are specs.
-        #[arg(required = true, value_name = "SPEC")]
-        specs: Vec<PathBuf>,
-        /// How to print diagnostics.
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[command(flatten)]
+        inputs: Inputs,
     },
     /// Print the spec's JSON Schema (draft-07), for editors and CI.
     Schema,
@@ -76,6 +80,41 @@ enum Command {
     /// Explain a spec's NSG rules and routes (the reason and source of each, and what the
     /// firewall must allow), or print a diagnostic code's documentation.
     Explain(crate::explain::Args),
+    /// Write a commented starter spec, NAME.yaml, that renders as it is (and the JSON Schema
+    /// its modeline names, amlgen.schema.json, when it is not there yet).
+    Init {
+        /// The spec's name: 3-40 lowercase letters, digits and hyphens, starting with a letter.
+        #[arg(default_value = "my-training")]
+        name: String,
+    },
+    /// Print a shell completion script, e.g. `amlgen completions bash > /etc/bash_completion.d/amlgen`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The specs of a run and how to report on them.
+#[derive(Debug, clap::Args)]
+struct Inputs {
+    /// Spec files, folders (searched recursively for *.yaml and *.yml), or globs.
+    #[arg(required = true, value_name = "SPEC")]
+    specs: Vec<PathBuf>,
+    /// How to print diagnostics: human text on stderr, or one JSON or SARIF document on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// The lowest severity that fails the run (exit 1, nothing written).
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Error)]
+    fail_on: FailOn,
+    /// Threads that compile and render specs (default: one per core); output never depends on it.
+    #[arg(short, long, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
 }
 
 /// Parses `args` and runs the command, printing to `out` and `err`. Returns the exit code.
@@ -98,13 +137,22 @@ pub fn run(
             let _ = out.write_all(crate::schema::SCHEMA.as_bytes());
             Ok(0)
         }
-        Command::Validate { specs, format } => validate(&specs, format, out, err),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            command.set_bin_name("amlgen");
+            command.build();
+            // Like every print to stdout, a closed pipe is not an error of amlgen's.
+            let _ = clap_complete::Generator::try_generate(&shell, &command, out);
+            Ok(0)
+        }
+        Command::Init { name } => init(&name, out, err),
+        Command::Validate { inputs } => validate(&inputs, out, err),
         Command::Render {
-            specs,
+            inputs,
             out: dir,
             check,
-            format,
-        } => render(&specs, &dir, check, format, out, err),
+            force,
+        } => render(&inputs, &dir, check, force, out, err),
         Command::Verify(args) => crate::verify::command(&args, out, err),
         Command::Explain(args) => crate::explain::command(&args, out, err),
     };
@@ -114,124 +162,302 @@ pub fn run(
     })
 }
 
-/// Expands folders into their spec files, sorted; files are kept as given.
+/// Expands folders (recursively) and globs into spec files, in the order given, each once.
+/// Hidden files and folders are skipped; a file named on the command line is kept as given.
 fn spec_files(specs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
-    let mut files = Vec::new();
+    let mut files: Vec<PathBuf> = Vec::new();
     for spec in specs {
+        let text = spec.display().to_string();
         if spec.is_dir() {
-            let entries = std::fs::read_dir(spec).map_err(|source| Error::Read {
-                path: spec.display().to_string(),
-                source,
-            })?;
-            let mut found: Vec<PathBuf> = entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-                .collect();
+            let folder = glob::Pattern::escape(&text);
+            let mut found = matches(&format!("{folder}/**/*.yaml"))?;
+            found.extend(matches(&format!("{folder}/**/*.yml"))?);
             found.sort();
             files.extend(found);
-        } else {
+        } else if spec.exists() || !text.contains(['*', '?', '[']) {
             files.push(spec.clone());
+        } else {
+            files.extend(matches(&text)?);
         }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    files.retain(|file| seen.insert(file.clone()));
+    if files.is_empty() {
+        let given: Vec<String> = specs.iter().map(|s| format!("`{}`", s.display())).collect();
+        return Err(Error::NoSpec(given.join(", ")));
     }
     Ok(files)
 }
 
-/// Compiles every spec, printing its diagnostics. `None` when any has an error.
-fn compile_all(
-    specs: &[PathBuf],
-    format: Format,
-    err: &mut dyn Write,
-) -> Result<Option<Vec<Compiled>>, Error> {
-    let mut compiled = Vec::new();
-    let mut failed = false;
-    for path in spec_files(specs)? {
-        let result = compile_file(&path)?;
-        if !result.diagnostics.is_empty() {
-            let _ = err.write_all(
-                diag::render(format, &result.source, &result.spans, &result.diagnostics).as_bytes(),
-            );
+/// The files matching the glob `pattern`, sorted.
+fn matches(pattern: &str) -> Result<Vec<PathBuf>, Error> {
+    let options = glob::MatchOptions {
+        require_literal_leading_dot: true,
+        ..glob::MatchOptions::new()
+    };
+    let paths = glob::glob_with(pattern, options).map_err(|e| Error::NoSpec(e.to_string()))?;
+    let mut found = Vec::new();
+    for path in paths {
+        let path = path.map_err(|e| Error::Read {
+            path: e.path().display().to_string(),
+            source: e.into(),
+        })?;
+        if path.is_file() {
+            found.push(path);
         }
-        failed |= has_errors(&result.diagnostics);
-        compiled.push(result);
     }
-    Ok((!failed).then_some(compiled))
+    found.sort();
+    Ok(found)
 }
 
-fn validate(
-    specs: &[PathBuf],
-    format: Format,
+/// A thread pool of `--jobs` threads.
+fn pool(inputs: &Inputs) -> Result<rayon::ThreadPool, Error> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(inputs.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start threads: {e}")))
+}
+
+/// A spec that passed the checks of the run.
+#[derive(Debug)]
+struct Passed {
+    path: PathBuf,
+    name: String,
+}
+
+/// Checks every spec of `inputs` and prints the run's diagnostics. Returns the specs that pass
+/// (no diagnostic at `--fail-on` or worse) and how many specs the run has.
+fn check_specs(
+    inputs: &Inputs,
+    pool: &rayon::ThreadPool,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Result<u8, Error> {
-    let Some(compiled) = compile_all(specs, format, err)? else {
-        return Ok(1);
+) -> Result<(Vec<Passed>, usize), Error> {
+    let files = spec_files(&inputs.specs)?;
+    let checked = pool.install(|| check_files(&files))?;
+    let total = checked.len();
+    let findings: Vec<_> = checked.iter().map(|c| c.compiled.findings()).collect();
+    let document = crate::diag::render(inputs.format, &findings);
+    drop(findings);
+    let sink: &mut dyn Write = if inputs.format == Format::Human {
+        err
+    } else {
+        out
     };
-    if format == Format::Human {
-        for c in &compiled {
-            let _ = writeln!(out, "{}: valid", c.source.path);
+    let _ = sink.write_all(document.as_bytes());
+    let threshold = match inputs.fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+    };
+    let passed = files
+        .into_iter()
+        .zip(checked)
+        .filter(|(_, c)| {
+            c.compiled
+                .diagnostics
+                .iter()
+                .all(|d| d.severity > threshold)
+        })
+        .filter_map(|(path, c)| c.name.map(|name| Passed { path, name }))
+        .collect();
+    Ok((passed, total))
+}
+
+fn validate(inputs: &Inputs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
+    let pool = pool(inputs)?;
+    let (passed, total) = check_specs(inputs, &pool, out, err)?;
+    let log: &mut dyn Write = if inputs.format == Format::Human {
+        for spec in &passed {
+            let _ = writeln!(out, "{}: valid", spec.path.display());
         }
-    }
-    Ok(0)
+        out
+    } else {
+        err
+    };
+    let failed = total - passed.len();
+    let _ = writeln!(
+        log,
+        "{total} specs: {} valid, {failed} failed",
+        passed.len()
+    );
+    Ok(u8::from(failed > 0))
 }
 
 fn render(
-    specs: &[PathBuf],
+    inputs: &Inputs,
     dir: &Path,
     check: bool,
-    format: Format,
+    force: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
-    let Some(compiled) = compile_all(specs, format, err)? else {
-        let _ = writeln!(err, "error: nothing was written: fix the errors above");
-        return Ok(1);
-    };
-    let outputs = outputs(&compiled, dir)?;
-    if check {
-        let report = write::check(&outputs).map_err(Error::Write)?;
-        if report.changed.is_empty() {
-            let _ = writeln!(out, "{} files up to date", report.unchanged.len());
-            return Ok(0);
-        }
-        for path in &report.changed {
-            let _ = writeln!(err, "stale: {}", path.display());
-        }
+    let pool = pool(inputs)?;
+    let (passed, total) = check_specs(inputs, &pool, out, err)?;
+    let failed = total - passed.len();
+    if failed > 0 {
+        let _ = writeln!(err, "error: nothing was written: fix the problems above");
         let _ = writeln!(
             err,
-            "error: {} of {} files would change; run `amlgen render` and commit the result",
-            report.changed.len(),
-            report.changed.len() + report.unchanged.len()
+            "{total} specs: 0 rendered, 0 unchanged, {failed} failed"
         );
         return Ok(1);
     }
-    let report = write::write(&outputs).map_err(Error::Write)?;
-    for path in &report.changed {
-        let _ = writeln!(out, "wrote {}", path.display());
+    let mut waiting = || {
+        let _ = writeln!(
+            err,
+            "waiting: another amlgen run is using {}; continuing when it ends",
+            dir.display()
+        );
+    };
+    let reports = if check {
+        let checking = Checking::begin(dir, &mut waiting).map_err(Error::Write)?;
+        each_spec(&pool, &passed, dir, &|output| checking.check(output))?
+    } else {
+        let staging = Staging::begin(dir, force, &mut waiting).map_err(Error::Write)?;
+        let reports = each_spec(&pool, &passed, dir, &|output| staging.stage(output))?;
+        staging.commit().map_err(Error::Write)?;
+        reports
+    };
+    if check {
+        return Ok(print_check(&reports, inputs.format, out, err));
     }
-    if !report.unchanged.is_empty() {
-        let _ = writeln!(out, "{} files unchanged", report.unchanged.len());
-    }
+    let log: &mut dyn Write = if inputs.format == Format::Human {
+        out
+    } else {
+        err
+    };
+    list(&reports, log, "wrote", "removed");
+    let rendered = reports.iter().filter(|r| touched(r)).count();
+    let _ = writeln!(
+        log,
+        "{total} specs: {rendered} rendered, {} unchanged, 0 failed",
+        total - rendered
+    );
     Ok(0)
 }
 
-/// Renders every compiled spec into memory, one output folder each.
-fn outputs(compiled: &[Compiled], dir: &Path) -> Result<Vec<Output>, Error> {
-    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-    let mut outputs = Vec::new();
-    for c in compiled {
-        let Some(plan) = &c.plan else { continue };
-        if let Some(first) = seen.insert(&plan.name, &c.source.path) {
-            return Err(Error::Internal(format!(
-                "specs {first} and {} share the name `{}` and would write the same folder",
-                c.source.path, plan.name
-            )));
+fn touched(report: &Report) -> bool {
+    !report.changed.is_empty() || !report.removed.is_empty()
+}
+
+/// Compiles and renders each spec again and hands its output to `act`, in parallel, so memory
+/// holds one spec per thread; reports in the specs' order.
+fn each_spec(
+    pool: &rayon::ThreadPool,
+    specs: &[Passed],
+    dir: &Path,
+    act: &(dyn Fn(&Output) -> Result<Report, write::Error> + Sync),
+) -> Result<Vec<Report>, Error> {
+    let results: Vec<Result<Report, Error>> = pool.install(|| {
+        specs
+            .par_iter()
+            .map(|spec| {
+                let plan = compile_file(&spec.path)?
+                    .plan
+                    .filter(|plan| plan.name == spec.name)
+                    .ok_or_else(|| Error::Changed(spec.path.display().to_string()))?;
+                let artifacts = emit::render(&plan, VERSION).map_err(Error::Internal)?;
+                let output = Output {
+                    dir: dir.join(&spec.name),
+                    artifacts,
+                };
+                act(&output).map_err(Error::Write)
+            })
+            .collect()
+    });
+    results.into_iter().collect()
+}
+
+/// Prints each changed file after `changed` and each removed file after `removed`.
+fn list(reports: &[Report], sink: &mut dyn Write, changed: &str, removed: &str) {
+    for report in reports {
+        for path in &report.changed {
+            let _ = writeln!(sink, "{changed} {}", path.display());
         }
-        let artifacts = emit::render(plan, VERSION).map_err(Error::Internal)?;
-        outputs.push(Output {
-            dir: dir.join(&plan.name),
-            artifacts,
-        });
+        for path in &report.removed {
+            let why = "(the spec no longer produces it)";
+            let _ = writeln!(sink, "{removed} {} {why}", path.display());
+        }
     }
-    Ok(outputs)
+}
+
+/// Prints what `render --check` found (on stderr when stale); the exit code.
+fn print_check(reports: &[Report], format: Format, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let stale = reports.iter().filter(|r| touched(r)).count();
+    let files: usize = reports
+        .iter()
+        .map(|r| r.changed.len() + r.unchanged.len())
+        .sum();
+    let changed: usize = reports
+        .iter()
+        .map(|r| r.changed.len() + r.removed.len())
+        .sum();
+    if stale == 0 {
+        let log: &mut dyn Write = if format == Format::Human { out } else { err };
+        let _ = writeln!(log, "{files} files up to date");
+        let _ = writeln!(
+            log,
+            "{} specs: 0 stale, {} up to date",
+            reports.len(),
+            reports.len()
+        );
+        return 0;
+    }
+    list(reports, err, "stale:", "stale:");
+    let _ = writeln!(
+        err,
+        "error: {changed} files would change; run `amlgen render` and commit the result"
+    );
+    let _ = writeln!(
+        err,
+        "{} specs: {stale} stale, {} up to date",
+        reports.len(),
+        reports.len() - stale
+    );
+    1
+}
+
+/// The starter spec `init` writes; `{name}` is replaced by the spec's name.
+const STARTER: &str = include_str!("starter.yaml");
+/// The file the starter spec's modeline names.
+const SCHEMA_FILE: &str = "amlgen.schema.json";
+
+/// Writes `NAME.yaml` (never over an existing file) after checking that it compiles, and the
+/// JSON Schema beside it when missing.
+fn init(name: &str, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
+    let file = PathBuf::from(format!("{name}.yaml"));
+    let text = STARTER.replace("{name}", name);
+    let source = crate::source::Source::new(file.display().to_string(), text.clone());
+    let compiled = crate::compile(source, Path::new("."))?;
+    if compiled.plan.as_ref().map(|plan| plan.name.as_str()) != Some(name) {
+        let document = crate::diag::render(Format::Human, &[compiled.findings()]);
+        let _ = err.write_all(document.as_bytes());
+        let _ = writeln!(
+            err,
+            "error: `{name}` cannot name a spec; nothing was written"
+        );
+        return Ok(1);
+    }
+    create_new(&file, &text)?;
+    let _ = writeln!(out, "wrote {}", file.display());
+    if !Path::new(SCHEMA_FILE).exists() {
+        create_new(Path::new(SCHEMA_FILE), crate::schema::SCHEMA)?;
+        let _ = writeln!(
+            out,
+            "wrote {SCHEMA_FILE} (the schema editors read for completion)"
+        );
+    }
+    let _ = writeln!(out, "next: amlgen render {}", file.display());
+    Ok(0)
+}
+
+fn create_new(path: &Path, text: &str) -> Result<(), Error> {
+    let failed = |e: std::io::Error| {
+        Error::Write(write::Error {
+            path: path.to_path_buf(),
+            problem: write::Problem::Io(e),
+        })
+    };
+    let mut file = std::fs::File::create_new(path).map_err(failed)?;
+    file.write_all(text.as_bytes()).map_err(failed)
 }

@@ -38,10 +38,12 @@ pub mod verify;
 pub mod write;
 pub mod yaml;
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use azure::service_tags::ServiceTags;
 use diag::{Code, Diagnostic, Label, has_errors};
+use rayon::prelude::*;
 use source::{Source, SpanIndex};
 use spec::{Egress, RouteStyle, Spec};
 
@@ -57,6 +59,10 @@ pub enum Error {
         source: std::io::Error,
     },
     Write(write::Error),
+    /// The command line named no spec file, or only folders and globs without one.
+    NoSpec(String),
+    /// A spec that was valid when the run checked it no longer is when rendered.
+    Changed(String),
     Internal(String),
 }
 
@@ -65,6 +71,15 @@ impl std::fmt::Display for Error {
         match self {
             Error::Read { path, source } => write!(f, "cannot read {path}: {source}"),
             Error::Write(error) => write!(f, "cannot write {error}"),
+            Error::NoSpec(given) => write!(
+                f,
+                "no spec found in {given}: give spec files, folders holding *.yaml or *.yml \
+                 files, or globs"
+            ),
+            Error::Changed(path) => write!(
+                f,
+                "{path} changed while amlgen was running; nothing was written: run it again"
+            ),
             Error::Internal(message) => write!(
                 f,
                 "internal error: {message} (this is a bug in amlgen; please report it)"
@@ -86,6 +101,38 @@ pub struct Compiled {
     pub plan: Option<plan::Plan>,
 }
 
+impl Compiled {
+    /// The diagnostics with what locates them, for [`diag::render`].
+    pub fn findings(&self) -> diag::Findings<'_> {
+        diag::Findings {
+            source: &self.source,
+            spans: &self.spans,
+            diagnostics: &self.diagnostics,
+        }
+    }
+}
+
+/// A spec of a batch after checking: its diagnostics and, when it is valid, its `name`. The plan
+/// is dropped (a render compiles the spec again, one at a time), and so are the text and
+/// positions of a spec without diagnostics: a batch holds little more than a path per spec.
+#[derive(Debug)]
+pub struct Checked {
+    pub compiled: Compiled,
+    /// The spec's `name` when no error stands.
+    pub name: Option<String>,
+}
+
+impl From<Compiled> for Checked {
+    fn from(mut compiled: Compiled) -> Self {
+        let name = compiled.plan.take().map(|plan| plan.name);
+        if compiled.diagnostics.is_empty() {
+            compiled.spans = SpanIndex::default();
+            compiled.source.text = String::new();
+        }
+        Self { compiled, name }
+    }
+}
+
 /// Reads and compiles the spec at `path`.
 pub fn compile_file(path: &Path) -> Result<Compiled, Error> {
     let display = path.display().to_string();
@@ -95,6 +142,41 @@ pub fn compile_file(path: &Path) -> Result<Compiled, Error> {
     })?;
     let base = path.parent().unwrap_or(Path::new("."));
     compile(Source::from_bytes(display, bytes), base)
+}
+
+/// Reads and checks the specs at `paths` in parallel (on the current rayon pool), returned in
+/// the order given. A valid spec whose `name` an earlier spec already has gets a
+/// `spec-name-duplicate` error, as the two would render into the same folder.
+pub fn check_files(paths: &[PathBuf]) -> Result<Vec<Checked>, Error> {
+    let results: Vec<Result<Checked, Error>> = paths
+        .par_iter()
+        .map(|p| compile_file(p).map(Checked::from))
+        .collect();
+    let mut checked = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut first: BTreeMap<String, String> = BTreeMap::new();
+    for (spec, path) in checked.iter_mut().zip(paths) {
+        let Some(name) = spec.name.take() else {
+            continue;
+        };
+        let Some(earlier) = first.get(&name) else {
+            first.insert(name.clone(), spec.compiled.source.path.clone());
+            spec.name = Some(name);
+            continue;
+        };
+        // Compiled again for the text and positions the diagnostic points into.
+        let mut compiled = compile_file(path)?;
+        compiled.plan = None;
+        compiled.diagnostics.push(
+            Diagnostic::error(
+                Code::SpecNameDuplicate,
+                format!("spec name `{name}` is also the name of {earlier}; both would render into the folder `{name}`"),
+                Label::value("/name", format!("also in {earlier}")),
+            )
+            .with_help("give each spec its own `name`"),
+        );
+        spec.compiled = compiled;
+    }
+    Ok(checked)
 }
 
 /// Compiles a spec's text; `base` is the folder relative paths in the spec start from.

@@ -1,8 +1,12 @@
-//! The `amlgen` binary: hands the arguments to [`amlgen::cli::run`] and exits with its code.
+//! The `amlgen` binary: removes its temporary files on SIGINT/SIGTERM, hands the arguments to
+//! [`amlgen::cli::run`] and exits with its code.
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Without the handler a signal still stops amlgen, only leaving temporary files that the
+    // next render into the folder removes.
+    let _ = ctrlc::set_handler(|| amlgen::write::interrupted());
     let code = amlgen::cli::run(
         std::env::args_os(),
         &mut std::io::stdout().lock(),

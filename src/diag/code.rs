@@ -72,6 +72,7 @@ codes! {
     InstancesMinAboveMax => "instances-min-above-max", "A cluster's `min_instances` exceeds its `max_instances`.";
     SshWithoutSource => "ssh-without-source", "A compute enables SSH, but `network.ssh.allow_from` names no source, so the subnet NSG blocks it.";
     SshSourceUnused => "ssh-source-unused", "`network.ssh.allow_from` is set, but no compute enables SSH.";
+    SpecNameDuplicate => "spec-name-duplicate", "Two specs of one run share a `name`, so they would render into the same output folder.";
 }
 
 #[cfg(test)]

@@ -1,13 +1,18 @@
-//! Turns diagnostics into text for people (`human`) or tools (`json`).
+//! Turns the diagnostics of a whole run into one document, for people (`human`) or tools
+//! (`json`, `sarif`).
 //!
 //! This is the only place that resolves a label's JSON Pointer to `file:line:col`, so every stage
-//! before it stays free of text positions.
+//! before it stays free of text positions. Diagnostics come out sorted by file, line and column.
+//! Human text is printed on a terminal, so every character of the input that could steer it
+//! (control characters, bidirectional overrides) is escaped, and long quoted values and lines
+//! are cut with an ellipsis; the machine formats carry the text whole, escaped by JSON.
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
+use serde_json::json;
 
-use super::{At, Diagnostic, Label, Severity};
+use super::{At, Code, Diagnostic, Label, Severity};
 use crate::source::{Position, Source, Span, SpanIndex};
 
 /// The output format of diagnostics.
@@ -17,50 +22,78 @@ pub enum Format {
     Human,
     /// One JSON array of objects with `code`, `severity`, `message`, `file`, `line`, `column`.
     Json,
+    /// One SARIF 2.1.0 log, for code-scanning tools (GitHub, Azure DevOps).
+    Sarif,
 }
 
-/// Renders `diagnostics` found in `source`, in the order given.
-pub fn render(
-    format: Format,
-    source: &Source,
-    spans: &SpanIndex,
-    diagnostics: &[Diagnostic],
-) -> String {
+/// The diagnostics of one spec, with what locates them in its text.
+#[derive(Debug, Clone, Copy)]
+pub struct Findings<'a> {
+    pub source: &'a Source,
+    pub spans: &'a SpanIndex,
+    pub diagnostics: &'a [Diagnostic],
+}
+
+/// Renders the diagnostics of a whole run as one document. Human text is empty when there is
+/// nothing to say; the machine formats always print a document (`[]` when all is valid).
+pub fn render(format: Format, findings: &[Findings<'_>]) -> String {
+    let mut located: Vec<Located<'_>> = findings
+        .iter()
+        .flat_map(|f| f.diagnostics.iter().map(move |d| Located::new(f, d)))
+        .collect();
+    located.sort_by(|a, b| (a.file(), a.start).cmp(&(b.file(), b.start)));
     match format {
-        Format::Human => diagnostics
-            .iter()
-            .map(|d| human(source, spans, d))
-            .collect(),
-        Format::Json => json(source, spans, diagnostics),
+        Format::Human => located.iter().map(human).collect(),
+        Format::Json => document(&json(&located)),
+        Format::Sarif => document(&sarif(&located)),
+    }
+}
+
+/// A diagnostic with its primary position resolved.
+struct Located<'a> {
+    source: &'a Source,
+    spans: &'a SpanIndex,
+    diagnostic: &'a Diagnostic,
+    start: Position,
+}
+
+impl<'a> Located<'a> {
+    fn new(findings: &Findings<'a>, diagnostic: &'a Diagnostic) -> Self {
+        Self {
+            source: findings.source,
+            spans: findings.spans,
+            diagnostic,
+            start: locate(findings.spans, &diagnostic.primary.at).start,
+        }
+    }
+
+    fn file(&self) -> &'a str {
+        &self.source.path
+    }
+
+    fn span(&self, label: &Label) -> Span {
+        locate(self.spans, &label.at)
     }
 }
 
 fn locate(spans: &SpanIndex, at: &At) -> Span {
     let origin = Position { line: 1, col: 1 };
-    match at {
-        At::Span(span) => *span,
-        At::Key(pointer) => spans.find(pointer).map_or(
-            Span {
-                start: origin,
-                end: origin,
-            },
-            |(n, _)| n.key.unwrap_or(n.value),
-        ),
+    let found = match at {
+        At::Span(span) => return *span,
+        At::Key(pointer) => spans.find(pointer).map(|(n, _)| n.key.unwrap_or(n.value)),
         // A value that was left out points at the key of the mapping that lacks it.
-        At::Value(pointer) => spans.find(pointer).map_or(
-            Span {
-                start: origin,
-                end: origin,
-            },
-            |(n, exact)| {
-                if exact {
-                    n.value
-                } else {
-                    n.key.unwrap_or(n.value)
-                }
-            },
-        ),
-    }
+        At::Value(pointer) => spans.find(pointer).map(|(n, exact)| {
+            if exact {
+                n.value
+            } else {
+                n.key.unwrap_or(n.value)
+            }
+        }),
+    };
+    found.unwrap_or(Span {
+        start: origin,
+        end: origin,
+    })
 }
 
 fn severity_word(severity: Severity) -> &'static str {
@@ -70,64 +103,113 @@ fn severity_word(severity: Severity) -> &'static str {
     }
 }
 
-fn human(source: &Source, spans: &SpanIndex, diagnostic: &Diagnostic) -> String {
+/// Quoted values longer than this many characters are cut in human text.
+const QUOTED_MAX: usize = 60;
+/// Spec lines longer than this many characters are shown as a window around the label.
+const LINE_MAX: usize = 120;
+
+fn human(located: &Located<'_>) -> String {
+    let diagnostic = located.diagnostic;
     let mut out = format!(
         "{}[{}]: {}\n",
         severity_word(diagnostic.severity),
         diagnostic.code.as_str(),
-        diagnostic.message
+        readable(&diagnostic.message)
     );
-    snippet(&mut out, source, spans, &diagnostic.primary, "-->", '^');
+    snippet(&mut out, located, &diagnostic.primary, "-->", '^');
     for label in &diagnostic.secondary {
-        snippet(&mut out, source, spans, label, ":::", '-');
+        snippet(&mut out, located, label, ":::", '-');
     }
     if let Some(help) = &diagnostic.help {
-        let _ = writeln!(out, "   = help: {help}");
+        let _ = writeln!(out, "   = help: {}", readable(help));
     }
     out.push('\n');
     out
 }
 
-fn snippet(
-    out: &mut String,
-    source: &Source,
-    spans: &SpanIndex,
-    label: &Label,
-    arrow: &str,
-    mark: char,
-) {
-    let span = locate(spans, &label.at);
+fn snippet(out: &mut String, located: &Located<'_>, label: &Label, arrow: &str, mark: char) {
+    let span = located.span(label);
     let start = span.start;
-    let _ = writeln!(
-        out,
-        "  {arrow} {}:{}:{}",
-        source.path, start.line, start.col
-    );
-    let Some(text) = source.line(start.line) else {
-        return;
-    };
     let gutter = start.line.to_string();
     let pad = " ".repeat(gutter.len());
-    let line_chars = text.chars().count();
-    let width = if span.end.line == start.line && span.end.col > start.col {
-        span.end.col - start.col
-    } else if span.end == start {
-        1
-    } else {
-        line_chars
-            .saturating_sub(start.col.saturating_sub(1))
-            .max(1)
+    let file = escaped(located.file());
+    let _ = writeln!(out, "{pad}{arrow} {file}:{}:{}", start.line, start.col);
+    let Some(text) = located.source.line(start.line) else {
+        return;
     };
-    let indent: String = text
+    let chars: Vec<char> = text.chars().collect();
+    let first = start.col.saturating_sub(1).min(chars.len());
+    let last = if span.end.line == start.line && span.end.col > start.col {
+        (span.end.col - 1).min(chars.len())
+    } else if span.end == start {
+        first
+    } else {
+        chars.len()
+    };
+    // Show at most LINE_MAX characters, starting a little before the label.
+    let from = if chars.len() > LINE_MAX {
+        first.saturating_sub(LINE_MAX / 3)
+    } else {
+        0
+    };
+    let to = chars.len().min(from + LINE_MAX);
+    let shown = |range: std::ops::Range<usize>| escaped(&chars[range].iter().collect::<String>());
+    let before = shown(from..first.min(to));
+    let marked = shown(first.min(to)..last.min(to).max(first.min(to)));
+    let open = if from > 0 { "…" } else { "" };
+    let close = if to < chars.len() { "…" } else { "" };
+    let indent: String = open
         .chars()
-        .take(start.col.saturating_sub(1))
+        .chain(before.chars())
         .map(|c| if c == '\t' { '\t' } else { ' ' })
         .collect();
-    let _ = writeln!(out, "{pad} |");
-    let _ = writeln!(out, "{gutter} | {text}");
-    let marks = mark.to_string().repeat(width);
+    let marks = mark.to_string().repeat(marked.chars().count().max(1));
+    let rest = shown(last.min(to).max(first.min(to))..to);
     let sep = if label.text.is_empty() { "" } else { " " };
-    let _ = writeln!(out, "{pad} | {indent}{marks}{sep}{}", label.text);
+    let _ = writeln!(out, "{pad} |");
+    let _ = writeln!(out, "{gutter} | {open}{before}{marked}{rest}{close}");
+    let _ = writeln!(out, "{pad} | {indent}{marks}{sep}{}", readable(&label.text));
+}
+
+/// Text from the input made safe for a terminal: characters that could move the cursor, end
+/// the line or reorder the text are written as escapes (`\n`, `\u{1b}`); a tab stays a tab.
+fn escaped(text: &str) -> String {
+    let steering = |c: char| {
+        (c.is_control() && c != '\t')
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    text.chars()
+        .map(|c| {
+            if steering(c) {
+                c.escape_default().collect()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A message escaped, with every `quoted` value longer than [`QUOTED_MAX`] cut with an ellipsis.
+fn readable(text: &str) -> String {
+    let cut = |part: &str| {
+        if part.chars().count() > QUOTED_MAX {
+            part.chars().take(QUOTED_MAX).chain(['…']).collect()
+        } else {
+            part.to_string()
+        }
+    };
+    let parts: Vec<String> = text
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                cut(part)
+            } else {
+                part.to_string()
+            }
+        })
+        .collect();
+    escaped(&parts.join("`"))
 }
 
 #[derive(Serialize)]
@@ -153,21 +235,21 @@ struct JsonDiagnostic<'a> {
     help: Option<&'a str>,
 }
 
-fn json(source: &Source, spans: &SpanIndex, diagnostics: &[Diagnostic]) -> String {
-    let items: Vec<JsonDiagnostic<'_>> = diagnostics
+fn json(located: &[Located<'_>]) -> serde_json::Value {
+    let items: Vec<JsonDiagnostic<'_>> = located
         .iter()
-        .map(|d| {
-            let start = locate(spans, &d.primary.at).start;
+        .map(|l| {
+            let d = l.diagnostic;
             let related = d
                 .secondary
                 .iter()
-                .map(|l| {
-                    let at = locate(spans, &l.at).start;
+                .map(|label| {
+                    let at = l.span(label).start;
                     JsonLabel {
-                        file: &source.path,
+                        file: l.file(),
                         line: at.line,
                         column: at.col,
-                        text: &l.text,
+                        text: &label.text,
                     }
                 })
                 .collect();
@@ -175,17 +257,118 @@ fn json(source: &Source, spans: &SpanIndex, diagnostics: &[Diagnostic]) -> Strin
                 code: d.code.as_str(),
                 severity: d.severity,
                 message: &d.message,
-                file: &source.path,
-                line: start.line,
-                column: start.col,
+                file: l.file(),
+                line: l.start.line,
+                column: l.start.col,
                 label: &d.primary.text,
                 related,
                 help: d.help.as_deref(),
             }
         })
         .collect();
-    // Serializing plain structs of strings and integers cannot fail.
-    let mut text = serde_json::to_string_pretty(&items).unwrap_or_default();
+    // Plain structs of strings and integers always convert.
+    serde_json::to_value(items).unwrap_or_default()
+}
+
+/// A SARIF 2.1.0 log of one run: every code is a rule, every diagnostic a result on the spec's
+/// lines (`uri` is the spec's path as given, with `/` separators, percent-encoded).
+fn sarif(located: &[Located<'_>]) -> serde_json::Value {
+    let rules: Vec<serde_json::Value> = Code::ALL
+        .iter()
+        .map(|code| {
+            json!({
+                "id": code.as_str(),
+                "shortDescription": { "text": code.summary() },
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = located
+        .iter()
+        .map(|l| {
+            let d = l.diagnostic;
+            let message = match &d.help {
+                Some(help) => format!("{}\nhelp: {help}", d.message),
+                None => d.message.clone(),
+            };
+            let related: Vec<serde_json::Value> = d
+                .secondary
+                .iter()
+                .enumerate()
+                .map(|(id, label)| sarif_location(l, label, Some(id)))
+                .collect();
+            let mut result = json!({
+                "ruleId": d.code.as_str(),
+                "ruleIndex": Code::ALL.iter().position(|c| *c == d.code),
+                "level": severity_word(d.severity),
+                "message": { "text": message },
+                "locations": [sarif_location(l, &d.primary, None)],
+            });
+            if !related.is_empty() {
+                result["relatedLocations"] = related.into();
+            }
+            result
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "amlgen",
+                "version": crate::VERSION,
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    })
+}
+
+fn sarif_location(located: &Located<'_>, label: &Label, id: Option<usize>) -> serde_json::Value {
+    let span = located.span(label);
+    let mut region = json!({ "startLine": span.start.line, "startColumn": span.start.col });
+    if span.end.line > span.start.line
+        || (span.end.line == span.start.line && span.end.col > span.start.col)
+    {
+        region["endLine"] = span.end.line.into();
+        region["endColumn"] = span.end.col.into();
+    }
+    let mut location = json!({
+        "physicalLocation": {
+            "artifactLocation": { "uri": uri(located.file()) },
+            "region": region,
+        },
+    });
+    if !label.text.is_empty() {
+        location["message"] = json!({ "text": label.text });
+    }
+    if let Some(id) = id {
+        location["id"] = id.into();
+    }
+    location
+}
+
+/// A path as a URI reference: relative paths stay relative (code scanning resolves them against
+/// the repository), absolute ones become `file://` URIs.
+fn uri(path: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'/')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let slashed = path.replace('\\', "/");
+    let encoded = percent_encoding::utf8_percent_encode(&slashed, KEEP).to_string();
+    if slashed.starts_with('/') {
+        format!("file://{encoded}")
+    } else {
+        encoded
+    }
+}
+
+fn document(value: &serde_json::Value) -> String {
+    // Serializing a `Value` cannot fail.
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
     text.push('\n');
     text
 }
@@ -193,56 +376,155 @@ fn json(source: &Source, spans: &SpanIndex, diagnostics: &[Diagnostic]) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diag::Code;
     use crate::source::NodeSpan;
 
-    fn fixture() -> (Source, SpanIndex) {
-        let source = Source::new("spec.yaml", "name: x\nlocation: mars\n");
+    fn fixture(path: &str, text: &str) -> (Source, SpanIndex) {
+        let source = Source::new(path, text);
         let mut spans = SpanIndex::default();
-        let key = Span {
-            start: Position { line: 2, col: 1 },
-            end: Position { line: 2, col: 9 },
-        };
-        let value = Span {
-            start: Position { line: 2, col: 11 },
-            end: Position { line: 2, col: 15 },
+        let span = |col, end| Span {
+            start: Position { line: 2, col },
+            end: Position { line: 2, col: end },
         };
         spans.insert(
             "/location".into(),
             NodeSpan {
-                key: Some(key),
-                value,
+                key: Some(span(1, 9)),
+                value: span(11, 15),
             },
         );
         (source, spans)
     }
 
-    #[test]
-    fn human_output_points_at_the_value() {
-        let (source, spans) = fixture();
-        let d = Diagnostic::error(
+    fn one(format: Format, source: &Source, spans: &SpanIndex, d: &[Diagnostic]) -> String {
+        render(
+            format,
+            &[Findings {
+                source,
+                spans,
+                diagnostics: d,
+            }],
+        )
+    }
+
+    fn region(message: &str) -> Diagnostic {
+        Diagnostic::error(
             Code::RegionUnknown,
-            "unknown region `mars`",
+            message,
             Label::value("/location", "not a region"),
         )
-        .with_help("run `az account list-locations`");
-        let text = render(Format::Human, &source, &spans, &[d]);
-        let expected = "error[region-unknown]: unknown region `mars`\n  --> spec.yaml:2:11\n  |\n2 | location: mars\n  |           ^^^^ not a region\n   = help: run `az account list-locations`\n\n";
+    }
+
+    #[test]
+    fn human_output_points_at_the_value() {
+        let (source, spans) = fixture("spec.yaml", "name: x\nlocation: mars\n");
+        let d = region("unknown region `mars`").with_help("run `az account list-locations`");
+        let text = one(Format::Human, &source, &spans, &[d]);
+        let expected = "error[region-unknown]: unknown region `mars`\n --> spec.yaml:2:11\n  |\n2 | location: mars\n  |           ^^^^ not a region\n   = help: run `az account list-locations`\n\n";
         assert_eq!(text, expected);
     }
 
     #[test]
-    fn json_output_carries_line_and_column() {
-        let (source, spans) = fixture();
+    fn human_output_escapes_what_could_steer_a_terminal() {
+        let (source, spans) = fixture("spec\n.yaml", "name: x\nlocation: \u{1b}[2Jmars\n");
+        let d = region("unknown region `\u{1b}[2J\n --> /etc/shadow:1:1`");
+        let text = one(Format::Human, &source, &spans, &[d]);
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(
+            text.contains(r"`\u{1b}[2J\n --> /etc/shadow:1:1`"),
+            "{text}"
+        );
+        assert!(text.contains(r" --> spec\n.yaml:2:11"), "{text}");
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.trim_start().starts_with("-->"))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn human_output_cuts_long_values() {
+        let long = "x".repeat(500);
+        let (source, spans) = fixture("spec.yaml", &format!("name: x\nlocation: {long}\n"));
+        let text = one(
+            Format::Human,
+            &source,
+            &spans,
+            &[region(&format!("unknown region `{long}`"))],
+        );
+        assert!(text.lines().all(|l| l.chars().count() < 200), "{text}");
+        assert!(text.contains(&format!("`{}…`", "x".repeat(QUOTED_MAX))));
+        assert!(text.contains(&format!("2 | location: {}…", "x".repeat(LINE_MAX - 10))));
+    }
+
+    #[test]
+    fn diagnostics_are_sorted_by_file_line_and_column() {
+        let (a, spans) = fixture("a.yaml", "name: x\nlocation: mars\n");
+        let b = Source::new("b.yaml", "x\n");
+        let later = region("second");
+        let earlier = Diagnostic::error(Code::YamlSyntax, "first", Label::key("/location", ""));
+        let b_diags = [region("third")];
+        let a_diags = [later, earlier];
+        let findings = [
+            Findings {
+                source: &b,
+                spans: &spans,
+                diagnostics: &b_diags,
+            },
+            Findings {
+                source: &a,
+                spans: &spans,
+                diagnostics: &a_diags,
+            },
+        ];
+        let value: serde_json::Value =
+            serde_json::from_str(&render(Format::Json, &findings)).unwrap();
+        let messages: Vec<&str> = value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["message"].as_str().unwrap())
+            .collect();
+        assert_eq!(messages, ["first", "second", "third"]);
+    }
+
+    #[test]
+    fn json_output_carries_line_and_column_and_is_an_empty_array_when_valid() {
+        let (source, spans) = fixture("spec.yaml", "name: x\nlocation: mars\n");
         let d = Diagnostic::error(
             Code::SchemaUnknownKey,
             "unknown key",
             Label::key("/location", ""),
         );
         let value: serde_json::Value =
-            serde_json::from_str(&render(Format::Json, &source, &spans, &[d])).unwrap();
+            serde_json::from_str(&one(Format::Json, &source, &spans, &[d])).unwrap();
         assert_eq!(value[0]["code"], "schema-unknown-key");
         assert_eq!(value[0]["line"], 2);
         assert_eq!(value[0]["column"], 1);
+        assert_eq!(one(Format::Json, &source, &spans, &[]), "[]\n");
+    }
+
+    #[test]
+    fn sarif_results_point_at_the_spec_lines() {
+        let (source, spans) = fixture("specs/my spec.yaml", "name: x\nlocation: mars\n");
+        let value: serde_json::Value = serde_json::from_str(&one(
+            Format::Sarif,
+            &source,
+            &spans,
+            &[region("unknown region")],
+        ))
+        .unwrap();
+        let result = &value["runs"][0]["results"][0];
+        assert_eq!(result["ruleId"], "region-unknown");
+        assert_eq!(result["level"], "error");
+        let location = &result["locations"][0]["physicalLocation"];
+        assert_eq!(location["artifactLocation"]["uri"], "specs/my%20spec.yaml");
+        assert_eq!(location["region"]["startLine"], 2);
+        assert_eq!(location["region"]["startColumn"], 11);
+        assert_eq!(location["region"]["endColumn"], 15);
+        let rules = &value["runs"][0]["tool"]["driver"]["rules"];
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], "region-unknown");
+        assert_eq!(uri("/abs/x.yaml"), "file:///abs/x.yaml");
     }
 }

@@ -50,8 +50,27 @@ pub struct Args {
     #[arg(long, value_name = "REGION")]
     location: Option<String>,
     /// Tables for people, or one JSON array of reports.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    format: ReportFormat,
+}
+
+/// How verify prints its reports (and the diagnostics of a spec that is not valid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// A table per subnet.
+    Human,
+    /// One JSON array of reports on stdout.
+    Json,
+}
+
+impl ReportFormat {
+    /// The format of the diagnostics of a spec that cannot be verified.
+    fn diagnostics(self) -> Format {
+        match self {
+            ReportFormat::Human => Format::Human,
+            ReportFormat::Json => Format::Json,
+        }
+    }
 }
 
 /// Runs `amlgen verify`. Exit code 1 when a required flow is denied or dropped, a forbidden one
@@ -75,7 +94,7 @@ pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
             };
             Report::new(name, &template, &options)
         } else {
-            match render_spec(&input, args.format, err)? {
+            match render_spec(&input, args.format.diagnostics(), err)? {
                 Some(rendered) => rendered.report(name),
                 None => {
                     failed = true;
@@ -87,12 +106,12 @@ pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         reports.push(report);
     }
     let text = match args.format {
-        Format::Human => reports
+        ReportFormat::Human => reports
             .iter()
             .map(Report::to_text)
             .collect::<Vec<_>>()
             .join("\n"),
-        Format::Json => report::to_json(&reports),
+        ReportFormat::Json => report::to_json(&reports),
     };
     let _ = out.write_all(text.as_bytes());
     Ok(u8::from(failed))
@@ -191,12 +210,12 @@ pub(crate) fn render_spec(
 ) -> Result<Option<RenderedSpec>, Error> {
     let compiled = compile_file(path)?;
     if !compiled.diagnostics.is_empty() {
-        let text = diag::render(
-            format,
-            &compiled.source,
-            &compiled.spans,
-            &compiled.diagnostics,
-        );
+        let findings = diag::Findings {
+            source: &compiled.source,
+            spans: &compiled.spans,
+            diagnostics: &compiled.diagnostics,
+        };
+        let text = diag::render(format, &[findings]);
         let _ = err.write_all(text.as_bytes());
     }
     let Some(plan) = compiled.plan.filter(|_| !has_errors(&compiled.diagnostics)) else {

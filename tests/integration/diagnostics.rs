@@ -1,8 +1,12 @@
 //! One invalid spec per diagnostic code: each fixture `tests/fixtures/invalid/<code>.yaml` marks
-//! the line its diagnostic must point at with `# expect: <code>`. And the docs tell the truth:
-//! every code is documented, and every YAML block in the docs is a spec that validates. A
-//! property test edits the examples at random: every edit compiles to a plan or to diagnostics,
-//! never to an internal error or a panic; another generates valid specs, which always render.
+//! the line its diagnostic must point at with `# expect: <code>`. A fixture whose diagnostic
+//! needs other specs in the same run names them in `# with: <path>` lines (relative to it). And
+//! the docs tell the truth: every code is documented, and every YAML block in the docs is a spec
+//! that validates. A property test edits the examples at random: every edit compiles to a plan or
+//! to diagnostics, never to an internal error or a panic; another generates valid specs, which
+//! always render.
+
+use std::path::{Path, PathBuf};
 
 use amlgen::diag::Code;
 
@@ -17,6 +21,17 @@ fn expectations(text: &str) -> Vec<(String, usize)> {
                 .map(|(_, code)| (code.trim().to_string(), i + 1))
         })
         .collect()
+}
+
+/// Compiles the fixture at `path` in one run after the specs its `# with:` lines name.
+fn compile_fixture(path: &Path, text: &str) -> amlgen::Compiled {
+    let mut run: Vec<PathBuf> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("# with: "))
+        .map(|with| path.parent().unwrap().join(with.trim()))
+        .collect();
+    run.push(path.to_path_buf());
+    amlgen::check_files(&run).unwrap().pop().unwrap().compiled
 }
 
 #[test]
@@ -43,13 +58,8 @@ fn every_fixture_reports_its_code_at_the_marked_line() {
             "{} has no `# expect:` marker",
             path.display()
         );
-        let compiled = amlgen::compile_file(&path).unwrap();
-        let json = amlgen::diag::render(
-            amlgen::diag::Format::Json,
-            &compiled.source,
-            &compiled.spans,
-            &compiled.diagnostics,
-        );
+        let compiled = compile_fixture(&path, &text);
+        let json = amlgen::diag::render(amlgen::diag::Format::Json, &[compiled.findings()]);
         let found: Vec<(String, usize)> = serde_json::from_str::<Vec<serde_json::Value>>(&json)
             .unwrap()
             .iter()

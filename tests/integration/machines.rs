@@ -35,7 +35,7 @@ fn validate(name: &str, computes: &str) -> (u8, Vec<(String, u64)>) {
     let path = dir.join("spec.yaml");
     std::fs::write(&path, format!("{BASE}{computes}")).unwrap();
     let run = amlgen(&["validate", "--format", "json", path.to_str().unwrap()]);
-    let found: Vec<Value> = serde_json::from_str(&run.stderr).unwrap_or_default();
+    let found: Vec<Value> = serde_json::from_str(&run.stdout).unwrap_or_default();
     std::fs::remove_dir_all(dir).unwrap();
     let found = found
         .iter()
