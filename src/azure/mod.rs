@@ -1,6 +1,6 @@
 //! Facts about Azure that amlgen relies on: regions and their pairs, Microsoft's service-tags
-//! file, the VM images, HDInsight's cluster types, the resource types with their API versions, and
-//! the hosts Azure ML compute reaches by name.
+//! file, the VM images, the retired VM sizes, HDInsight's cluster types, the resource types with
+//! their API versions, and the hosts Azure ML compute reaches by name.
 //!
 //! This is data, kept at the bottom of the dependency graph: the checks and the plan read it,
 //! nothing here knows a spec.
@@ -11,3 +11,4 @@ pub mod images;
 pub mod regions;
 pub mod resource;
 pub mod service_tags;
+pub mod sizes;

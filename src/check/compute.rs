@@ -1,9 +1,12 @@
 //! Computes: unique names, subnets that exist and may host them, scale settings, VM images, and
 //! the settings Azure refuses at deployment time (no public IP without the workspace's private
-//! endpoint, HDInsight behind an NSG lockdown).
+//! endpoint, HDInsight behind an NSG lockdown), VM sizes Azure has retired, and SSH opened to
+//! the internet.
 
 use super::{compute_pointer, duplicate_names, subnet_pointer};
-use crate::azure::images;
+use ipnet::Ipv4Net;
+
+use crate::azure::{images, sizes};
 use crate::diag::{Code, Diagnostic, Label};
 use crate::naming;
 use crate::spec::{Compute, Outbound, Spec};
@@ -23,10 +26,12 @@ pub(super) fn check(spec: &Spec) -> Vec<Diagnostic> {
         found.extend(scale(i, compute));
         found.extend(public_ip(spec, i, compute));
         found.extend(image(i, compute));
+        found.extend(retired_sizes(i, compute));
         found.extend(hdinsight_lockdown(spec, i, compute));
         found.extend(managed_group_name(spec, i, compute));
     }
     found.extend(ssh(spec));
+    found.extend(ssh_open(spec));
     found.extend(nsg_names(spec));
     found
 }
@@ -113,6 +118,35 @@ fn image(i: usize, compute: &Compute) -> Option<Diagnostic> {
     })
 }
 
+/// The VM sizes of `compute`, with the key naming each.
+fn sizes(compute: &Compute) -> Vec<(&'static str, &str)> {
+    match compute {
+        Compute::Amlcompute(c) => vec![("size", c.size.as_str())],
+        Compute::Computeinstance(c) => vec![("size", c.size.as_str())],
+        Compute::Virtualmachine(c) => vec![("size", c.size.as_str())],
+        Compute::Hdinsight(c) => vec![
+            ("head_size", c.head_size.as_str()),
+            ("worker_size", c.worker_size.as_str()),
+        ],
+        Compute::Databricks(_) => Vec::new(),
+    }
+}
+
+fn retired_sizes(i: usize, compute: &Compute) -> Vec<Diagnostic> {
+    sizes(compute)
+        .into_iter()
+        .filter_map(|(key, size)| Some((key, size, sizes::retired(size)?)))
+        .map(|(key, size, series)| {
+            Diagnostic::warning(
+                Code::VmSizeRetired,
+                format!("compute `{}` uses size `{size}` of the {} series, which Azure retired on {}; it can no longer be provisioned", compute.name(), series.series, series.retired),
+                Label::value(format!("{}/{key}", compute_pointer(i)), "retired size"),
+            )
+            .with_help(format!("use a current size such as `{}`", series.replacement))
+        })
+        .collect()
+}
+
 fn hdinsight_lockdown(spec: &Spec, i: usize, compute: &Compute) -> Option<Diagnostic> {
     let Compute::Hdinsight(cluster) = compute else {
         return None;
@@ -176,6 +210,39 @@ fn ssh(spec: &Spec) -> Vec<Diagnostic> {
         );
     }
     found
+}
+
+/// The shortest prefix `network.ssh.allow_from` may hold without a warning: every shorter one
+/// holds at least 16 million public addresses, while a /8 may still be the private 10.0.0.0/8.
+const SSH_SHORTEST_PREFIX: u8 = 8;
+
+/// `ssh-open-to-internet` for each source of the SSH rule that is much of the internet, when
+/// some compute uses the sources (otherwise `ssh-source-unused` applies).
+fn ssh_open(spec: &Spec) -> Vec<Diagnostic> {
+    let users: Vec<&str> = spec
+        .compute
+        .iter()
+        .filter(|c| c.is_attachable() || c.aml_node().is_some_and(|n| n.ssh))
+        .map(Compute::name)
+        .collect();
+    if users.is_empty() {
+        return Vec::new();
+    }
+    spec.network
+        .ssh
+        .allow_from
+        .iter()
+        .enumerate()
+        .filter(|(_, source)| source.parse::<Ipv4Net>().is_ok_and(|n| n.prefix_len() < SSH_SHORTEST_PREFIX))
+        .map(|(j, source)| {
+            Diagnostic::warning(
+                Code::SshOpenToInternet,
+                format!("SSH (TCP 22) of `{}` is open to `{source}`, which is much of the internet", users.join("`, `")),
+                Label::value(format!("/network/ssh/allow_from/{j}"), "open to the internet"),
+            )
+            .with_help("allow only your admin networks or a bastion's range; Azure ML reaches attached machines through the `AzureMachineLearning` service tag without this")
+        })
+        .collect()
 }
 
 fn nsg_names(spec: &Spec) -> Vec<Diagnostic> {
@@ -326,6 +393,33 @@ mod tests {
             )
         }));
         assert_eq!(codes(&found), ["name-too-long"]);
+    }
+
+    #[test]
+    fn retired_sizes_and_open_ssh_are_warned() {
+        let found = check(&spec(|v| {
+            v["compute"][0]["size"] = json!("Standard_NC6s_v3");
+            v["network"]["ssh"] = json!({"allow_from": ["0.0.0.0/0", "10.0.0.0/8", "10.0.0.0/7"]});
+            push(
+                v,
+                json!({"name": "hdi-a", "type": "hdinsight", "subnet": "snet-a", "cluster_type": "spark", "head_size": "Standard_A4"}),
+            );
+        }));
+        assert_eq!(
+            codes(&found),
+            [
+                "vm-size-retired",
+                "vm-size-retired",
+                "ssh-open-to-internet",
+                "ssh-open-to-internet"
+            ]
+        );
+        assert!(
+            found[0].message.contains("2025-09-30"),
+            "{}",
+            found[0].message
+        );
+        assert!(found.iter().all(|d| !d.is_error()));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Egress: the settings match the chosen mode, and forced tunnelling can be built: a private next
-//! hop outside the compute subnets, a secondary region, every needed service tag, and a route
+//! Egress: the settings match the chosen mode, and forced tunnelling can be built: a
+//! private next hop outside the compute subnets, no subnet mixing public and
+//! private compute, a secondary region, every needed service tag with sane prefixes, and a route
 //! table within Azure's limits.
 
 use std::net::Ipv4Addr;
@@ -9,7 +10,7 @@ use ipnet::Ipv4Net;
 use crate::azure::{regions, service_tags::ServiceTags};
 use crate::diag::{Code, Diagnostic, Label};
 use crate::routes::{self, Prefix};
-use crate::spec::{Egress, ForcedTunnel, RouteStyle, Spec};
+use crate::spec::{Compute, Egress, ForcedTunnel, RouteStyle, Spec};
 
 const TUNNEL: &str = "/network/forced_tunnel";
 
@@ -30,6 +31,11 @@ pub(super) fn check(spec: &Spec, service_tags: Option<&ServiceTags>) -> Vec<Diag
     found
 }
 
+/// Whether any compute of `spec` has a public address, so forced tunnelling writes bypass routes.
+fn any_public(spec: &Spec) -> bool {
+    spec.compute.iter().any(routes::has_public_address)
+}
+
 fn unused_settings(spec: &Spec) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     if spec.network.nat.is_some() && spec.network.egress != Egress::Nat {
@@ -38,6 +44,20 @@ fn unused_settings(spec: &Spec) -> Vec<Diagnostic> {
     match &spec.network.forced_tunnel {
         Some(_) if spec.network.egress != Egress::ForcedTunnel => {
             found.push(unused("forced_tunnel", "forced_tunnel"));
+        }
+        Some(tunnel)
+            if tunnel.routes == RouteStyle::IpPrefixes
+                && tunnel.service_tags_file.is_some()
+                && !any_public(spec) =>
+        {
+            found.push(
+                Diagnostic::warning(
+                    Code::EgressSettingsUnused,
+                    "`network.forced_tunnel.service_tags_file` is set, but no compute has a public address, so there are no bypass routes to read it for",
+                    Label::key(format!("{TUNNEL}/service_tags_file"), "no effect"),
+                )
+                .with_help("remove `service_tags_file`: compute without public addresses sends all its traffic to the appliance"),
+            );
         }
         Some(tunnel) if tunnel.routes == RouteStyle::ServiceTags => {
             let keys = [
@@ -83,6 +103,10 @@ fn forced_tunnel(
     service_tags: Option<&ServiceTags>,
 ) -> Vec<Diagnostic> {
     let mut found: Vec<Diagnostic> = next_hop(spec, tunnel).into_iter().collect();
+    found.extend(mixed_subnets(spec));
+    if !any_public(spec) {
+        return found;
+    }
     let secondary = tunnel
         .secondary_region
         .as_deref()
@@ -105,7 +129,84 @@ fn forced_tunnel(
                 .with_help("download the current \"Azure IP Ranges and Service Tags - Public Cloud\" file, or run `az network list-service-tags --location <region> -o json`")
         }));
     }
+    if let (Some(tags), Some(file)) = (service_tags, tunnel.service_tags_file.as_deref()) {
+        found.extend(prefixes(spec, &input, tags, file));
+    }
     found.extend(limits(&routes::expand(&input)));
+    found
+}
+
+/// `route-table-mixed` for each subnet holding compute with a public address and compute
+/// without one: the bypass routes the first needs would drop the second's traffic.
+fn mixed_subnets(spec: &Spec) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for (si, subnet) in spec.network.subnets.iter().enumerate() {
+        let in_subnet =
+            |(_, c): &(usize, &Compute)| c.subnets().iter().any(|(_, s)| *s == subnet.name);
+        let computes: Vec<(usize, &Compute)> =
+            spec.compute.iter().enumerate().filter(in_subnet).collect();
+        let public = computes.iter().find(|(_, c)| routes::has_public_address(c));
+        let private = computes
+            .iter()
+            .find(|(_, c)| !routes::has_public_address(c));
+        let (Some((pi, public)), Some((qi, private))) = (public, private) else {
+            continue;
+        };
+        found.push(
+            Diagnostic::error(Code::RouteTableMixed, format!("subnet `{}` holds `{}`, which has a public address, and `{}`, which has none; under forced tunnelling one route table cannot serve both (its bypass routes would drop the traffic of `{}`, and without them `{}` would lose its inbound path)", subnet.name, public.name(), private.name(), private.name(), public.name()), Label::value(format!("{}/name", super::compute_pointer(*qi)), "no public address"))
+                .with_label(Label::value(format!("{}/name", super::compute_pointer(*pi)), "public address"))
+                .with_label(Label::value(format!("{}/name", super::subnet_pointer(si)), "shared subnet"))
+                .with_help("put compute with public addresses and compute without them in separate subnets"),
+        );
+    }
+    found
+}
+
+/// `service-tag-prefix-invalid` for each needed tag of the service-tags `file` with no IPv4
+/// prefix, and each prefix with host bits set or overlapping the VNet (`0.0.0.0/0` included).
+fn prefixes(
+    spec: &Spec,
+    input: &routes::Input<'_>,
+    tags: &ServiceTags,
+    file: &str,
+) -> Vec<Diagnostic> {
+    let vnet: Vec<Ipv4Net> = spec
+        .network
+        .vnet
+        .address_space
+        .iter()
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let mut found = Vec::new();
+    let problem = |tag: String, why: String| {
+        Diagnostic::error(Code::ServiceTagPrefixInvalid, format!("service-tags file `{file}`, tag `{tag}`: {why}"), Label::value(format!("{TUNNEL}/service_tags_file"), "read here"))
+            .with_help("use Microsoft's unmodified \"Azure IP Ranges and Service Tags - Public Cloud\" file, or `routes: service_tags`")
+    };
+    for (service, region) in routes::needed_tags(input) {
+        let Some(set) = tags.prefixes(service, region) else {
+            continue;
+        };
+        let tag = format!("{service}.{region}");
+        if set.is_empty() {
+            found.push(problem(
+                tag.clone(),
+                "no IPv4 prefix, so the compute would get no bypass route for it".to_string(),
+            ));
+        }
+        for net in set {
+            if net.addr() != net.network() {
+                found.push(problem(
+                    tag.clone(),
+                    format!("prefix {net} has host bits set"),
+                ));
+            } else if let Some(space) = vnet
+                .iter()
+                .find(|v| v.contains(&net.network()) || net.contains(&v.network()))
+            {
+                found.push(problem(tag.clone(), format!("prefix {net} overlaps the VNet's address space {space}, so it would route the VNet itself to the internet")));
+            }
+        }
+    }
     found
 }
 
@@ -279,6 +380,62 @@ mod tests {
             codes(&found),
             ["service-tag-missing", "service-tag-missing"]
         );
+    }
+
+    #[test]
+    fn subnets_cannot_mix_public_and_private_compute() {
+        let found = check(
+            &spec(|v| {
+                tunnel(v, json!({"next_hop_ip": "10.0.1.4"}));
+                v["compute"][1]["enable_node_public_ip"] = json!(false);
+            }),
+            None,
+        );
+        assert_eq!(codes(&found), ["route-table-mixed"]);
+        assert!(found[0].message.contains("`cpu`") && found[0].message.contains("`ci-alice`"));
+    }
+
+    fn prefix_tags(prefixes: serde_json::Value) -> ServiceTags {
+        let entries: Vec<serde_json::Value> = [("BatchNodeManagement", "eastus2", json!(["20.0.0.0/28"])), ("AzureMachineLearning", "eastus2", prefixes), ("AzureMachineLearning", "centralus", json!(["20.3.0.0/28"]))]
+            .into_iter()
+            .map(|(s, r, p)| json!({"properties": {"systemService": s, "region": r, "addressPrefixes": p}}))
+            .collect();
+        ServiceTags::parse(&json!({"values": entries}).to_string()).unwrap()
+    }
+
+    #[test]
+    fn hostile_or_empty_prefixes_are_refused() {
+        let ip_prefixes = |v: &mut serde_json::Value| {
+            tunnel(
+                v,
+                json!({"next_hop_ip": "10.9.0.4", "routes": "ip_prefixes", "service_tags_file": "t.json"}),
+            )
+        };
+        let with = |prefixes| check(&spec(ip_prefixes), Some(&prefix_tags(prefixes)));
+        assert!(with(json!(["20.2.0.0/28"])).is_empty());
+        assert_eq!(
+            codes(&with(json!(["2603:1030::/64"]))),
+            ["service-tag-prefix-invalid"]
+        );
+        let found = with(json!(["0.0.0.0/0", "10.0.5.0/24", "20.2.0.1/28"]));
+        assert_eq!(codes(&found), ["service-tag-prefix-invalid"; 3]);
+        assert!(
+            found[0]
+                .message
+                .contains("`t.json`, tag `AzureMachineLearning.eastus2`"),
+            "{}",
+            found[0].message
+        );
+        let private = check(
+            &spec(|v| {
+                ip_prefixes(v);
+                v["compute"][0]["enable_node_public_ip"] = json!(false);
+                v["compute"][1]["enable_node_public_ip"] = json!(false);
+            }),
+            Some(&ServiceTags::default()),
+        );
+        assert_eq!(codes(&private), ["egress-settings-unused"]);
+        assert!(!private[0].is_error());
     }
 
     #[test]

@@ -65,14 +65,18 @@ codes! {
     NoPublicIpNeedsPrivateEndpoint => "no-public-ip-needs-private-endpoint", "Compute without public IPs needs the workspace's private endpoint.";
     EgressSettingsUnused => "egress-settings-unused", "A `nat` or `forced_tunnel` section is given, but `egress` selects another mode (an error); or a `forced_tunnel` key only `routes: ip_prefixes` reads is set with service-tag routes (a warning).";
     DefaultOutboundAccess => "default-outbound-access", "Compute relies on Azure's default outbound access, which Azure is retiring.";
-    NextHopInvalid => "next-hop-invalid", "The forced-tunnelling next hop is not a private address inside the VNet or a private range.";
+    NextHopInvalid => "next-hop-invalid", "The forced-tunnelling next hop is not a private address, or lies inside a compute subnet.";
+    RouteTableMixed => "route-table-mixed", "Under forced tunnelling, one subnet holds compute with a public address and compute without one, which no single route table can serve.";
     ServiceTagsUnreadable => "service-tags-unreadable", "The service-tags file cannot be read or is not in Microsoft's format.";
     ServiceTagMissing => "service-tag-missing", "The service-tags file lacks a tag the routes need.";
+    ServiceTagPrefixInvalid => "service-tag-prefix-invalid", "A tag the routes need has no IPv4 prefix in the service-tags file, or a prefix that has host bits set or would route the VNet itself or everything.";
     RouteLimit => "route-limit", "The route table would exceed Azure's limit of 400 routes or 25 service-tag routes.";
     InstancesMinAboveMax => "instances-min-above-max", "A cluster's `min_instances` exceeds its `max_instances`.";
     SshWithoutSource => "ssh-without-source", "A compute enables SSH, but `network.ssh.allow_from` names no source, so the subnet NSG blocks it.";
     SshSourceUnused => "ssh-source-unused", "`network.ssh.allow_from` is set, but no compute enables SSH.";
     SpecNameDuplicate => "spec-name-duplicate", "Two specs of one run share a `name`, so they would render into the same output folder.";
+    SshOpenToInternet => "ssh-open-to-internet", "`network.ssh.allow_from` holds a prefix shorter than /8 (such as 0.0.0.0/0), which opens SSH to much of the internet.";
+    VmSizeRetired => "vm-size-retired", "A VM size belongs to a series Azure has retired, so it can no longer be provisioned.";
 }
 
 #[cfg(test)]

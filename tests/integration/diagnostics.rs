@@ -242,16 +242,24 @@ fn generated_compute(
 ) -> serde_json::Value {
     use serde_json::json;
     let name = |prefix: &str| format!("{prefix}{index}n{size}");
+    // Compute without a public address gets a subnet of its own: forced tunnelling cannot serve
+    // both kinds from one route table (`route-table-mixed`).
+    let aml_subnet = if !private || flag {
+        "snet-ml"
+    } else {
+        "snet-ml-private"
+    };
+    let vm_subnet = if flag { "snet-ml" } else { "snet-ml-private" };
     let cluster_type = ["spark", "hadoop", "hbase", "interactivehive", "kafka"][size as usize % 5];
     match kind % 5 {
-        0 => json!({"name": name("cpu"), "type": "amlcompute", "subnet": "snet-ml",
+        0 => json!({"name": name("cpu"), "type": "amlcompute", "subnet": aml_subnet,
                     "max_instances": 1 + size % 50, "min_instances": size % 2,
                     "tier": if flag { "low_priority" } else { "dedicated" },
                     "enable_node_public_ip": !private || flag}),
-        1 => json!({"name": name("ci"), "type": "computeinstance", "subnet": "snet-ml",
+        1 => json!({"name": name("ci"), "type": "computeinstance", "subnet": aml_subnet,
                     "enable_node_public_ip": !private || flag}),
         2 => {
-            json!({"name": name("vm"), "type": "virtualmachine", "subnet": "snet-ml", "attach": flag,
+            json!({"name": name("vm"), "type": "virtualmachine", "subnet": vm_subnet, "attach": flag,
                     "image": if size % 2 == 0 { "ubuntu-22.04" } else { "ubuntu-24.04" }})
         }
         3 => json!({"name": name("hdi"), "type": "hdinsight", "subnet": "snet-ml",
@@ -298,6 +306,7 @@ fn generated_spec() -> impl proptest::strategy::Strategy<Value = serde_json::Val
             let mut subnets = vec![
                 json!({"name": "snet-ml", "address_prefix": format!("10.{block}.0.0/24")}),
                 json!({"name": "default", "address_prefix": format!("10.{block}.1.0/24")}),
+                json!({"name": "snet-ml-private", "address_prefix": format!("10.{block}.3.0/24")}),
             ];
             if databricks.is_some() {
                 for (side, offset) in [("public", 0), ("private", 64)] {
