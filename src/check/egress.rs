@@ -1,5 +1,6 @@
-//! Egress: the settings match the chosen mode, and forced tunnelling can be built: a
-//! private next hop outside the compute subnets, no subnet mixing public and
+//! Egress: the settings match the chosen mode, the 2021 lockdown is not silently broken by
+//! Batch's retirement of classic node communication, and forced tunnelling can be built: a
+//! private next hop in a subnet of its own or outside the VNet, no subnet mixing public and
 //! private compute, a secondary region, every needed service tag with sane prefixes, and a route
 //! table within Azure's limits.
 
@@ -10,12 +11,13 @@ use ipnet::Ipv4Net;
 use crate::azure::{regions, service_tags::ServiceTags};
 use crate::diag::{Code, Diagnostic, Label};
 use crate::routes::{self, Prefix};
-use crate::spec::{Compute, Egress, ForcedTunnel, RouteStyle, Spec};
+use crate::spec::{Compute, Egress, ForcedTunnel, Outbound, Requirements, RouteStyle, Spec};
 
 const TUNNEL: &str = "/network/forced_tunnel";
 
 pub(super) fn check(spec: &Spec, service_tags: Option<&ServiceTags>) -> Vec<Diagnostic> {
     let mut found = unused_settings(spec);
+    found.extend(guide_2021_locked(spec));
     match (spec.network.egress, &spec.network.forced_tunnel) {
         (Egress::Default, _) => found.push(
             Diagnostic::warning(
@@ -29,6 +31,18 @@ pub(super) fn check(spec: &Spec, service_tags: Option<&ServiceTags>) -> Vec<Diag
         _ => {}
     }
     found
+}
+
+fn guide_2021_locked(spec: &Spec) -> Option<Diagnostic> {
+    (spec.requirements == Requirements::Guide2021 && spec.network.outbound == Outbound::Locked).then(|| {
+        Diagnostic::warning(
+            Code::Guide2021Locked,
+            "`guide-2021` with `outbound: locked` cannot work today: Azure Batch retired classic node communication on 2026-03-31, and its nodes now need outbound TCP 443 to `BatchNodeManagement.<region>`, which the 2021 allow-list lacks",
+            Label::value("/requirements", "guide-2021"),
+        )
+        .with_label(Label::value("/network/outbound", "outbound: locked"))
+        .with_help("use `requirements: current`, whose lockdown allows Batch's simplified node communication")
+    })
 }
 
 /// Whether any compute of `spec` has a public address, so forced tunnelling writes bypass routes.
@@ -250,7 +264,23 @@ fn next_hop(spec: &Spec, tunnel: &ForcedTunnel) -> Option<Diagnostic> {
             );
         }
     }
-    None
+    let in_vnet = spec
+        .network
+        .vnet
+        .address_space
+        .iter()
+        .filter_map(|a| a.parse::<Ipv4Net>().ok())
+        .any(|v| v.contains(&address));
+    let in_subnet = spec
+        .network
+        .subnets
+        .iter()
+        .filter_map(|s| s.address_prefix.parse::<Ipv4Net>().ok())
+        .any(|n| n.contains(&address));
+    (in_vnet && !in_subnet).then(|| {
+        Diagnostic::error(Code::NextHopInvalid, format!("next hop {address} is inside the VNet's address space but in none of its subnets, so no appliance can hold it and all egress would be dropped"), Label::value(at, "in no subnet"))
+            .with_help("add the appliance's subnet (for Azure Firewall, `AzureFirewallSubnet`) to `network.subnets`, or use the address of a firewall in a peered hub VNet")
+    })
 }
 
 fn limits(routes: &[routes::Route]) -> Vec<Diagnostic> {
@@ -383,7 +413,25 @@ mod tests {
     }
 
     #[test]
-    fn subnets_cannot_mix_public_and_private_compute() {
+    fn guide_2021_with_a_lockdown_is_warned() {
+        let found = check(
+            &spec(|v| {
+                v["requirements"] = json!("guide-2021");
+                v["network"]["outbound"] = json!("locked");
+            }),
+            None,
+        );
+        assert_eq!(codes(&found), ["guide-lockdown-blocks-batch"]);
+        assert!(!found[0].is_error());
+    }
+
+    #[test]
+    fn next_hop_in_the_vnet_needs_a_subnet_and_subnets_cannot_mix() {
+        let found = check(
+            &spec(|v| tunnel(v, json!({"next_hop_ip": "10.0.200.4"}))),
+            None,
+        );
+        assert_eq!(codes(&found), ["next-hop-invalid"]);
         let found = check(
             &spec(|v| {
                 tunnel(v, json!({"next_hop_ip": "10.0.1.4"}));

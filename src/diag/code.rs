@@ -65,7 +65,7 @@ codes! {
     NoPublicIpNeedsPrivateEndpoint => "no-public-ip-needs-private-endpoint", "Compute without public IPs needs the workspace's private endpoint.";
     EgressSettingsUnused => "egress-settings-unused", "A `nat` or `forced_tunnel` section is given, but `egress` selects another mode (an error); or a `forced_tunnel` key only `routes: ip_prefixes` reads is set with service-tag routes (a warning).";
     DefaultOutboundAccess => "default-outbound-access", "Compute relies on Azure's default outbound access, which Azure is retiring.";
-    NextHopInvalid => "next-hop-invalid", "The forced-tunnelling next hop is not a private address, or lies inside a compute subnet.";
+    NextHopInvalid => "next-hop-invalid", "The forced-tunnelling next hop is not a private address, lies inside a compute subnet, or lies in the VNet's address space but in none of its subnets.";
     RouteTableMixed => "route-table-mixed", "Under forced tunnelling, one subnet holds compute with a public address and compute without one, which no single route table can serve.";
     ServiceTagsUnreadable => "service-tags-unreadable", "The service-tags file cannot be read or is not in Microsoft's format.";
     ServiceTagMissing => "service-tag-missing", "The service-tags file lacks a tag the routes need.";
@@ -76,6 +76,7 @@ codes! {
     SshSourceUnused => "ssh-source-unused", "`network.ssh.allow_from` is set, but no compute enables SSH.";
     SpecNameDuplicate => "spec-name-duplicate", "Two specs of one run share a `name`, so they would render into the same output folder.";
     SshOpenToInternet => "ssh-open-to-internet", "`network.ssh.allow_from` holds a prefix shorter than /8 (such as 0.0.0.0/0), which opens SSH to much of the internet.";
+    Guide2021Locked => "guide-lockdown-blocks-batch", "`requirements: guide-2021` with `outbound: locked` blocks Azure Batch's node communication, which needs outbound TCP 443 since classic mode retired on 2026-03-31.";
     VmSizeRetired => "vm-size-retired", "A VM size belongs to a series Azure has retired, so it can no longer be provisioned.";
 }
 
