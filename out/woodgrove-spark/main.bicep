@@ -148,6 +148,13 @@ resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
           defaultOutboundAccess: false
         }
       }
+      {
+        name: 'AzureFirewallSubnet'
+        properties: {
+          addressPrefix: '10.80.255.0/26'
+          defaultOutboundAccess: false
+        }
+      }
     ]
   }
 }
@@ -325,6 +332,9 @@ output vnetId string = vnet.id
 
 @description('Resource ID of subnet snet-spark.')
 output snetSparkSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'snet-spark')
+
+@description('Resource ID of subnet AzureFirewallSubnet.')
+output azureFirewallSubnetSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'AzureFirewallSubnet')
 
 @description('Resource ID of Azure ML compute hdi-spark.')
 output computeHdiSparkId string = computeHdiSpark.id

@@ -135,7 +135,7 @@ fn bicep_and_arm_describe_the_same_resources() {
 }
 
 #[test]
-fn examples_carry_their_schema_modeline_and_validate_without_warnings_but_one() {
+fn examples_carry_their_schema_modeline_and_validate_with_only_the_warnings_they_show() {
     for example in yaml_files("examples") {
         let text = std::fs::read_to_string(&example).unwrap();
         assert!(
@@ -149,11 +149,14 @@ fn examples_carry_their_schema_modeline_and_validate_without_warnings_but_one() 
             .iter()
             .map(|d| d.code.as_str())
             .collect();
-        assert!(
-            codes.iter().all(|c| *c == "default-outbound-access"),
-            "{}: {codes:?}",
-            example.display()
-        );
+        // minimal.yaml shows the default-outbound warning; guide-2021.yaml is the 2021 guide's
+        // locked setup, which Batch's retirement of classic node communication broke.
+        let expected: &[&str] = match example.file_name().and_then(|n| n.to_str()) {
+            Some("minimal.yaml") => &["default-outbound-access"],
+            Some("guide-2021.yaml") => &["guide-lockdown-blocks-batch"],
+            _ => &[],
+        };
+        assert_eq!(codes, expected, "{}", example.display());
     }
 }
 

@@ -40,7 +40,7 @@ fn arm(requirements: &str, egress: &str) -> Value {
         .replace("REQUIREMENTS", requirements)
         .replace("EGRESS", egress);
     let tunnel = if egress == "forced_tunnel" {
-        "  forced_tunnel:\n    next_hop_ip: 192.168.3.4\n"
+        "  forced_tunnel:\n    next_hop_ip: 10.250.0.4\n"
     } else {
         ""
     };
