@@ -65,6 +65,19 @@ pub enum Step {
     Index(usize),
 }
 
+impl Step {
+    /// `.key` and `[index]` steps, as both ARM and Bicep write a property path.
+    pub fn path(steps: &[Step]) -> String {
+        steps
+            .iter()
+            .map(|step| match step {
+                Step::Key(key) => format!(".{key}"),
+                Step::Index(i) => format!("[{i}]"),
+            })
+            .collect()
+    }
+}
+
 /// A piece of an interpolated string.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Part {

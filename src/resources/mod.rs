@@ -187,6 +187,17 @@ mod tests {
         assert!(symbols.contains(&"vnet") && symbols.contains(&"workspace"));
     }
 
+    /// A compute's `properties.properties`: its kind's settings.
+    fn settings(compute: &Resource) -> &Object {
+        let Some(Value::Object(properties)) = compute.body.get("properties") else {
+            panic!("no properties")
+        };
+        let Some(Value::Object(settings)) = properties.get("properties") else {
+            panic!("no settings")
+        };
+        settings
+    }
+
     #[test]
     fn computes_join_their_subnet_by_reference_to_the_vnet() {
         let template = template(|_| {});
@@ -194,12 +205,7 @@ mod tests {
             .resources()
             .find(|r| r.kind == ResourceKind::Compute)
             .unwrap();
-        let Some(Value::Object(properties)) = compute.body.get("properties") else {
-            panic!("no properties")
-        };
-        let Some(Value::Object(settings)) = properties.get("properties") else {
-            panic!("no settings")
-        };
+        let settings = settings(compute);
         assert_eq!(
             settings.get("subnet"),
             Some(&Value::id(Expr::SubnetId {
@@ -225,12 +231,7 @@ mod tests {
             .resources()
             .find(|r| r.kind == ResourceKind::Compute && r.name == Value::from("vm-a"))
             .unwrap();
-        let Some(Value::Object(properties)) = compute.body.get("properties") else {
-            panic!("no properties")
-        };
-        let Some(Value::Object(settings)) = properties.get("properties") else {
-            panic!("no settings")
-        };
+        let settings = settings(compute);
         assert_eq!(
             settings.get("address"),
             Some(&Value::Expr(Expr::Property(

@@ -17,17 +17,6 @@ fn quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-/// `.key` and `[index]` steps.
-fn path(steps: &[Step]) -> String {
-    steps
-        .iter()
-        .map(|step| match step {
-            Step::Key(key) => format!(".{key}"),
-            Step::Index(i) => format!("[{i}]"),
-        })
-        .collect()
-}
-
 impl<'a> Printer<'a> {
     pub(super) fn new(template: &'a Template) -> Self {
         Printer { template }
@@ -80,13 +69,13 @@ impl<'a> Printer<'a> {
                 "reference({}, {}){}",
                 self.id(symbol),
                 quoted(self.api_version(symbol)),
-                path(steps)
+                Step::path(steps)
             ),
             Expr::ListKeys(symbol, steps) => format!(
                 "listKeys({}, {}){}",
                 self.id(symbol),
                 quoted(self.api_version(symbol)),
-                path(steps)
+                Step::path(steps)
             ),
             Expr::SubnetId { vnet, subnet } => format!(
                 "resourceId('Microsoft.Network/virtualNetworks/subnets', {}, {})",

@@ -55,17 +55,6 @@ fn push_key(out: &mut String, text: &str) {
     }
 }
 
-/// `.key` and `[index]` steps.
-fn path(steps: &[Step]) -> String {
-    steps
-        .iter()
-        .map(|step| match step {
-            Step::Key(key) => format!(".{key}"),
-            Step::Index(i) => format!("[{i}]"),
-        })
-        .collect()
-}
-
 /// Appends `indent` spaces.
 fn pad(out: &mut String, indent: usize) {
     out.extend(std::iter::repeat_n(' ', indent));
@@ -129,8 +118,8 @@ pub(super) fn expr(expr: &Expr) -> String {
         Expr::Str(text) => quoted(text),
         Expr::Id(symbol) => format!("{symbol}.id"),
         Expr::Name(symbol) => format!("{symbol}.name"),
-        Expr::Property(symbol, steps) => format!("{symbol}.properties{}", path(steps)),
-        Expr::ListKeys(symbol, steps) => format!("{symbol}.listKeys(){}", path(steps)),
+        Expr::Property(symbol, steps) => format!("{symbol}.properties{}", Step::path(steps)),
+        Expr::ListKeys(symbol, steps) => format!("{symbol}.listKeys(){}", Step::path(steps)),
         Expr::SubnetId { vnet, subnet } => format!(
             "resourceId('Microsoft.Network/virtualNetworks/subnets', {vnet}.name, {})",
             quoted(subnet)
