@@ -114,7 +114,8 @@ impl Object {
     }
 
     /// The value of `key`.
-    pub fn get(&self, key: &str) -> Option<&Value> {
+    #[cfg(test)]
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 }
@@ -164,6 +165,18 @@ impl Expr {
             | Expr::ResourceGroupName
             | Expr::ResourceGroupLocation
             | Expr::StorageSuffix => {}
+        }
+    }
+
+    /// The deployment functions ARM and Bicep spell alike (`resourceGroup().id`,
+    /// `environment().suffixes.storage`); `None` for every other expression.
+    pub fn builtin(&self) -> Option<&'static str> {
+        match self {
+            Expr::ResourceGroupId => Some("resourceGroup().id"),
+            Expr::ResourceGroupName => Some("resourceGroup().name"),
+            Expr::ResourceGroupLocation => Some("resourceGroup().location"),
+            Expr::StorageSuffix => Some("environment().suffixes.storage"),
+            _ => None,
         }
     }
 

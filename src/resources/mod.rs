@@ -20,7 +20,7 @@ use crate::plan::{LOCATION, Parameter, Plan};
 #[derive(Debug, Default)]
 struct Refs {
     vnet: String,
-    /// NSG symbols by subnet.
+    /// NSG symbols by name.
     nsgs: BTreeMap<String, String>,
     /// Route table symbols by name.
     route_tables: BTreeMap<String, String>,

@@ -22,7 +22,7 @@ pub(super) fn resources(b: &mut Builder) -> Vec<Resource> {
 
 fn nsg(b: &mut Builder, nsg: &Nsg) -> Resource {
     let symbol = b.symbols.claim("nsg", &nsg.subnet);
-    b.refs.nsgs.insert(nsg.subnet.clone(), symbol.clone());
+    b.refs.nsgs.insert(nsg.name.clone(), symbol.clone());
     let rules = nsg.rules.iter().map(security_rule).collect();
     b.located(
         ResourceKind::NetworkSecurityGroup,
@@ -197,10 +197,7 @@ fn subnet(b: &Builder, subnet: &Subnet) -> Value {
         .with("addressPrefix", &subnet.address_prefix)
         .with_some(
             "networkSecurityGroup",
-            id(subnet
-                .nsg
-                .as_ref()
-                .and_then(|_| refs.nsgs.get(&subnet.name))),
+            id(subnet.nsg.as_ref().and_then(|n| refs.nsgs.get(n))),
         )
         .with_some(
             "routeTable",

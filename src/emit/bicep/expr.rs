@@ -129,10 +129,10 @@ pub(super) fn expr(expr: &Expr) -> String {
             "subscriptionResourceId('Microsoft.Resources/resourceGroups', {})",
             quoted(group)
         ),
-        Expr::ResourceGroupId => "resourceGroup().id".to_string(),
-        Expr::ResourceGroupName => "resourceGroup().name".to_string(),
-        Expr::ResourceGroupLocation => "resourceGroup().location".to_string(),
-        Expr::StorageSuffix => "environment().suffixes.storage".to_string(),
+        Expr::ResourceGroupId
+        | Expr::ResourceGroupName
+        | Expr::ResourceGroupLocation
+        | Expr::StorageSuffix => expr.builtin().unwrap_or_default().to_string(),
         Expr::Guid(args) => format!("guid({})", list(args)),
         Expr::UniqueString(args) => format!("uniqueString({})", list(args)),
         Expr::Interpolate(parts) => interpolate(parts),
