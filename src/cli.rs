@@ -4,22 +4,22 @@
 //! tests drive it in-process, and turns outcomes into exit codes: 0 success, 1 invalid spec or
 //! stale output, 2 usage, I/O or internal error.
 //!
-//! A run checks every spec first, in parallel, keeping only its diagnostics and name; if any
-//! fails, nothing is written. Then each spec is compiled again, rendered and staged on its own
-//! thread (its files go straight to temporary files, so memory holds one spec per thread, not
-//! the batch), and only then is everything renamed into place. Diagnostics of the whole run are
-//! printed as one document.
+//! A run compiles every spec once, in parallel; each spec that passes is rendered and staged on
+//! the thread that checked it (its files go straight to temporary files, so memory holds one
+//! spec per thread, not the batch), keeping only its diagnostics, name and file list. Only when
+//! every spec passed is everything renamed into place; otherwise what was staged is removed and
+//! nothing is written. Diagnostics of the whole run are printed as one document.
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
-use rayon::prelude::*;
 
 use crate::diag::{Format, Severity};
+use crate::plan::Plan;
 use crate::write::{self, Checking, Output, Report, Staging};
-use crate::{Error, VERSION, check_files, compile_file, emit};
+use crate::{Compiled, Error, VERSION, check_files, emit};
 
 /// Compile a YAML spec of an Azure ML training environment into Bicep and ARM templates.
 ///
@@ -218,25 +218,47 @@ fn pool(inputs: &Inputs) -> Result<rayon::ThreadPool, Error> {
         .map_err(|e| Error::Internal(format!("cannot start threads: {e}")))
 }
 
-/// A spec that passed the checks of the run.
-#[derive(Debug)]
-struct Passed {
-    path: PathBuf,
-    name: String,
+/// What `check_specs` hands the specs of a run that pass to: the spec's plan, and what the
+/// render does with the files of its folder (stage or compare them).
+type Then<'a, T> = dyn Fn(&Plan) -> T + Sync + 'a;
+
+/// The specs of a checked run that pass, in order, with what `then` made of each.
+struct Run<T> {
+    passed: Vec<(PathBuf, T)>,
+    /// How many specs the run has.
+    total: usize,
 }
 
-/// Checks every spec of `inputs` and prints the run's diagnostics. Returns the specs that pass
-/// (no diagnostic at `--fail-on` or worse) and how many specs the run has.
-fn check_specs(
+impl<T> Run<T> {
+    fn failed(&self) -> usize {
+        self.total - self.passed.len()
+    }
+}
+
+/// Checks every spec of `inputs` in parallel and prints the run's diagnostics. Each spec that
+/// passes (no diagnostic at `--fail-on` or worse) is handed to `then` as soon as it is checked,
+/// on its own thread; a spec can still fail after `then` saw it (a name taken twice).
+fn check_specs<T: Send>(
     inputs: &Inputs,
     pool: &rayon::ThreadPool,
+    then: &Then<'_, T>,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Result<(Vec<Passed>, usize), Error> {
+) -> Result<Run<T>, Error> {
     let files = spec_files(&inputs.specs)?;
-    let checked = pool.install(|| check_files(&files))?;
+    let threshold = match inputs.fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+    };
+    let passes = |compiled: &Compiled| compiled.diagnostics.iter().all(|d| d.severity > threshold);
+    let checked = pool.install(|| {
+        check_files(&files, &|compiled| {
+            let plan = compiled.plan.as_ref().filter(|_| passes(compiled))?;
+            Some(then(plan))
+        })
+    })?;
     let total = checked.len();
-    let findings: Vec<_> = checked.iter().map(|c| c.compiled.findings()).collect();
+    let findings: Vec<_> = checked.iter().map(|(c, _)| c.compiled.findings()).collect();
     let document = crate::diag::render(inputs.format, &findings);
     drop(findings);
     let sink: &mut dyn Write = if inputs.format == Format::Human {
@@ -245,42 +267,34 @@ fn check_specs(
         out
     };
     let _ = sink.write_all(document.as_bytes());
-    let threshold = match inputs.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-    };
     let passed = files
         .into_iter()
         .zip(checked)
-        .filter(|(_, c)| {
-            c.compiled
-                .diagnostics
-                .iter()
-                .all(|d| d.severity > threshold)
-        })
-        .filter_map(|(path, c)| c.name.map(|name| Passed { path, name }))
+        .filter(|(_, (c, _))| c.name.is_some() && passes(&c.compiled))
+        .filter_map(|(path, (_, made))| Some((path, made?)))
         .collect();
-    Ok((passed, total))
+    Ok(Run { passed, total })
 }
 
 fn validate(inputs: &Inputs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
     let pool = pool(inputs)?;
-    let (passed, total) = check_specs(inputs, &pool, out, err)?;
+    let run = check_specs(inputs, &pool, &|_| (), out, err)?;
     let log: &mut dyn Write = if inputs.format == Format::Human {
-        for spec in &passed {
-            let _ = writeln!(out, "{}: valid", spec.path.display());
+        for (path, ()) in &run.passed {
+            let _ = writeln!(out, "{}: valid", path.display());
         }
         out
     } else {
         err
     };
-    let failed = total - passed.len();
     let _ = writeln!(
         log,
-        "{total} specs: {} valid, {failed} failed",
-        passed.len()
+        "{} specs: {} valid, {} failed",
+        run.total,
+        run.passed.len(),
+        run.failed()
     );
-    Ok(u8::from(failed > 0))
+    Ok(u8::from(run.failed() > 0))
 }
 
 fn render(
@@ -292,16 +306,6 @@ fn render(
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
     let pool = pool(inputs)?;
-    let (passed, total) = check_specs(inputs, &pool, out, err)?;
-    let failed = total - passed.len();
-    if failed > 0 {
-        let _ = writeln!(err, "error: nothing was written: fix the problems above");
-        let _ = writeln!(
-            err,
-            "{total} specs: 0 rendered, 0 unchanged, {failed} failed"
-        );
-        return Ok(1);
-    }
     let mut waiting = || {
         let _ = writeln!(
             err,
@@ -309,18 +313,21 @@ fn render(
             dir.display()
         );
     };
-    let reports = if check {
-        let checking = Checking::begin(dir, &mut waiting).map_err(Error::Write)?;
-        each_spec(&pool, &passed, dir, &|output| checking.check(output))?
-    } else {
-        let staging = Staging::begin(dir, force, &mut waiting).map_err(Error::Write)?;
-        let reports = each_spec(&pool, &passed, dir, &|output| staging.stage(output))?;
-        staging.commit().map_err(Error::Write)?;
-        reports
-    };
     if check {
+        let checking = Checking::begin(dir, &mut waiting).map_err(Error::Write)?;
+        let then = |plan: &Plan| emit_into(plan, dir, &|output| checking.check(output));
+        let Some(reports) = rendered(check_specs(inputs, &pool, &then, out, err)?, err)? else {
+            return Ok(1);
+        };
         return Ok(print_check(&reports, inputs.format, out, err));
     }
+    let staging = Staging::begin(dir, force, &mut waiting).map_err(Error::Write)?;
+    let then = |plan: &Plan| emit_into(plan, dir, &|output| staging.stage(output));
+    // An uncommitted staging, dropped on any return below, removes what it staged.
+    let Some(reports) = rendered(check_specs(inputs, &pool, &then, out, err)?, err)? else {
+        return Ok(1);
+    };
+    staging.commit().map_err(Error::Write)?;
     let log: &mut dyn Write = if inputs.format == Format::Human {
         out
     } else {
@@ -330,42 +337,52 @@ fn render(
     let rendered = reports.iter().filter(|r| touched(r)).count();
     let _ = writeln!(
         log,
-        "{total} specs: {rendered} rendered, {} unchanged, 0 failed",
-        total - rendered
+        "{} specs: {rendered} rendered, {} unchanged, 0 failed",
+        reports.len(),
+        reports.len() - rendered
     );
     Ok(0)
+}
+
+/// The reports of a run whose every spec passed, or `None` (after saying that nothing was
+/// written) when one failed; the first write error otherwise.
+fn rendered(
+    run: Run<Result<Report, Error>>,
+    err: &mut dyn Write,
+) -> Result<Option<Vec<Report>>, Error> {
+    if run.failed() > 0 {
+        let _ = writeln!(err, "error: nothing was written: fix the problems above");
+        let _ = writeln!(
+            err,
+            "{} specs: 0 rendered, 0 unchanged, {} failed",
+            run.total,
+            run.failed()
+        );
+        return Ok(None);
+    }
+    run.passed
+        .into_iter()
+        .map(|(_, report)| report)
+        .collect::<Result<_, _>>()
+        .map(Some)
 }
 
 fn touched(report: &Report) -> bool {
     !report.changed.is_empty() || !report.removed.is_empty()
 }
 
-/// Compiles and renders each spec again and hands its output to `act`, in parallel, so memory
-/// holds one spec per thread; reports in the specs' order.
-fn each_spec(
-    pool: &rayon::ThreadPool,
-    specs: &[Passed],
+/// Renders `plan` and hands its folder, `dir/<name>`, to `act`.
+fn emit_into(
+    plan: &Plan,
     dir: &Path,
-    act: &(dyn Fn(&Output) -> Result<Report, write::Error> + Sync),
-) -> Result<Vec<Report>, Error> {
-    let results: Vec<Result<Report, Error>> = pool.install(|| {
-        specs
-            .par_iter()
-            .map(|spec| {
-                let plan = compile_file(&spec.path)?
-                    .plan
-                    .filter(|plan| plan.name == spec.name)
-                    .ok_or_else(|| Error::Changed(spec.path.display().to_string()))?;
-                let artifacts = emit::render(&plan, VERSION).map_err(Error::Internal)?;
-                let output = Output {
-                    dir: dir.join(&spec.name),
-                    artifacts,
-                };
-                act(&output).map_err(Error::Write)
-            })
-            .collect()
-    });
-    results.into_iter().collect()
+    act: &dyn Fn(&Output) -> Result<Report, write::Error>,
+) -> Result<Report, Error> {
+    let artifacts = emit::render(plan, VERSION).map_err(Error::Internal)?;
+    let output = Output {
+        dir: dir.join(&plan.name),
+        artifacts,
+    };
+    act(&output).map_err(Error::Write)
 }
 
 /// Prints each changed file after `changed` and each removed file after `removed`.

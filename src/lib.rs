@@ -61,8 +61,6 @@ pub enum Error {
     Write(write::Error),
     /// The command line named no spec file, or only folders and globs without one.
     NoSpec(String),
-    /// A spec that was valid when the run checked it no longer is when rendered.
-    Changed(String),
     Internal(String),
 }
 
@@ -75,10 +73,6 @@ impl std::fmt::Display for Error {
                 f,
                 "no spec found in {given}: give spec files, folders holding *.yaml or *.yml \
                  files, or globs"
-            ),
-            Error::Changed(path) => write!(
-                f,
-                "{path} changed while amlgen was running; nothing was written: run it again"
             ),
             Error::Internal(message) => write!(
                 f,
@@ -113,8 +107,8 @@ impl Compiled {
 }
 
 /// A spec of a batch after checking: its diagnostics and, when it is valid, its `name`. The plan
-/// is dropped (a render compiles the spec again, one at a time), and so are the text and
-/// positions of a spec without diagnostics: a batch holds little more than a path per spec.
+/// is dropped (a render has emitted it by then), and so are the text and positions of a spec
+/// without diagnostics: a batch holds little more than a path per spec.
 #[derive(Debug)]
 pub struct Checked {
     pub compiled: Compiled,
@@ -145,16 +139,25 @@ pub fn compile_file(path: &Path) -> Result<Compiled, Error> {
 }
 
 /// Reads and checks the specs at `paths` in parallel (on the current rayon pool), returned in
-/// the order given. A valid spec whose `name` an earlier spec already has gets a
-/// `spec-name-duplicate` error, as the two would render into the same folder.
-pub fn check_files(paths: &[PathBuf]) -> Result<Vec<Checked>, Error> {
-    let results: Vec<Result<Checked, Error>> = paths
+/// the order given, each with what `then` made of it. `then` sees each spec on the thread that
+/// compiled it, before its plan is dropped, so a batch holds one plan per thread, never the
+/// batch's. A valid spec whose `name` an earlier spec already has gets a `spec-name-duplicate`
+/// error, as the two would render into the same folder (after `then` has seen both).
+pub fn check_files<T: Send>(
+    paths: &[PathBuf],
+    then: &(dyn Fn(&Compiled) -> Option<T> + Sync),
+) -> Result<Vec<(Checked, Option<T>)>, Error> {
+    let results: Vec<Result<(Checked, Option<T>), Error>> = paths
         .par_iter()
-        .map(|p| compile_file(p).map(Checked::from))
+        .map(|p| {
+            let compiled = compile_file(p)?;
+            let made = then(&compiled);
+            Ok((Checked::from(compiled), made))
+        })
         .collect();
     let mut checked = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     let mut first: BTreeMap<String, String> = BTreeMap::new();
-    for (spec, path) in checked.iter_mut().zip(paths) {
+    for ((spec, _), path) in checked.iter_mut().zip(paths) {
         let Some(name) = spec.name.take() else {
             continue;
         };

@@ -4,9 +4,10 @@
 //! lock), so a second amlgen run waits for the first instead of interleaving with it; `--check`
 //! takes the lock shared ([`Checking`]). Each changed file is written to a temporary file
 //! created exclusively, with a unique random name, in its spec's folder; only when every spec of
-//! the run is staged are the temporary files renamed over their targets. So each file on disk is always a complete
-//! old or new version, and a failure, SIGINT or SIGTERM (see [`interrupted`]) removes every
-//! temporary file and leaves the old output as it was. A spec folder or target that is a
+//! the run is staged are the temporary files renamed over their targets. So each file on disk
+//! is always a complete old or new version, and a failure, SIGINT or SIGTERM (see
+//! [`interrupted`]) removes every temporary file and the folders the run created, leaving the
+//! old output as it was. A spec folder or target that is a
 //! symbolic link is an error naming it: amlgen never writes through a link.
 //!
 //! Files are not fsynced, as git and cargo do not: the rename makes a replacement atomic for
@@ -103,6 +104,8 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
 
 /// Temporary files of this process not yet renamed or removed, for [`interrupted`].
 static PENDING: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+/// Folders this process created for a run not yet committed, for [`interrupted`].
+static CREATED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 /// Held shared while a temporary file is created, renamed or removed, and exclusively by
 /// [`interrupted`], so the signal handler never runs in the middle of one.
 static BUSY: RwLock<()> = RwLock::new(());
@@ -111,17 +114,25 @@ fn pending() -> MutexGuard<'static, BTreeSet<PathBuf>> {
     PENDING.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+fn created() -> MutexGuard<'static, BTreeSet<PathBuf>> {
+    CREATED.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 fn busy() -> RwLockReadGuard<'static, ()> {
     BUSY.read().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Removes every temporary file of this process and exits with 130: the SIGINT/SIGTERM handler.
-/// It waits for a rename phase under way to finish, so a run is either staged only (and undone)
-/// or fully renamed.
+/// Removes every temporary file of this process, then the folders it created that are empty,
+/// and exits with 130: the SIGINT/SIGTERM handler. It waits for a rename phase under way to
+/// finish, so a run is either staged only (and undone) or fully renamed.
 pub fn interrupted() -> ! {
     let _exclusive = BUSY.write().unwrap_or_else(PoisonError::into_inner);
     for path in pending().iter() {
         let _ = fs::remove_file(path);
+    }
+    // A folder sorts before the folders inside it.
+    for dir in created().iter().rev() {
+        let _ = fs::remove_dir(dir);
     }
     std::process::exit(130)
 }
@@ -209,31 +220,57 @@ fn lock(root: &Path, exclusive: bool, waiting: &mut dyn FnMut()) -> Result<File,
 }
 
 /// One write run into a locked output folder: spec folders are staged (from any thread), then
-/// committed together. Dropping it uncommitted removes every temporary file.
+/// committed together. Dropping it uncommitted removes every temporary file, then the folders
+/// the run created (those left empty), while the lock is still held.
 #[derive(Debug)]
 pub struct Staging {
     _lock: File,
     force: bool,
     staged: Mutex<Vec<Staged>>,
     removals: Mutex<Vec<PathBuf>>,
+    /// Folders the run created, outermost first.
+    created: Mutex<Vec<PathBuf>>,
 }
 
 impl Staging {
     /// Creates `root` if needed and locks it. `force` allows overwriting files amlgen did not
-    /// generate.
+    /// generate. When the run it waited for removed `root` (that run failed and had created
+    /// it), `root` is created and locked again.
     pub fn begin(root: &Path, force: bool, waiting: &mut dyn FnMut()) -> Result<Self, Error> {
-        fs::create_dir_all(root).map_err(at(root))?;
-        Ok(Self {
-            _lock: lock(root, true, waiting)?,
-            force,
-            staged: Mutex::default(),
-            removals: Mutex::default(),
-        })
+        let mut waited = false;
+        let mut wait = || {
+            if !waited {
+                waiting();
+            }
+            waited = true;
+        };
+        loop {
+            let made = create_missing(root)?;
+            let staging = Self {
+                _lock: lock(root, true, &mut wait)?,
+                force,
+                staged: Mutex::default(),
+                removals: Mutex::default(),
+                created: Mutex::new(made),
+            };
+            if is_locked_folder(&staging._lock, root) {
+                return Ok(staging);
+            }
+        }
+    }
+
+    /// Notes that the run created `dir`.
+    fn note_created(&self, dir: &Path) {
+        created().insert(dir.to_path_buf());
+        lock_vec(&self.created).push(dir.to_path_buf());
     }
 
     /// Stages the changed files of `output` and notes the generated files it no longer produces.
     pub fn stage(&self, output: &Output) -> Result<Report, Error> {
         let folder = Folder::open(&output.dir, true)?;
+        if folder.created {
+            self.note_created(&output.dir);
+        }
         folder.remove_leftover_temps()?;
         let mut report = Report::default();
         let mut staged = Vec::new();
@@ -269,11 +306,60 @@ impl Staging {
         };
         drop(staged);
         renamed?;
+        for dir in std::mem::take(&mut *lock_vec(&self.created)) {
+            created().remove(&dir);
+        }
         for path in lock_vec(&self.removals).iter() {
             fs::remove_file(path).map_err(at(path))?;
         }
         Ok(())
     }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        // Committed, both lists are empty.
+        lock_vec(&self.staged).clear();
+        let _busy = busy();
+        for dir in lock_vec(&self.created).drain(..).rev() {
+            let _ = fs::remove_dir(&dir);
+            created().remove(&dir);
+        }
+    }
+}
+
+/// Creates `dir` and its missing parents; returns the folders it created, outermost first.
+fn create_missing(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .collect();
+    let mut made = Vec::new();
+    for folder in missing.into_iter().rev() {
+        match fs::create_dir(folder) {
+            Ok(()) => made.push(folder.to_path_buf()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(at(folder)(e)),
+        }
+    }
+    created().extend(made.iter().cloned());
+    Ok(made)
+}
+
+/// True when `locked`, opened from `root`, is still the folder `root` names.
+#[cfg(unix)]
+fn is_locked_folder(locked: &File, root: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (locked.metadata(), fs::metadata(root)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
+/// True when `locked`, opened from `root`, is still the folder `root` names (not known here).
+#[cfg(not(unix))]
+fn is_locked_folder(_locked: &File, _root: &Path) -> bool {
+    true
 }
 
 fn lock_vec<T>(vec: &Mutex<Vec<T>>) -> MutexGuard<'_, Vec<T>> {
@@ -329,11 +415,14 @@ enum Verdict {
 struct Folder<'a> {
     dir: &'a Path,
     entries: BTreeMap<String, FileType>,
+    /// Created by [`Folder::open`].
+    created: bool,
 }
 
 impl<'a> Folder<'a> {
     /// Reads the entries of `dir`, creating it when `create`; a missing folder has none.
     fn open(dir: &'a Path, create: bool) -> Result<Self, Error> {
+        let mut created = false;
         match fs::symlink_metadata(dir) {
             Ok(meta) if meta.file_type().is_symlink() => return Err(error(dir, Problem::Symlink)),
             Ok(_) => {}
@@ -341,10 +430,19 @@ impl<'a> Folder<'a> {
                 return Ok(Self {
                     dir,
                     entries: BTreeMap::new(),
+                    created,
                 });
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                fs::create_dir(dir).map_err(at(dir))?;
+                created = match fs::create_dir(dir) {
+                    Ok(()) => true,
+                    // Made since by a spec of the same name, which fails the run.
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
+                    Err(e) => return Err(at(dir)(e)),
+                };
+                if !created {
+                    return Self::open(dir, false);
+                }
             }
             Err(e) => return Err(at(dir)(e)),
         }
@@ -354,7 +452,11 @@ impl<'a> Folder<'a> {
             let kind = entry.file_type().map_err(at(&entry.path()))?;
             entries.insert(entry.file_name().to_string_lossy().into_owned(), kind);
         }
-        Ok(Self { dir, entries })
+        Ok(Self {
+            dir,
+            entries,
+            created,
+        })
     }
 
     /// Removes temporary files a killed run left behind (the caller holds the exclusive lock,
@@ -653,8 +755,54 @@ mod tests {
             },
         ];
         assert!(write(&dir, &outputs, false).is_err());
-        assert!(names(&dir.join("ok")).is_empty(), "no file, no temp file");
+        // The folder the run created goes with its temporary file; the one it found stays.
+        assert_eq!(names(&dir), ["blocker"]);
         assert!(pending().is_empty());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_run_waiting_on_a_folder_the_failed_run_removes_writes_into_a_new_one() {
+        let root = scratch("replaced");
+        let first = Staging::begin(&root, false, &mut || {}).unwrap();
+        let (tell, waiting) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            let second = scope.spawn(|| {
+                let staging = Staging::begin(&root, false, &mut || tell.send(()).unwrap())?;
+                staging.stage(&output(&root, &[("main.bicep", BICEP)]))?;
+                staging.commit()
+            });
+            waiting.recv().unwrap();
+            drop(first);
+            second.join().unwrap().unwrap();
+        });
+        assert_eq!(
+            fs::read_to_string(root.join("demo/main.bicep")).unwrap(),
+            BICEP
+        );
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn an_uncommitted_run_removes_the_folders_it_created_and_only_those() {
+        let dir = scratch("uncommitted");
+        let root = dir.join("a").join("b");
+        let staging = Staging::begin(&root, false, &mut || {}).unwrap();
+        staging
+            .stage(&output(&root, &[("main.bicep", BICEP)]))
+            .unwrap();
+        drop(staging);
+        assert!(
+            !dir.exists(),
+            "every folder of the path was created by the run"
+        );
+        fs::create_dir_all(root.join("kept")).unwrap();
+        let staging = Staging::begin(&root, false, &mut || {}).unwrap();
+        staging
+            .stage(&output(&root, &[("main.bicep", BICEP)]))
+            .unwrap();
+        drop(staging);
+        assert_eq!(names(&root), ["kept"]);
         fs::remove_dir_all(dir).unwrap();
     }
 

@@ -327,8 +327,12 @@ impl<'a> Walker<'a> {
 
     /// Refuses a plain key that YAML reads as a number, boolean or null (`1.50`, `0x1F`, `True`,
     /// `~`): its characters would be lost (`1.5`, `31`, `true`, `null`) and two keys could become
-    /// one. `serde_yaml`, which builds the value, decides how the key is read.
+    /// one. `serde_yaml`, which builds the value, decides how the key is read; keys that cannot
+    /// be anything but text are not handed to it.
     fn refuse_typed_key(&mut self, text: &str, at: Span) {
+        if !may_be_typed(text) {
+            return;
+        }
         let read = match serde_yaml::from_str::<serde_yaml::Value>(text) {
             Ok(serde_yaml::Value::Null) => "null",
             Ok(serde_yaml::Value::Bool(_)) => "a boolean",
@@ -347,6 +351,19 @@ impl<'a> Walker<'a> {
             .with_help(format!("quote the key to keep it as written: '{text}'")),
         );
     }
+}
+
+/// Whether the YAML 1.2 core schema could read the plain scalar `text` as other than a string:
+/// every null, boolean and number of the schema is empty, starts with a digit, a sign, a dot or
+/// `~`, or is one of the words below.
+fn may_be_typed(text: &str) -> bool {
+    matches!(
+        text.as_bytes().first(),
+        None | Some(b'0'..=b'9' | b'+' | b'-' | b'.' | b'~')
+    ) || matches!(
+        text,
+        "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
+    )
 }
 
 fn too_deep(at: Span) -> Diagnostic {
@@ -414,6 +431,15 @@ mod tests {
         #[test]
         fn any_bytes_parse_or_are_diagnosed(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
             let _ = parse(&Source::from_bytes("t.yaml", bytes));
+        }
+
+        /// A plain scalar `may_be_typed` lets pass is one `serde_yaml` reads as a string.
+        #[test]
+        fn only_scalars_that_may_be_typed_are_read_as_other_types(text in "[a-zA-Z0-9_.+~-]{0,8}") {
+            if !may_be_typed(&text) {
+                let read = serde_yaml::from_str::<serde_yaml::Value>(&text);
+                proptest::prop_assert!(matches!(read, Ok(serde_yaml::Value::String(_))), "{text}: {read:?}");
+            }
         }
 
         /// Text made of YAML's structural characters, nested at random.
@@ -507,6 +533,19 @@ mod tests {
         assert_eq!(doc.value["tags"]["1.50"], "a");
         assert_eq!(doc.value["tags"]["True"], "b");
         assert_eq!(doc.value["tags"]["1.5x"], "c");
+    }
+
+    #[test]
+    fn words_that_only_look_typed_stay_keys() {
+        for word in [
+            "inf", "nan", "NaN", "Infinity", "yes", "on", "Off", "y", "e5", "x1",
+        ] {
+            assert!(!may_be_typed(word), "{word}");
+            assert_eq!(
+                serde_yaml::from_str::<serde_yaml::Value>(word).unwrap(),
+                serde_yaml::Value::String(word.into())
+            );
+        }
     }
 
     #[test]

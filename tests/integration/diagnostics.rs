@@ -31,7 +31,8 @@ fn compile_fixture(path: &Path, text: &str) -> amlgen::Compiled {
         .map(|with| path.parent().unwrap().join(with.trim()))
         .collect();
     run.push(path.to_path_buf());
-    amlgen::check_files(&run).unwrap().pop().unwrap().compiled
+    let checked = amlgen::check_files(&run, &|_| None::<()>).unwrap();
+    checked.into_iter().last().unwrap().0.compiled
 }
 
 #[test]
