@@ -43,7 +43,8 @@ pub fn render(plan: &Plan, version: &str) -> Result<Vec<Artifact>, String> {
         "README.md",
         readme::render(plan, &template, version)?,
     ));
-    for artifact in &mut artifacts {
+    // serde's JSON is tidy already.
+    for artifact in artifacts.iter_mut().filter(|a| !a.name.ends_with(".json")) {
         artifact.contents = tidy(&artifact.contents);
     }
     artifacts.sort_by(|a, b| a.name.cmp(&b.name));

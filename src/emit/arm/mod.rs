@@ -9,6 +9,7 @@
 
 mod expr;
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use serde::Serialize;
@@ -25,11 +26,11 @@ const PARAMETERS_SCHEMA: &str =
 
 /// A literal string as ARM reads it: one that starts with `[` and ends with `]` would be an
 /// expression, so its first bracket is doubled (ARM's escape). Any other string is as it is.
-fn literal(text: &str) -> String {
+fn literal(text: &str) -> Cow<'_, str> {
     if text.starts_with('[') && text.ends_with(']') {
-        format!("[{text}")
+        Cow::Owned(format!("[{text}"))
     } else {
-        text.to_string()
+        Cow::Borrowed(text)
     }
 }
 
@@ -150,7 +151,7 @@ struct ParameterJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     default_value: Option<Json<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    allowed_values: Vec<String>,
+    allowed_values: Vec<Cow<'a, str>>,
     metadata: Description,
 }
 
@@ -388,7 +389,7 @@ pub(super) fn parameters_file(parameters: &[crate::plan::Parameter]) -> String {
     let parameters = parameters
         .iter()
         .filter_map(|p| {
-            let value = literal(p.default.as_ref()?);
+            let value = literal(p.default.as_ref()?).into_owned();
             Some((p.name.clone(), serde_json::json!({ "value": value })))
         })
         .collect();

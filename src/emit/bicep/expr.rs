@@ -17,6 +17,13 @@ pub(crate) fn escape(text: &str) -> String {
 
 /// Appends `text` escaped for the inside of a single-quoted Bicep string.
 fn push_escaped(out: &mut String, text: &str) {
+    // Most text needs no escape: copied whole. Every character below starts with one of these
+    // bytes (0xC2 leads U+0080-U+00BF, which holds the C1 controls).
+    let special = |b: &u8| matches!(b, 0..=0x1F | b'\\' | b'\'' | b'$' | 0x7F | 0xC2);
+    if !text.as_bytes().iter().any(special) {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -57,7 +64,13 @@ fn push_key(out: &mut String, text: &str) {
 
 /// Appends `indent` spaces.
 fn pad(out: &mut String, indent: usize) {
-    out.extend(std::iter::repeat_n(' ', indent));
+    const SPACES: &str = "                                ";
+    let mut left = indent;
+    while left > 0 {
+        let n = left.min(SPACES.len());
+        out.push_str(&SPACES[..n]);
+        left -= n;
+    }
 }
 
 /// Appends `value`, its nested lines indented by `indent` spaces more than the line it starts
@@ -170,6 +183,14 @@ mod tests {
     #[test]
     fn escape_keeps_values_inside_their_string() {
         assert_eq!(escape("a'b\\c${x}\n\u{1b}"), "a\\'b\\\\c\\${x}\\n\\u{1B}");
+        assert_eq!(escape("é\u{a0}plain"), "é\u{a0}plain");
+        for control in (0..0x20).chain(0x7F..0xA0).filter_map(char::from_u32) {
+            let escaped = escape(&format!("a{control}"));
+            assert!(
+                escaped.starts_with("a\\") && !escaped.contains(control),
+                "{escaped:?}"
+            );
+        }
     }
 
     #[test]
