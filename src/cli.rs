@@ -306,6 +306,7 @@ fn render(
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
     let pool = pool(inputs)?;
+    pool.spawn(emit::prepare);
     let mut waiting = || {
         let _ = writeln!(
             err,

@@ -149,7 +149,11 @@ fn diagnose(
         ValidationErrorKind::Enum { options } => {
             vec![not_an_option(at, text, options, value.pointer(at))]
         }
-        ValidationErrorKind::Pattern { .. } => {
+        // A name's length is checked apart from its characters (cheaper regexes); the
+        // description says both in words.
+        ValidationErrorKind::Pattern { .. }
+        | ValidationErrorKind::MinLength { .. }
+        | ValidationErrorKind::MaxLength { .. } => {
             let diagnostic = Diagnostic::error(
                 Code::SchemaValue,
                 format!("{}: {text}", display_path(at)),
@@ -286,7 +290,8 @@ fn allowed_keys(schema_path: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The description of the value whose `pattern` was violated: it says the rule in words.
+/// The description of the value whose `pattern` or length was violated: it says the rule in
+/// words.
 fn pattern_help(schema_path: &str) -> Option<&'static str> {
     keyword_owner(schema_path)?.get("description")?.as_str()
 }
@@ -440,16 +445,17 @@ mod tests {
     }
 
     #[test]
-    fn a_pattern_mismatch_explains_the_rule_in_words() {
-        let mut spec = minimal();
-        spec["name"] = json!("Demo");
-        let found = validate(&spec).unwrap();
-        assert!(
-            found[0]
-                .help
-                .as_deref()
-                .unwrap()
-                .starts_with("Output folder and resource-name prefix")
-        );
+    fn a_pattern_or_length_mismatch_explains_the_rule_in_words() {
+        for name in ["Demo", "ab", &"a".repeat(41)] {
+            let mut spec = minimal();
+            spec["name"] = json!(name);
+            let found = validate(&spec).unwrap();
+            assert_eq!(found.len(), 1, "{name}: {found:?}");
+            let help = found[0].help.as_deref().unwrap_or_default();
+            assert!(
+                help.starts_with("Output folder and resource-name prefix: 3-40"),
+                "{name}"
+            );
+        }
     }
 }

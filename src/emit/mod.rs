@@ -27,6 +27,13 @@ impl Artifact {
     }
 }
 
+/// Parses the templates, once per process. A run calls it on a second thread while its first
+/// spec is checked; a render that needs them first waits for the parse under way.
+pub fn prepare() {
+    let _ = bicep::engine();
+    let _ = readme::engine();
+}
+
 /// Renders every file of `plan`. `Err` is a bug in amlgen (a template that does not render).
 pub fn render(plan: &Plan, version: &str) -> Result<Vec<Artifact>, String> {
     let template = crate::resources::build(plan);

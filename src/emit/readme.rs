@@ -20,7 +20,7 @@ use crate::routes::{NextHop, Prefix};
 
 const TEMPLATE: &str = include_str!("../../templates/readme.md.tera");
 
-fn engine() -> Result<&'static Tera, String> {
+pub(super) fn engine() -> Result<&'static Tera, String> {
     static ENGINE: OnceLock<Result<Tera, String>> = OnceLock::new();
     ENGINE
         .get_or_init(|| {

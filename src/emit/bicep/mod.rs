@@ -30,7 +30,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-fn engine() -> Result<&'static Tera, String> {
+pub(super) fn engine() -> Result<&'static Tera, String> {
     static ENGINE: OnceLock<Result<Tera, String>> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
