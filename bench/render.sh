@@ -64,20 +64,20 @@ peer=no
 if [ -f "$baseline" ] && python3 -c 'import yaml, jsonschema, jinja2' 2>/dev/null; then peer=yes; fi
 
 # Runs "$@" with {} replaced by a folder that does not exist yet; prints "milliseconds
-# max-RSS-KiB". (It runs in a subshell, so the name comes from mktemp, not a counter.)
+# max-RSS-KiB", or "milliseconds -" with `bare` first (no /usr/bin/time around the command).
+# The clock is bash's own $EPOCHREALTIME, so no `date` process is timed with the command.
+# (It runs in a subshell, so the name comes from mktemp, not a counter.)
 timed() {
-  local dest args=() start end rss=-
+  local dest args=() start end rss=- wrap=()
+  if [ "$1" = bare ]; then shift; elif [ -x /usr/bin/time ]; then wrap=(/usr/bin/time -f '%M' -o "$work/rss"); fi
   dest="$(mktemp -u "$work/fresh-XXXXXXXX")"
   for arg in "$@"; do args+=("${arg//\{\}/$dest}"); done
-  start=$(date +%s%N)
-  if [ -x /usr/bin/time ]; then
-    /usr/bin/time -f '%M' -o "$work/rss" "${args[@]}" > /dev/null 2>&1
-    rss=$(tail -1 "$work/rss")
-  else
-    "${args[@]}" > /dev/null 2>&1
-  fi
-  end=$(date +%s%N)
-  echo "$(( (end - start) / 1000000 )) $rss"
+  start=${EPOCHREALTIME/[.,]/}
+  "${wrap[@]}" "${args[@]}" > /dev/null 2>&1
+  end=${EPOCHREALTIME/[.,]/}
+  [ ${#wrap[@]} -gt 0 ] && rss=$(tail -1 "$work/rss")
+  local us=$(( end - start ))
+  echo "$(( us / 1000 )).$(( us % 1000 / 100 )) $rss"
 }
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -103,12 +103,12 @@ for n in "${sizes[@]}"; do
   for label in "${labels[@]}"; do
     ms=$(echo "${times[$label]}" | median)
     ratio=$(awk -v a="$ms" -v b="$floor" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
-    printf '  %6d specs  %-18s %6d ms  %5sx floor  peak %s KiB\n' "$n" "$label" "$ms" "$ratio" "${rss[$label]}"
+    printf '  %6d specs  %-18s %8s ms  %5sx floor  peak %s KiB\n' "$n" "$label" "$ms" "$ratio" "${rss[$label]}"
   done
 done
 if [ "$peer" = no ]; then
   echo "  (peer skipped: needs $baseline and 'pip install pyyaml jsonschema jinja2')"
 fi
 single=""
-for _ in $(seq 1 20); do single+="$(timed "$amlgen" render "$largest" -o {} | cut -d' ' -f1) "; done
+for _ in $(seq 1 20); do single+="$(timed bare "$amlgen" render "$largest" -o {} | cut -d' ' -f1) "; done
 echo "largest example ($largest), whole process: median $(echo "$single" | median) ms of 20"
