@@ -387,16 +387,20 @@ fn emit_into(
 }
 
 /// Prints each changed file after `changed` and each removed file after `removed`.
+/// The lines are written at once: a batch lists thousands.
 fn list(reports: &[Report], sink: &mut dyn Write, changed: &str, removed: &str) {
+    use std::fmt::Write as _;
+    let mut text = String::new();
     for report in reports {
         for path in &report.changed {
-            let _ = writeln!(sink, "{changed} {}", path.display());
+            let _ = writeln!(text, "{changed} {}", path.display());
         }
         for path in &report.removed {
             let why = "(the spec no longer produces it)";
-            let _ = writeln!(sink, "{removed} {} {why}", path.display());
+            let _ = writeln!(text, "{removed} {} {why}", path.display());
         }
     }
+    let _ = sink.write_all(text.as_bytes());
 }
 
 /// Prints what `render --check` found (on stderr when stale); the exit code.

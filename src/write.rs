@@ -422,7 +422,6 @@ struct Folder<'a> {
 impl<'a> Folder<'a> {
     /// Reads the entries of `dir`, creating it when `create`; a missing folder has none.
     fn open(dir: &'a Path, create: bool) -> Result<Self, Error> {
-        let mut created = false;
         match fs::symlink_metadata(dir) {
             Ok(meta) if meta.file_type().is_symlink() => return Err(error(dir, Problem::Symlink)),
             Ok(_) => {}
@@ -430,20 +429,24 @@ impl<'a> Folder<'a> {
                 return Ok(Self {
                     dir,
                     entries: BTreeMap::new(),
-                    created,
+                    created: false,
                 });
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                created = match fs::create_dir(dir) {
-                    Ok(()) => true,
-                    // Made since by a spec of the same name, which fails the run.
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
-                    Err(e) => return Err(at(dir)(e)),
-                };
-                if !created {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match fs::create_dir(dir) {
+                // New, so empty.
+                Ok(()) => {
+                    return Ok(Self {
+                        dir,
+                        entries: BTreeMap::new(),
+                        created: true,
+                    });
+                }
+                // Made since by a spec of the same name, which fails the run.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                     return Self::open(dir, false);
                 }
-            }
+                Err(e) => return Err(at(dir)(e)),
+            },
             Err(e) => return Err(at(dir)(e)),
         }
         let mut entries = BTreeMap::new();
@@ -455,7 +458,7 @@ impl<'a> Folder<'a> {
         Ok(Self {
             dir,
             entries,
-            created,
+            created: false,
         })
     }
 

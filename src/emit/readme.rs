@@ -72,7 +72,11 @@ impl Table {
             out.push('|');
             for cell in cells {
                 out.push(' ');
-                out.push_str(&cell.replace('|', "\\|"));
+                if cell.contains('|') {
+                    out.push_str(&cell.replace('|', "\\|"));
+                } else {
+                    out.push_str(cell);
+                }
                 out.push_str(" |");
             }
             out.push('\n');

@@ -354,11 +354,13 @@ fn envelope<'a>(
 }
 
 fn to_text(value: &impl Serialize) -> String {
+    // Templates run to tens of kilobytes: the buffer starts at a size most never outgrow.
+    let mut bytes = Vec::with_capacity(64 * 1024);
     // The model holds strings, integers, booleans, lists and objects with string keys, which
-    // always serialize.
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    text
+    // always serialize, into UTF-8.
+    let _ = serde_json::to_writer_pretty(&mut bytes, value);
+    bytes.push(b'\n');
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// Renders `azuredeploy.json`, stamped with amlgen's `version` and the `requirements` profile.
