@@ -123,7 +123,16 @@ pub fn pointer_token(token: &str) -> String {
 
 /// Joins a JSON Pointer and one more token.
 pub fn pointer(parent: &str, token: impl std::fmt::Display) -> String {
-    format!("{parent}/{}", pointer_token(&token.to_string()))
+    let token = token.to_string();
+    let mut out = String::with_capacity(parent.len() + 1 + token.len());
+    out.push_str(parent);
+    out.push('/');
+    if token.contains(['~', '/']) {
+        out.push_str(&pointer_token(&token));
+    } else {
+        out.push_str(&token);
+    }
+    out
 }
 
 #[cfg(test)]
