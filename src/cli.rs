@@ -328,7 +328,7 @@ fn render(
     let Some(reports) = rendered(check_specs(inputs, &pool, &then, out, err)?, err)? else {
         return Ok(1);
     };
-    staging.commit().map_err(Error::Write)?;
+    pool.install(|| staging.commit()).map_err(Error::Write)?;
     let log: &mut dyn Write = if inputs.format == Format::Human {
         out
     } else {

@@ -29,6 +29,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use fs4::FileExt;
 use fs4::TryLockError;
+use rayon::prelude::*;
 
 use crate::emit::Artifact;
 
@@ -297,12 +298,13 @@ impl Staging {
         Ok(report)
     }
 
-    /// Renames every staged file into place, then removes the files no spec produces any more.
+    /// Renames every staged file into place (in parallel, on the current rayon pool), then
+    /// removes the files no spec produces any more.
     pub fn commit(self) -> Result<(), Error> {
         let mut staged = std::mem::take(&mut *lock_vec(&self.staged));
         let renamed = {
             let _busy = busy();
-            staged.iter_mut().try_for_each(Staged::rename)
+            staged.par_iter_mut().try_for_each(Staged::rename)
         };
         drop(staged);
         renamed?;
