@@ -314,18 +314,29 @@ fn render(
             dir.display()
         );
     };
+    // The output folder is locked before the specs are checked, as they are staged as soon as
+    // they pass. When it cannot be, the specs are still checked: an invalid spec fails the run
+    // with its diagnostics (exit 1), not with the folder's error.
     if check {
-        let checking = Checking::begin(dir, &mut waiting).map_err(Error::Write)?;
+        let checking = match Checking::begin(dir, &mut waiting) {
+            Ok(checking) => checking,
+            Err(e) => return unusable(e, inputs, &pool, check, out, err),
+        };
         let then = |plan: &Plan| emit_into(plan, dir, &|output| checking.check(output));
-        let Some(reports) = rendered(check_specs(inputs, &pool, &then, out, err)?, err)? else {
+        let run = check_specs(inputs, &pool, &then, out, err)?;
+        let Some(reports) = reports(run, check, err)? else {
             return Ok(1);
         };
         return Ok(print_check(&reports, inputs.format, out, err));
     }
-    let staging = Staging::begin(dir, force, &mut waiting).map_err(Error::Write)?;
+    let staging = match Staging::begin(dir, force, &mut waiting) {
+        Ok(staging) => staging,
+        Err(e) => return unusable(e, inputs, &pool, check, out, err),
+    };
     let then = |plan: &Plan| emit_into(plan, dir, &|output| staging.stage(output));
     // An uncommitted staging, dropped on any return below, removes what it staged.
-    let Some(reports) = rendered(check_specs(inputs, &pool, &then, out, err)?, err)? else {
+    let run = check_specs(inputs, &pool, &then, out, err)?;
+    let Some(reports) = reports(run, check, err)? else {
         return Ok(1);
     };
     pool.install(|| staging.commit()).map_err(Error::Write)?;
@@ -347,18 +358,12 @@ fn render(
 
 /// The reports of a run whose every spec passed, or `None` (after saying that nothing was
 /// written) when one failed; the first write error otherwise.
-fn rendered(
+fn reports(
     run: Run<Result<Report, Error>>,
+    check: bool,
     err: &mut dyn Write,
 ) -> Result<Option<Vec<Report>>, Error> {
-    if run.failed() > 0 {
-        let _ = writeln!(err, "error: nothing was written: fix the problems above");
-        let _ = writeln!(
-            err,
-            "{} specs: 0 rendered, 0 unchanged, {} failed",
-            run.total,
-            run.failed()
-        );
+    if failed(&run, check, err) {
         return Ok(None);
     }
     run.passed
@@ -366,6 +371,39 @@ fn rendered(
         .map(|(_, report)| report)
         .collect::<Result<_, _>>()
         .map(Some)
+}
+
+/// Says that nothing was written (or checked) when a spec of `run` failed; true then.
+fn failed<T>(run: &Run<T>, check: bool, err: &mut dyn Write) -> bool {
+    if run.failed() == 0 {
+        return false;
+    }
+    let (what, summary) = if check {
+        ("nothing was compared", "0 stale, 0 up to date")
+    } else {
+        ("nothing was written", "0 rendered, 0 unchanged")
+    };
+    let _ = writeln!(err, "error: {what}: fix the problems above");
+    let (total, failed) = (run.total, run.failed());
+    let _ = writeln!(err, "{total} specs: {summary}, {failed} failed");
+    true
+}
+
+/// A run whose output folder cannot be locked: exit 1 when a spec fails, else the folder's
+/// error.
+fn unusable(
+    error: write::Error,
+    inputs: &Inputs,
+    pool: &rayon::ThreadPool,
+    check: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Error> {
+    let run = check_specs(inputs, pool, &|_| (), out, err)?;
+    if failed(&run, check, err) {
+        return Ok(1);
+    }
+    Err(Error::Write(error))
 }
 
 fn touched(report: &Report) -> bool {

@@ -107,8 +107,9 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
 static PENDING: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 /// Folders this process created for a run not yet committed, for [`interrupted`].
 static CREATED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
-/// Held shared while a temporary file is created, renamed or removed, and exclusively by
-/// [`interrupted`], so the signal handler never runs in the middle of one.
+/// Held shared while a temporary file is created, renamed or removed and while a spec folder is
+/// created and noted (or removed), and exclusively by [`interrupted`], so the signal handler
+/// never runs in the middle of one.
 static BUSY: RwLock<()> = RwLock::new(());
 
 fn pending() -> MutexGuard<'static, BTreeSet<PathBuf>> {
@@ -195,9 +196,15 @@ impl Drop for Staged {
 const TEMP_PREFIX: &str = ".amlgen-";
 const TEMP_SUFFIX: &str = ".tmp";
 
-/// Locks `root`, exclusively or shared; `waiting` is called once when another run holds it.
+/// A lock on an output folder, and whether the run had to wait for it.
+struct Locked {
+    folder: File,
+    waited: bool,
+}
+
+/// Locks `root`, exclusively or shared; `waiting` is called when another run holds it.
 /// (The calls name the `fs4` trait: the standard library's own file locks need Rust 1.89.)
-fn lock(root: &Path, exclusive: bool, waiting: &mut dyn FnMut()) -> Result<File, Error> {
+fn lock(root: &Path, exclusive: bool, waiting: &mut dyn FnMut()) -> Result<Locked, Error> {
     let folder = File::open(root).map_err(at(root))?;
     let attempt = if exclusive {
         FileExt::try_lock(&folder)
@@ -205,7 +212,10 @@ fn lock(root: &Path, exclusive: bool, waiting: &mut dyn FnMut()) -> Result<File,
         FileExt::try_lock_shared(&folder)
     };
     match attempt {
-        Ok(()) => Ok(folder),
+        Ok(()) => Ok(Locked {
+            folder,
+            waited: false,
+        }),
         Err(TryLockError::WouldBlock) => {
             waiting();
             if exclusive {
@@ -214,10 +224,23 @@ fn lock(root: &Path, exclusive: bool, waiting: &mut dyn FnMut()) -> Result<File,
                 FileExt::lock_shared(&folder)
             }
             .map_err(at(root))?;
-            Ok(folder)
+            Ok(Locked {
+                folder,
+                waited: true,
+            })
         }
         Err(TryLockError::Error(e)) => Err(at(root)(e)),
     }
+}
+
+/// How often a run locks a folder again that the run it waited for removed (a run that fails
+/// removes the folders it created) before it gives up.
+const RELOCKS: usize = 8;
+
+/// The error of a run whose output folder kept being removed while it waited.
+fn kept_vanishing(root: &Path) -> Error {
+    let gone = io::Error::other("removed again and again while amlgen waited for it; run again");
+    at(root)(gone)
 }
 
 /// One write run into a locked output folder: spec folders are staged (from any thread), then
@@ -237,6 +260,9 @@ impl Staging {
     /// Creates `root` if needed and locks it. `force` allows overwriting files amlgen did not
     /// generate. When the run it waited for removed `root` (that run failed and had created
     /// it), `root` is created and locked again.
+    ///
+    /// The run claims the folders of the path it created only when it got the lock at once:
+    /// after a wait, another run has used them, and they are not this run's to remove.
     pub fn begin(root: &Path, force: bool, waiting: &mut dyn FnMut()) -> Result<Self, Error> {
         let mut waited = false;
         let mut wait = || {
@@ -245,33 +271,45 @@ impl Staging {
             }
             waited = true;
         };
-        loop {
+        for _ in 0..RELOCKS {
             let made = create_missing(root)?;
-            let staging = Self {
-                _lock: lock(root, true, &mut wait)?,
+            let locked = match lock(root, true, &mut wait) {
+                Ok(locked) => locked,
+                Err(e) => {
+                    made.iter().rev().for_each(|dir| {
+                        let _ = fs::remove_dir(dir);
+                    });
+                    return Err(e);
+                }
+            };
+            if !is_locked_folder(&locked.folder, root) {
+                continue;
+            }
+            let claimed = if locked.waited { Vec::new() } else { made };
+            created().extend(claimed.iter().cloned());
+            return Ok(Self {
+                _lock: locked.folder,
                 force,
                 staged: Mutex::default(),
                 removals: Mutex::default(),
-                created: Mutex::new(made),
-            };
-            if is_locked_folder(&staging._lock, root) {
-                return Ok(staging);
-            }
+                created: Mutex::new(claimed),
+            });
         }
-    }
-
-    /// Notes that the run created `dir`.
-    fn note_created(&self, dir: &Path) {
-        created().insert(dir.to_path_buf());
-        lock_vec(&self.created).push(dir.to_path_buf());
+        Err(kept_vanishing(root))
     }
 
     /// Stages the changed files of `output` and notes the generated files it no longer produces.
     pub fn stage(&self, output: &Output) -> Result<Report, Error> {
-        let folder = Folder::open(&output.dir, true)?;
-        if folder.created {
-            self.note_created(&output.dir);
-        }
+        let folder = {
+            // A folder is created and noted with nothing between for the signal handler.
+            let _busy = busy();
+            let folder = Folder::open(&output.dir, true)?;
+            if folder.created {
+                created().insert(output.dir.clone());
+                lock_vec(&self.created).push(output.dir.clone());
+            }
+            folder
+        };
         folder.remove_leftover_temps()?;
         let mut report = Report::default();
         let mut staged = Vec::new();
@@ -320,7 +358,7 @@ impl Staging {
 
 impl Drop for Staging {
     fn drop(&mut self) {
-        // Committed, both lists are empty.
+        // After a commit, even a failed one, both lists are empty.
         lock_vec(&self.staged).clear();
         let _busy = busy();
         for dir in lock_vec(&self.created).drain(..).rev() {
@@ -344,7 +382,6 @@ fn create_missing(dir: &Path) -> Result<Vec<PathBuf>, Error> {
             Err(e) => return Err(at(folder)(e)),
         }
     }
-    created().extend(made.iter().cloned());
     Ok(made)
 }
 
@@ -376,14 +413,20 @@ pub struct Checking {
 }
 
 impl Checking {
+    /// Locks `root` shared when it exists, again when the run it waited for removed it.
     pub fn begin(root: &Path, waiting: &mut dyn FnMut()) -> Result<Self, Error> {
-        let exists = root.try_exists().map_err(at(root))?;
-        let lock = if exists {
-            Some(lock(root, false, waiting)?)
-        } else {
-            None
-        };
-        Ok(Self { _lock: lock })
+        for _ in 0..RELOCKS {
+            if !root.try_exists().map_err(at(root))? {
+                return Ok(Self { _lock: None });
+            }
+            let locked = lock(root, false, waiting)?;
+            if is_locked_folder(&locked.folder, root) {
+                return Ok(Self {
+                    _lock: Some(locked.folder),
+                });
+            }
+        }
+        Err(kept_vanishing(root))
     }
 
     /// `changed` lists the files of `output` that are missing, differ in more than the version

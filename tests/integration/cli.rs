@@ -83,6 +83,32 @@ fn an_invalid_spec_fails_with_1_and_writes_nothing() {
 }
 
 #[test]
+fn an_output_folder_that_cannot_be_made_does_not_hide_the_diagnostics() {
+    let dir = scratch("unusable");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("blocker"), "a file where a folder must go").unwrap();
+    let out = dir.join("blocker/out").display().to_string();
+    let spec = fixture("subnet-too-small");
+    for check in [false, true] {
+        let mut args = vec!["render", spec.as_str(), "-o", out.as_str()];
+        if check {
+            args.push("--check");
+        }
+        let invalid = amlgen(&args);
+        assert_eq!(invalid.code, 1, "check {check}: {}", invalid.stderr);
+        assert!(
+            invalid.stderr.contains("error[subnet-too-small]"),
+            "{}",
+            invalid.stderr
+        );
+    }
+    let valid = amlgen(&["render", &example("minimal.yaml"), "-o", &out]);
+    assert_eq!(valid.code, 2, "{}", valid.stderr);
+    assert!(valid.stderr.contains("blocker"), "{}", valid.stderr);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn a_failed_run_leaves_the_output_it_found_byte_for_byte() {
     let out = scratch("failed-run");
     let dir = out.display().to_string();
