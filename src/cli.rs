@@ -218,8 +218,8 @@ fn pool(inputs: &Inputs) -> Result<rayon::ThreadPool, Error> {
         .map_err(|e| Error::Internal(format!("cannot start threads: {e}")))
 }
 
-/// What `check_specs` hands the specs of a run that pass to: the spec's plan, and what the
-/// render does with the files of its folder (stage or compare them).
+/// What a run does with each spec that passes, given its plan: render it and stage (or compare)
+/// its files.
 type Then<'a, T> = dyn Fn(&Plan) -> T + Sync + 'a;
 
 /// The specs of a checked run that pass, in order, with what `then` made of each.
@@ -363,7 +363,7 @@ fn reports(
     check: bool,
     err: &mut dyn Write,
 ) -> Result<Option<Vec<Report>>, Error> {
-    if failed(&run, check, err) {
+    if say_nothing_done(&run, check, err) {
         return Ok(None);
     }
     run.passed
@@ -373,8 +373,8 @@ fn reports(
         .map(Some)
 }
 
-/// Says that nothing was written (or checked) when a spec of `run` failed; true then.
-fn failed<T>(run: &Run<T>, check: bool, err: &mut dyn Write) -> bool {
+/// Says that nothing was written (or compared) when a spec of `run` failed; true then.
+fn say_nothing_done<T>(run: &Run<T>, check: bool, err: &mut dyn Write) -> bool {
     if run.failed() == 0 {
         return false;
     }
@@ -400,7 +400,7 @@ fn unusable(
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
     let run = check_specs(inputs, pool, &|_| (), out, err)?;
-    if failed(&run, check, err) {
+    if say_nothing_done(&run, check, err) {
         return Ok(1);
     }
     Err(Error::Write(error))

@@ -7,8 +7,8 @@
 //! the run is staged are the temporary files renamed over their targets. So each file on disk
 //! is always a complete old or new version, and a failure, SIGINT or SIGTERM (see
 //! [`interrupted`]) removes every temporary file and the folders the run created, leaving the
-//! old output as it was. A spec folder or target that is a
-//! symbolic link is an error naming it: amlgen never writes through a link.
+//! old output as it was. A spec folder or target that is a symbolic link is an error naming it:
+//! amlgen never writes through a link.
 //!
 //! Files are not fsynced, as git and cargo do not: the rename makes a replacement atomic for
 //! readers, but after an operating-system crash or a power loss a file may be empty or old;
@@ -233,6 +233,17 @@ fn lock(root: &Path, exclusive: bool, waiting: &mut dyn FnMut()) -> Result<Locke
     }
 }
 
+/// `waiting`, called at most once however often the run waits.
+fn once(waiting: &mut dyn FnMut()) -> impl FnMut() + '_ {
+    let mut told = false;
+    move || {
+        if !told {
+            waiting();
+        }
+        told = true;
+    }
+}
+
 /// How often a run locks a folder again that the run it waited for removed (a run that fails
 /// removes the folders it created) before it gives up.
 const RELOCKS: usize = 8;
@@ -264,13 +275,7 @@ impl Staging {
     /// The run claims the folders of the path it created only when it got the lock at once:
     /// after a wait, another run has used them, and they are not this run's to remove.
     pub fn begin(root: &Path, force: bool, waiting: &mut dyn FnMut()) -> Result<Self, Error> {
-        let mut waited = false;
-        let mut wait = || {
-            if !waited {
-                waiting();
-            }
-            waited = true;
-        };
+        let mut wait = once(waiting);
         for _ in 0..RELOCKS {
             let made = create_missing(root)?;
             let locked = match lock(root, true, &mut wait) {
@@ -415,11 +420,12 @@ pub struct Checking {
 impl Checking {
     /// Locks `root` shared when it exists, again when the run it waited for removed it.
     pub fn begin(root: &Path, waiting: &mut dyn FnMut()) -> Result<Self, Error> {
+        let mut wait = once(waiting);
         for _ in 0..RELOCKS {
             if !root.try_exists().map_err(at(root))? {
                 return Ok(Self { _lock: None });
             }
-            let locked = lock(root, false, waiting)?;
+            let locked = lock(root, false, &mut wait)?;
             if is_locked_folder(&locked.folder, root) {
                 return Ok(Self {
                     _lock: Some(locked.folder),

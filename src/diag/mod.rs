@@ -12,6 +12,8 @@ mod render;
 pub use code::Code;
 pub use render::{Findings, Format, render};
 
+use std::borrow::Cow;
+
 use crate::source::Span;
 
 /// How bad a diagnostic is: errors block rendering, warnings never do.
@@ -116,22 +118,24 @@ pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().any(Diagnostic::is_error)
 }
 
-/// Escapes one reference token of a JSON Pointer (RFC 6901).
-pub fn pointer_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+/// Escapes one reference token of a JSON Pointer (RFC 6901); most need no escape and are
+/// borrowed.
+pub fn pointer_token(token: &str) -> Cow<'_, str> {
+    if token.contains(['~', '/']) {
+        Cow::Owned(token.replace('~', "~0").replace('/', "~1"))
+    } else {
+        Cow::Borrowed(token)
+    }
 }
 
 /// Joins a JSON Pointer and one more token.
 pub fn pointer(parent: &str, token: impl std::fmt::Display) -> String {
     let token = token.to_string();
+    let token = pointer_token(&token);
     let mut out = String::with_capacity(parent.len() + 1 + token.len());
     out.push_str(parent);
     out.push('/');
-    if token.contains(['~', '/']) {
-        out.push_str(&pointer_token(&token));
-    } else {
-        out.push_str(&token);
-    }
+    out.push_str(&token);
     out
 }
 

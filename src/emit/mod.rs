@@ -50,16 +50,13 @@ pub fn render(plan: &Plan, version: &str) -> Result<Vec<Artifact>, String> {
         "README.md",
         readme::render(plan, &template, version)?,
     ));
-    // serde's JSON is tidy already.
-    for artifact in artifacts.iter_mut().filter(|a| !a.name.ends_with(".json")) {
-        artifact.contents = tidy(&artifact.contents);
-    }
     artifacts.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(artifacts)
 }
 
 /// LF endings, no trailing spaces, no runs of blank lines, exactly one final newline: the shape
-/// `bicep format` and reviewers expect, whatever the templates' whitespace control left.
+/// `bicep format` and reviewers expect, whatever the templates' whitespace control left. Every
+/// file Tera lays out goes through it; serde's JSON has that shape already.
 fn tidy(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut blank = false;

@@ -495,6 +495,7 @@ pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<
     let context = Context::from_serialize(&view).map_err(|e| format!("README.md: {e:?}"))?;
     engine()?
         .render("README.md", &context)
+        .map(|text| super::tidy(&text))
         .map_err(|e| format!("README.md: {e:?}"))
 }
 

@@ -49,6 +49,7 @@ fn render(name: &str, view: &impl Serialize) -> Result<String, String> {
     let context = Context::from_serialize(view).map_err(|e| format!("{name}: {e:?}"))?;
     engine()?
         .render(name, &context)
+        .map(|text| super::tidy(&text))
         .map_err(|e| format!("{name}: {e:?}"))
 }
 
