@@ -20,12 +20,12 @@
 //! generated files the spec no longer produces are removed. Unchanged files are not touched.
 //! [`Checking`] compares bytes, ignoring only the version stamp (see [`version_stamp`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::{self, File, FileType};
 use std::io::{self, Write as _};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use fs4::FileExt;
 use fs4::TryLockError;
@@ -104,7 +104,7 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
 }
 
 /// Temporary files of this process not yet renamed or removed, for [`interrupted`].
-static PENDING: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+static PENDING: LazyLock<Mutex<HashSet<PathBuf>>> = LazyLock::new(Mutex::default);
 /// Folders this process created for a run not yet committed, for [`interrupted`].
 static CREATED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 /// Held shared while a temporary file is created, renamed or removed and while a spec folder is
@@ -112,7 +112,7 @@ static CREATED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 /// never runs in the middle of one.
 static BUSY: RwLock<()> = RwLock::new(());
 
-fn pending() -> MutexGuard<'static, BTreeSet<PathBuf>> {
+fn pending() -> MutexGuard<'static, HashSet<PathBuf>> {
     PENDING.lock().unwrap_or_else(PoisonError::into_inner)
 }
 

@@ -57,17 +57,34 @@ pub fn render(plan: &Plan, version: &str) -> Result<Vec<Artifact>, String> {
 /// LF endings, no trailing spaces, no runs of blank lines, exactly one final newline: the shape
 /// `bicep format` and reviewers expect, whatever the templates' whitespace control left. Every
 /// file Tera lays out goes through it; serde's JSON has that shape already.
+///
+/// Lines that are already in shape are copied in runs, so text that needs nothing (nearly all of
+/// it) costs one scan and one copy.
 fn tidy(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut blank = false;
-    for line in text.lines().map(str::trim_end) {
-        if line.is_empty() && (blank || out.is_empty()) {
-            continue;
+    let mut out = String::with_capacity(text.len() + 1);
+    // `text[run..at]`: lines kept exactly as written, not yet copied.
+    let (mut run, mut at) = (0, 0);
+    // The last line kept is blank, or none is kept yet: a blank line here is dropped.
+    let mut blank = true;
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1);
+    let last = (!text.ends_with('\n')).then_some(text.len());
+    for end in ends.chain(last) {
+        let line = &text[at..end];
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        let trimmed = body.trim_end();
+        let keep = !trimmed.is_empty() || !blank;
+        if !keep || trimmed.len() < body.len() || body.len() == line.len() {
+            out.push_str(&text[run..at]);
+            if keep {
+                out.push_str(trimmed);
+                out.push('\n');
+            }
+            run = end;
         }
-        blank = line.is_empty();
-        out.push_str(line);
-        out.push('\n');
+        blank = if keep { trimmed.is_empty() } else { blank };
+        at = end;
     }
+    out.push_str(&text[run..]);
     while out.ends_with("\n\n") {
         out.pop();
     }
@@ -148,5 +165,32 @@ mod tests {
     #[test]
     fn tidy_folds_blank_runs_and_ends_with_one_newline() {
         assert_eq!(tidy("\na  \r\n\n\n\nb\n\n"), "a\n\nb\n");
+        assert_eq!(tidy("a\nb"), "a\nb\n");
+        assert_eq!(tidy(" \n\u{a0}\n"), "");
+    }
+
+    /// What `tidy` does, line by line: the definition its runs of copied lines must agree with.
+    fn tidy_line_by_line(text: &str) -> String {
+        let mut out = String::new();
+        let mut blank = false;
+        for line in text.lines().map(str::trim_end) {
+            if line.is_empty() && (blank || out.is_empty()) {
+                continue;
+            }
+            blank = line.is_empty();
+            out.push_str(line);
+            out.push('\n');
+        }
+        while out.ends_with("\n\n") {
+            out.pop();
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn tidy_agrees_with_its_line_by_line_definition(text in "([a \t\r\n]|\u{a0}|\u{2028}|é){0,40}") {
+            proptest::prop_assert_eq!(tidy(&text), tidy_line_by_line(&text));
+        }
     }
 }
