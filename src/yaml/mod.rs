@@ -1,16 +1,19 @@
 //! Reads a spec's YAML into a JSON value and records where every node is written.
 //!
-//! This is the only module that knows the YAML crates. `serde_yaml` (the design card's parser)
-//! produces the value with YAML 1.2 scalar typing; `saphyr-parser`'s event stream, which carries
-//! positions, builds the [`SpanIndex`] and catches what `serde_yaml` would hide or report without
-//! a useful place: text that is not UTF-8, duplicate keys (both places are shown), keys YAML would
-//! read as numbers, booleans or null, tags outside the core schema, nesting deeper than 32 levels
-//! (checked on the event stream, before any recursive value is built) and several documents.
+//! This is the only module that knows the YAML crate. One walk over `saphyr-parser`'s event
+//! stream builds the value (scalars typed by the YAML 1.2 core schema, see [`scalar`]) and the
+//! [`SpanIndex`], and catches what a plain YAML loader would hide or report without a useful
+//! place: text that is not UTF-8, duplicate keys (both places are shown), keys YAML would read as
+//! numbers, booleans or null, tags outside the core schema, nesting deeper than 32 levels
+//! (checked before anything deeper is built), aliases that would copy more than
+//! [`MAX_ALIASED`] nodes, and several documents.
 
-use std::collections::BTreeMap;
+mod scalar;
+
+use std::collections::{BTreeMap, HashMap};
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, StrInput, Tag};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::diag::{At, Code, Diagnostic, Label, pointer};
 use crate::source::{NodeSpan, Position, Source, Span, SpanIndex};
@@ -25,6 +28,10 @@ pub struct Document {
 /// The deepest nesting of mappings and lists a spec may use; real specs use five levels.
 const MAX_DEPTH: usize = 32;
 
+/// The most nodes a spec's aliases may copy in all: far more than a spec that shares blocks
+/// with anchors needs, and a bound on what a few lines of nested aliases could build.
+const MAX_ALIASED: usize = 100_000;
+
 /// The tags of the YAML 1.2 core schema, the only ones a spec may write (as `!!str` etc.).
 const CORE_TAGS: [&str; 7] = ["str", "int", "float", "bool", "null", "seq", "map"];
 
@@ -38,20 +45,20 @@ pub fn parse(source: &Source) -> Result<Document, Vec<Diagnostic>> {
         spans: SpanIndex::default(),
         problems: Vec::new(),
         depth: 0,
+        anchors: HashMap::new(),
+        aliased: 0,
     };
-    if let Err(error) = walker.stream() {
-        walker.problems.push(scan_error(&error, source));
-        return Err(walker.problems);
+    match walker.stream() {
+        Err(error) => {
+            walker.problems.push(scan_error(&error, source));
+            Err(walker.problems)
+        }
+        Ok(_) if !walker.problems.is_empty() => Err(walker.problems),
+        Ok(value) => Ok(Document {
+            value,
+            spans: walker.spans,
+        }),
     }
-    if !walker.problems.is_empty() {
-        return Err(walker.problems);
-    }
-    let value = serde_yaml::from_str::<serde_yaml::Value>(&source.text)
-        .map_err(|e| vec![yaml_error(&e)])?;
-    Ok(Document {
-        value: to_json(value),
-        spans: walker.spans,
-    })
 }
 
 fn position(marker: Marker) -> Position {
@@ -130,25 +137,16 @@ fn first_tab(source: &Source, from: Position) -> Option<Position> {
         })
 }
 
-fn yaml_error(error: &serde_yaml::Error) -> Diagnostic {
-    let at = error
-        .location()
-        .map_or(Position { line: 1, col: 1 }, |l| Position {
-            line: l.line(),
-            col: l.column(),
-        });
-    syntax(
-        format!("invalid YAML: {error}"),
-        Span { start: at, end: at },
-    )
-}
-
 struct Walker<'a> {
     parser: Parser<'a, StrInput<'a>>,
     spans: SpanIndex,
     problems: Vec<Diagnostic>,
     /// How many collections enclose the node being read.
     depth: usize,
+    /// The value of each anchored node read so far, and how many nodes it holds.
+    anchors: HashMap<usize, (Value, usize)>,
+    /// How many nodes aliases have copied so far.
+    aliased: usize,
 }
 
 type Step<'a> = (Event<'a>, saphyr_parser::Span);
@@ -161,101 +159,149 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// Walks the whole stream: at most one document.
-    fn stream(&mut self) -> Result<(), ScanError> {
-        let mut documents = 0;
+    /// Walks the whole stream, at most one document, into its value (null when there is none).
+    fn stream(&mut self) -> Result<Value, ScanError> {
+        let mut document = None;
         loop {
             let (event, at) = self.next()?;
             match event {
-                Event::StreamEnd => return Ok(()),
+                Event::StreamEnd => return Ok(document.unwrap_or(Value::Null)),
+                Event::DocumentStart(_) if document.is_some() => {
+                    self.problems.push(syntax(
+                        "a spec file holds one YAML document; found a second one",
+                        span(at),
+                    ));
+                    return Ok(Value::Null);
+                }
                 Event::DocumentStart(_) => {
-                    documents += 1;
-                    if documents > 1 {
-                        self.problems.push(syntax(
-                            "a spec file holds one YAML document; found a second one",
-                            span(at),
-                        ));
-                        return Ok(());
-                    }
                     let first = self.next()?;
-                    self.node(String::new(), None, first)?;
+                    document = Some(self.node(String::new(), None, first)?);
                 }
                 _ => {}
             }
         }
     }
 
+    /// Reads the node that starts with `event` into its value and notes where it is written.
+    /// After a problem the value is a placeholder: a document with problems has no value.
     fn node(
         &mut self,
         here: String,
         key: Option<Span>,
         (event, at): Step<'a>,
-    ) -> Result<(), ScanError> {
-        match event {
-            Event::Scalar(_, _, _, tag) => {
+    ) -> Result<Value, ScanError> {
+        let (value, anchor, end) = match event {
+            Event::Scalar(text, style, anchor, tag) => {
                 self.refuse_tag(tag.as_deref(), at);
-                self.spans.insert(
-                    here,
-                    NodeSpan {
-                        key,
-                        value: span(at),
-                    },
-                );
+                let value = self.scalar(&text, style, tag.as_deref(), at);
+                (value, anchor, span(at).end)
             }
-            Event::Alias(_) => self.spans.insert(
-                here,
-                NodeSpan {
-                    key,
-                    value: span(at),
-                },
-            ),
-            Event::SequenceStart(_, ref tag) | Event::MappingStart(_, ref tag) => {
+            Event::Alias(anchor) => (self.alias(anchor, at), 0, span(at).end),
+            Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
                 self.refuse_tag(tag.as_deref(), at);
                 if self.depth == MAX_DEPTH {
                     self.problems.push(too_deep(span(at)));
-                    return self.skip_node(event);
+                    self.skip_node(event)?;
+                    return Ok(Value::Null);
                 }
                 self.depth += 1;
-                let end = if matches!(event, Event::MappingStart(..)) {
+                let (value, end) = if matches!(event, Event::MappingStart(..)) {
                     self.mapping(&here)
                 } else {
                     self.sequence(&here)
                 }?;
                 self.depth -= 1;
-                let value = Span {
-                    start: span(at).start,
-                    end,
-                };
-                self.spans.insert(here, NodeSpan { key, value });
+                (value, anchor, end)
             }
             // The parser yields no other event where a node is expected.
-            _ => {}
+            _ => return Ok(Value::Null),
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, (value.clone(), size(&value)));
         }
-        Ok(())
+        let value_at = Span {
+            start: span(at).start,
+            end,
+        };
+        self.spans.insert(
+            here,
+            NodeSpan {
+                key,
+                value: value_at,
+            },
+        );
+        Ok(value)
     }
 
-    fn sequence(&mut self, here: &str) -> Result<Position, ScanError> {
-        let mut index = 0usize;
+    /// A scalar's value: typed by its text when plain and untagged, by its tag when it has a
+    /// core one, else text.
+    fn scalar(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        at: saphyr_parser::Span,
+    ) -> Value {
+        match tag {
+            Some(tag) if tag.is_yaml_core_schema() => scalar::tagged(&tag.suffix, text)
+                .unwrap_or_else(|expected| {
+                    let message = format!("`!!{}` needs {expected}, not `{text}`", tag.suffix);
+                    self.problems.push(syntax(message, span(at)).with_help(
+                        "write a value of the tag's type, or remove the tag and quote the text",
+                    ));
+                    Value::Null
+                }),
+            None if style == ScalarStyle::Plain => scalar::plain(text),
+            _ => Value::String(text.to_owned()),
+        }
+    }
+
+    /// A copy of the anchored node `anchor` names, within the budget of [`MAX_ALIASED`] nodes.
+    fn alias(&mut self, anchor: usize, at: saphyr_parser::Span) -> Value {
+        let Some((value, nodes)) = self.anchors.get(&anchor) else {
+            // The parser knows the anchor, so its node is still being read.
+            self.problems.push(syntax(
+                "this alias refers to the node that contains it",
+                span(at),
+            ));
+            return Value::Null;
+        };
+        self.aliased += nodes;
+        if self.aliased > MAX_ALIASED {
+            if self.aliased - nodes <= MAX_ALIASED {
+                self.problems.push(
+                    syntax(
+                        format!("the spec's aliases copy more than {MAX_ALIASED} nodes"),
+                        span(at),
+                    )
+                    .with_help("write the repeated blocks out, or alias fewer of them"),
+                );
+            }
+            return Value::Null;
+        }
+        value.clone()
+    }
+
+    fn sequence(&mut self, here: &str) -> Result<(Value, Position), ScanError> {
+        let mut items = Vec::new();
         loop {
             let step = self.next()?;
             if let Event::SequenceEnd = step.0 {
-                return Ok(span(step.1).end);
+                return Ok((Value::Array(items), span(step.1).end));
             }
-            self.node(pointer(here, index), None, step)?;
-            index += 1;
+            items.push(self.node(pointer(here, items.len()), None, step)?);
         }
     }
 
-    fn mapping(&mut self, here: &str) -> Result<Position, ScanError> {
+    fn mapping(&mut self, here: &str) -> Result<(Value, Position), ScanError> {
+        let mut members = Map::new();
         let mut seen: BTreeMap<String, Span> = BTreeMap::new();
         loop {
             let (event, at) = self.next()?;
             let name = match event {
-                Event::MappingEnd => return Ok(span(at).end),
+                Event::MappingEnd => return Ok((Value::Object(members), span(at).end)),
                 Event::Scalar(text, style, _, tag) => {
-                    if style == ScalarStyle::Plain && tag.is_none() {
-                        self.refuse_typed_key(&text, span(at));
-                    }
+                    self.refuse_typed_key(&text, style, tag.as_deref(), span(at));
                     text.into_owned()
                 }
                 _ => {
@@ -285,8 +331,9 @@ impl<'a> Walker<'a> {
             } else {
                 seen.insert(name.clone(), key);
             }
-            let value = self.next()?;
-            self.node(pointer(here, &name), Some(key), value)?;
+            let step = self.next()?;
+            let value = self.node(pointer(here, &name), Some(key), step)?;
+            members.insert(name, value);
         }
     }
 
@@ -325,18 +372,26 @@ impl<'a> Walker<'a> {
         );
     }
 
-    /// Refuses a plain key that YAML reads as a number, boolean or null (`1.50`, `0x1F`, `True`,
-    /// `~`): its characters would be lost (`1.5`, `31`, `true`, `null`) and two keys could become
-    /// one. `serde_yaml`, which builds the value, decides how the key is read; keys that cannot
-    /// be anything but text are not handed to it.
-    fn refuse_typed_key(&mut self, text: &str, at: Span) {
-        if !may_be_typed(text) {
-            return;
-        }
-        let read = match serde_yaml::from_str::<serde_yaml::Value>(text) {
-            Ok(serde_yaml::Value::Null) => "null",
-            Ok(serde_yaml::Value::Bool(_)) => "a boolean",
-            Ok(serde_yaml::Value::Number(_)) => "a number",
+    /// Refuses a key that YAML reads as a number, boolean or null (plain `1.50`, `0x1F`, `True`,
+    /// `~`, or tagged `!!int 5`): its characters would be lost (`1.5`, `31`, `true`, `null`) and
+    /// two keys could become one.
+    fn refuse_typed_key(&mut self, text: &str, style: ScalarStyle, tag: Option<&Tag>, at: Span) {
+        let (read, help) = match tag {
+            None if style == ScalarStyle::Plain => match scalar::typed(text) {
+                Some(Value::Null) => ("null", String::new()),
+                Some(Value::Bool(_)) => ("a boolean", String::new()),
+                Some(_) => ("a number", String::new()),
+                None => return,
+            },
+            Some(tag) if tag.is_yaml_core_schema() => {
+                let read = match tag.suffix.as_str() {
+                    "null" => "null",
+                    "bool" => "a boolean",
+                    "int" | "float" => "a number",
+                    _ => return,
+                };
+                (read, format!("remove the `!!{}` tag and ", tag.suffix))
+            }
             _ => return,
         };
         self.problems.push(
@@ -348,22 +403,20 @@ impl<'a> Walker<'a> {
                     text: format!("read as {read}"),
                 },
             )
-            .with_help(format!("quote the key to keep it as written: '{text}'")),
+            .with_help(format!(
+                "{help}quote the key to keep it as written: '{text}'"
+            )),
         );
     }
 }
 
-/// Whether the YAML 1.2 core schema could read the plain scalar `text` as other than a string:
-/// every null, boolean and number of the schema is empty, starts with a digit, a sign, a dot or
-/// `~`, or is one of the words below.
-fn may_be_typed(text: &str) -> bool {
-    matches!(
-        text.as_bytes().first(),
-        None | Some(b'0'..=b'9' | b'+' | b'-' | b'.' | b'~')
-    ) || matches!(
-        text,
-        "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
-    )
+/// How many nodes `value` holds, itself included.
+fn size(value: &Value) -> usize {
+    1 + match value {
+        Value::Array(items) => items.iter().map(size).sum(),
+        Value::Object(members) => members.values().map(size).sum(),
+        _ => 0,
+    }
 }
 
 fn too_deep(at: Span) -> Diagnostic {
@@ -376,46 +429,6 @@ fn too_deep(at: Span) -> Diagnostic {
         },
     )
     .with_help("a spec needs at most five levels; remove the extra nesting")
-}
-
-fn to_json(value: serde_yaml::Value) -> Value {
-    use serde_yaml::Value as Y;
-    match value {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => number(&n),
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(items.into_iter().map(to_json).collect()),
-        Y::Mapping(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        Y::String(s) => s,
-                        other => serde_yaml::to_string(&other)
-                            .unwrap_or_default()
-                            .trim_end()
-                            .to_string(),
-                    };
-                    (key, to_json(v))
-                })
-                .collect(),
-        ),
-        Y::Tagged(tagged) => to_json(tagged.value),
-    }
-}
-
-fn number(n: &serde_yaml::Number) -> Value {
-    if let Some(i) = n.as_i64() {
-        Value::from(i)
-    } else if let Some(u) = n.as_u64() {
-        Value::from(u)
-    } else {
-        // Floats never satisfy the schema (every number in a spec is an integer); keep the value so
-        // the schema error can show it. NaN and infinities have no JSON form and become text.
-        n.as_f64()
-            .and_then(serde_json::Number::from_f64)
-            .map_or_else(|| Value::String(n.to_string()), Value::Number)
-    }
 }
 
 #[cfg(test)]
@@ -433,12 +446,18 @@ mod tests {
             let _ = parse(&Source::from_bytes("t.yaml", bytes));
         }
 
-        /// A plain scalar `may_be_typed` lets pass is one `serde_yaml` reads as a string.
+        /// Documents of mappings, lists, anchors, aliases and scalars of every type read to the
+        /// value `serde_yaml` (the crate amlgen read values with before) reads, whenever both
+        /// take the document. (Not where an anchor is defined twice: `serde_yaml` resolves some
+        /// aliases to such an anchor to another node.)
         #[test]
-        fn only_scalars_that_may_be_typed_are_read_as_other_types(text in "[a-zA-Z0-9_.+~-]{0,8}") {
-            if !may_be_typed(&text) {
-                let read = serde_yaml::from_str::<serde_yaml::Value>(&text);
-                proptest::prop_assert!(matches!(read, Ok(serde_yaml::Value::String(_))), "{text}: {read:?}");
+        fn documents_read_as_serde_yaml_reads_them(text in flow_document()) {
+            let redefined = ["&a", "&b"].iter().any(|anchor| text.matches(anchor).count() > 1);
+            if redefined {
+                return Ok(());
+            }
+            if let (Ok(doc), Ok(theirs)) = (parse_text(&text), serde_yaml::from_str::<serde_yaml::Value>(&text)) {
+                proptest::prop_assert_eq!(doc.value, serde_yaml_json(theirs), "{}", text);
             }
         }
 
@@ -535,17 +554,122 @@ mod tests {
         assert_eq!(doc.value["tags"]["1.5x"], "c");
     }
 
+    /// A YAML document in flow style: mappings and lists nested three deep, some anchored,
+    /// with plain, quoted and tagged scalars of every type and aliases as leaves.
+    fn flow_document() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            "[-+]?(0[xob])?[0-9a-f.eE_]{0,5}|~|null|True|FALSE|yes|\\.inf|-\\.Inf|\\.nan|x y",
+            "'[a-z0-9 ]{0,3}'|\"[a-z0-9\\\\]{0,3}\"",
+            "!!(int|float|str|bool) [0-9a-z.]{1,3}",
+            "\\*[ab]",
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            let anchor = "(&[ab] )?";
+            prop_oneof![
+                (anchor, prop::collection::vec(inner.clone(), 0..4))
+                    .prop_map(|(a, items)| format!("{a}[{}]", items.join(", "))),
+                (anchor, prop::collection::vec(("[a-c]", inner), 0..4)).prop_map(|(a, members)| {
+                    let members: Vec<String> =
+                        members.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                    format!("{a}{{{}}}", members.join(", "))
+                }),
+            ]
+        })
+    }
+
+    /// `serde_yaml`'s value as JSON, as amlgen converted it when `serde_yaml` read specs.
+    fn serde_yaml_json(value: serde_yaml::Value) -> Value {
+        use serde_yaml::Value as Y;
+        match value {
+            Y::Null => Value::Null,
+            Y::Bool(b) => Value::Bool(b),
+            Y::Number(n) => n
+                .as_i64()
+                .map(Value::from)
+                .or_else(|| n.as_u64().map(Value::from))
+                .or_else(|| {
+                    n.as_f64()
+                        .and_then(serde_json::Number::from_f64)
+                        .map(Value::Number)
+                })
+                .unwrap_or_else(|| Value::String(n.to_string())),
+            Y::String(s) => Value::String(s),
+            Y::Sequence(items) => Value::Array(items.into_iter().map(serde_yaml_json).collect()),
+            Y::Mapping(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| {
+                        let key = match k {
+                            Y::String(s) => s,
+                            other => serde_yaml::to_string(&other)
+                                .unwrap()
+                                .trim_end()
+                                .to_string(),
+                        };
+                        (key, serde_yaml_json(v))
+                    })
+                    .collect(),
+            ),
+            Y::Tagged(tagged) => serde_yaml_json(tagged.value),
+        }
+    }
+
     #[test]
     fn words_that_only_look_typed_stay_keys() {
         for word in [
-            "inf", "nan", "NaN", "Infinity", "yes", "on", "Off", "y", "e5", "x1",
+            "inf", "nan", "NaN", "Infinity", "yes", "on", "Off", "y", "e5", "x1", "007", "1_000",
         ] {
-            assert!(!may_be_typed(word), "{word}");
-            assert_eq!(
-                serde_yaml::from_str::<serde_yaml::Value>(word).unwrap(),
-                serde_yaml::Value::String(word.into())
+            let doc = parse_text(&format!("{word}: {word}\n")).unwrap();
+            assert_eq!(doc.value[word], Value::String(word.into()), "{word}");
+        }
+    }
+
+    #[test]
+    fn tagged_keys_that_are_not_text_are_refused() {
+        for key in ["!!int 5", "!!float 1.50", "!!bool true", "!!null ~"] {
+            let errors = parse_text(&format!("tags:\n  {key}: a\n")).unwrap_err();
+            assert_eq!(errors[0].code, Code::YamlKeyType, "{key}");
+            assert!(
+                errors[0]
+                    .help
+                    .as_deref()
+                    .unwrap()
+                    .starts_with("remove the `!!"),
+                "{key}"
             );
         }
+        let doc = parse_text("tags:\n  !!str 1.50: a\n").unwrap();
+        assert_eq!(doc.value["tags"]["1.50"], "a");
+    }
+
+    #[test]
+    fn a_tagged_scalar_of_another_type_is_refused_at_its_place() {
+        let errors = parse_text("a: 1\nb: !!bool yes\n").unwrap_err();
+        assert_eq!(errors[0].code, Code::YamlSyntax);
+        assert_eq!(errors[0].message, "`!!bool` needs true or false, not `yes`");
+        assert_eq!(located(Err(errors)).1, Position { line: 2, col: 4 });
+    }
+
+    #[test]
+    fn aliases_copy_their_anchor_within_a_budget() {
+        let doc = parse_text("a: &x {b: [1, 2]}\nc: *x\n").unwrap();
+        assert_eq!(doc.value["c"], serde_json::json!({"b": [1, 2]}));
+        // Nine levels of ten aliases each would copy a billion nodes.
+        let mut laughs = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (name, previous) in "bcdefghij".chars().zip("abcdefghi".chars()) {
+            let row = vec![format!("*{previous}"); 10].join(", ");
+            laughs.push_str(&format!("{name}: &{name} [{row}]\n"));
+        }
+        let errors = parse_text(&laughs).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            errors[0].message,
+            "the spec's aliases copy more than 100000 nodes"
+        );
+        assert_eq!(
+            parse_text("a: &x [*x]\n").unwrap_err()[0].code,
+            Code::YamlSyntax
+        );
     }
 
     #[test]
