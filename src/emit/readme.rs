@@ -492,7 +492,7 @@ pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<
         "computes": computes_table(plan), "suppressions": suppressions(template), "resources": resources, "permissions": permissions(plan),
         "databricks": plan.databricks.iter().map(|d| json!({"name": d.name, "managed_group": d.managed_group})).collect::<Vec<_>>(),
     });
-    let context = Context::from_serialize(&view).map_err(|e| format!("README.md: {e:?}"))?;
+    let context = Context::from_value(view).map_err(|e| format!("README.md: {e:?}"))?;
     engine()?
         .render("README.md", &context)
         .map(|text| super::tidy(&text))

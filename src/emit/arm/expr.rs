@@ -12,9 +12,16 @@ pub(super) struct Printer<'a> {
     template: &'a Template,
 }
 
-/// A string literal inside an expression: single-quoted, quotes doubled.
-fn quoted(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+/// Appends a string literal inside an expression: single-quoted, quotes doubled.
+fn push_quoted(out: &mut String, text: &str) {
+    out.push('\'');
+    for (i, piece) in text.split('\'').enumerate() {
+        if i > 0 {
+            out.push_str("''");
+        }
+        out.push_str(piece);
+    }
+    out.push('\'');
 }
 
 impl<'a> Printer<'a> {
@@ -28,7 +35,10 @@ impl<'a> Printer<'a> {
 
     /// `"[...]"`: the whole JSON string value of `expr`.
     pub(super) fn value(&self, expr: &Expr) -> String {
-        format!("[{}]", self.expr(expr))
+        let mut out = String::from("[");
+        self.write(&mut out, expr);
+        out.push(']');
+        out
     }
 
     /// A resource's name as ARM writes it: a child's is `parent/child`.
@@ -58,48 +68,79 @@ impl<'a> Printer<'a> {
         self.template.resource(symbol)
     }
 
-    /// The expression without its brackets.
-    fn expr(&self, expr: &Expr) -> String {
+    /// Appends the expression without its brackets.
+    fn write(&self, out: &mut String, expr: &Expr) {
         match expr {
-            Expr::Param(name) => format!("parameters({})", quoted(name)),
-            Expr::Str(text) => quoted(text),
-            Expr::Id(symbol) => self.id(symbol),
-            Expr::Name(symbol) => self.name(symbol),
-            Expr::Property(symbol, steps) => format!(
-                "reference({}, {}){}",
-                self.id(symbol),
-                quoted(self.api_version(symbol)),
-                Step::path(steps)
+            Expr::Param(name) => self.call(out, "parameters", &[Arg::Quoted(name)]),
+            Expr::Str(text) => push_quoted(out, text),
+            Expr::Id(symbol) => self.id(out, symbol),
+            Expr::Name(symbol) => self.name(out, symbol),
+            Expr::Property(symbol, steps) | Expr::ListKeys(symbol, steps) => {
+                let function = match expr {
+                    Expr::Property(..) => "reference",
+                    _ => "listKeys",
+                };
+                let version = self.api_version(symbol);
+                self.call(out, function, &[Arg::Id(symbol), Arg::Quoted(version)]);
+                out.push_str(&Step::path(steps));
+            }
+            Expr::SubnetId { vnet, subnet } => self.call(
+                out,
+                "resourceId",
+                &[
+                    Arg::Quoted("Microsoft.Network/virtualNetworks/subnets"),
+                    Arg::Name(vnet),
+                    Arg::Quoted(subnet),
+                ],
             ),
-            Expr::ListKeys(symbol, steps) => format!(
-                "listKeys({}, {}){}",
-                self.id(symbol),
-                quoted(self.api_version(symbol)),
-                Step::path(steps)
-            ),
-            Expr::SubnetId { vnet, subnet } => format!(
-                "resourceId('Microsoft.Network/virtualNetworks/subnets', {}, {})",
-                self.name(vnet),
-                quoted(subnet)
-            ),
-            Expr::ModuleOutput { module, output } => self.module_output(module, output),
-            Expr::ResourceGroupIdOf(group) => format!(
-                "subscriptionResourceId('Microsoft.Resources/resourceGroups', {})",
-                quoted(group)
+            Expr::ModuleOutput { module, output } => self.module_output(out, module, output),
+            Expr::ResourceGroupIdOf(group) => self.call(
+                out,
+                "subscriptionResourceId",
+                &[
+                    Arg::Quoted("Microsoft.Resources/resourceGroups"),
+                    Arg::Quoted(group),
+                ],
             ),
             Expr::ResourceGroupId
             | Expr::ResourceGroupName
             | Expr::ResourceGroupLocation
-            | Expr::StorageSuffix => expr.builtin().unwrap_or_default().to_string(),
-            Expr::Guid(args) => format!("guid({})", self.args(args)),
-            Expr::UniqueString(args) => format!("uniqueString({})", self.args(args)),
-            Expr::Interpolate(parts) => self.format(parts),
+            | Expr::StorageSuffix => out.push_str(expr.builtin().unwrap_or_default()),
+            Expr::Guid(args) => {
+                self.call(out, "guid", &args.iter().map(Arg::Expr).collect::<Vec<_>>())
+            }
+            Expr::UniqueString(args) => {
+                self.call(
+                    out,
+                    "uniqueString",
+                    &args.iter().map(Arg::Expr).collect::<Vec<_>>(),
+                );
+            }
+            Expr::Interpolate(parts) => self.format(out, parts),
         }
+    }
+
+    /// Appends `function(arg, ...)`.
+    fn call(&self, out: &mut String, function: &str, args: &[Arg<'_>]) {
+        out.push_str(function);
+        out.push('(');
+        for (i, arg) in args.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            match arg {
+                Arg::Quoted(text) => push_quoted(out, text),
+                Arg::Id(symbol) => self.id(out, symbol),
+                Arg::Name(symbol) => self.name(out, symbol),
+                Arg::Expr(expr) => self.write(out, expr),
+            }
+        }
+        out.push(')');
     }
 
     /// `reference(resourceId('<group>', 'Microsoft.Resources/deployments', '<name>'), ...)`,
     /// then the output's value.
-    fn module_output(&self, symbol: &str, output: &str) -> String {
+    fn module_output(&self, out: &mut String, symbol: &str, output: &str) {
         let kind = crate::azure::resource::ResourceKind::Deployment;
         let (group, name) = self
             .template
@@ -108,54 +149,59 @@ impl<'a> Printer<'a> {
             .map_or(("", symbol), |m| {
                 (m.resource_group.as_str(), m.name.as_str())
             });
-        format!(
-            "reference(resourceId({}, {}, {}), {}).outputs.{output}.value",
-            quoted(group),
-            quoted(kind.arm_type()),
-            quoted(name),
-            quoted(kind.api_version())
-        )
-    }
-
-    fn args(&self, args: &[Expr]) -> String {
-        args.iter()
-            .map(|a| self.expr(a))
-            .collect::<Vec<_>>()
-            .join(", ")
+        out.push_str("reference(");
+        self.call(
+            out,
+            "resourceId",
+            &[
+                Arg::Quoted(group),
+                Arg::Quoted(kind.arm_type()),
+                Arg::Quoted(name),
+            ],
+        );
+        out.push_str(", ");
+        push_quoted(out, kind.api_version());
+        out.push_str(").outputs.");
+        out.push_str(output);
+        out.push_str(".value");
     }
 
     fn api_version(&self, symbol: &str) -> &'static str {
         self.resource(symbol).map_or("", |r| r.kind.api_version())
     }
 
-    /// `resourceId('type', 'parent', 'name')`.
-    fn id(&self, symbol: &str) -> String {
+    /// Appends `resourceId('type', 'parent', 'name')`.
+    fn id(&self, out: &mut String, symbol: &str) {
         let Some(resource) = self.resource(symbol) else {
-            return format!("resourceId({})", quoted(symbol));
+            return self.call(out, "resourceId", &[Arg::Quoted(symbol)]);
         };
-        let mut args = vec![quoted(resource.kind.arm_type())];
-        if let Some(parent) = &resource.parent {
-            args.push(self.name(parent));
+        let kind = Arg::Quoted(resource.kind.arm_type());
+        match &resource.parent {
+            Some(parent) => self.call(
+                out,
+                "resourceId",
+                &[kind, Arg::Name(parent), Arg::Name(symbol)],
+            ),
+            None => self.call(out, "resourceId", &[kind, Arg::Name(symbol)]),
         }
-        args.push(self.name(symbol));
-        format!("resourceId({})", args.join(", "))
     }
 
-    /// A resource's own name, as an expression.
-    fn name(&self, symbol: &str) -> String {
+    /// Appends a resource's own name, as an expression.
+    fn name(&self, out: &mut String, symbol: &str) {
         match self.resource(symbol).map(|r| &r.name) {
-            Some(Value::Str(name)) => quoted(name),
-            Some(Value::Expr(e)) => self.expr(e),
-            _ => quoted(symbol),
+            Some(Value::Str(name)) => push_quoted(out, name),
+            Some(Value::Expr(e)) => self.write(out, e),
+            _ => push_quoted(out, symbol),
         }
     }
 
-    /// Text with expressions spliced in, as `format()`; names that are themselves interpolated
-    /// are spliced into the one format string. A lone expression is printed as it is.
-    fn format(&self, parts: &[Part]) -> String {
+    /// Appends text with expressions spliced in, as `format()`; names that are themselves
+    /// interpolated are spliced into the one format string. A lone expression is printed as it
+    /// is.
+    fn format(&self, out: &mut String, parts: &[Part]) {
         let parts = self.flatten(parts);
         if let [Part::Expr(e)] = parts.as_slice() {
-            return self.expr(e);
+            return self.write(out, e);
         }
         let mut pattern = String::new();
         let mut args = Vec::new();
@@ -164,17 +210,12 @@ impl<'a> Printer<'a> {
                 Part::Text(text) => pattern.push_str(&text.replace('{', "{{").replace('}', "}}")),
                 Part::Expr(e) => {
                     pattern.push_str(&format!("{{{}}}", args.len()));
-                    args.push(self.expr(e));
+                    args.push(Arg::Expr(e));
                 }
             }
         }
-        let mut call = format!("format({}", quoted(&pattern));
-        for arg in args {
-            call.push_str(", ");
-            call.push_str(&arg);
-        }
-        call.push(')');
-        call
+        args.insert(0, Arg::Quoted(&pattern));
+        self.call(out, "format", &args);
     }
 
     /// The parts with every `Name` of a resource whose name is literal or interpolated replaced
@@ -194,6 +235,16 @@ impl<'a> Printer<'a> {
         }
         out
     }
+}
+
+/// An argument of a function call in an expression.
+enum Arg<'a> {
+    Quoted(&'a str),
+    /// A resource's id, by symbol.
+    Id(&'a str),
+    /// A resource's name, by symbol.
+    Name(&'a str),
+    Expr(&'a Expr),
 }
 
 #[cfg(test)]

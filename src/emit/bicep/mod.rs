@@ -45,8 +45,9 @@ pub(super) fn engine() -> Result<&'static Tera, String> {
         .map_err(Clone::clone)
 }
 
-fn render(name: &str, view: &impl Serialize) -> Result<String, String> {
-    let context = Context::from_serialize(view).map_err(|e| format!("{name}: {e:?}"))?;
+/// Renders the template `name` with `view`, a JSON object (taken whole: nothing is copied).
+fn render(name: &str, view: serde_json::Value) -> Result<String, String> {
+    let context = Context::from_value(view).map_err(|e| format!("{name}: {e:?}"))?;
     engine()?
         .render(name, &context)
         .map(|text| super::tidy(&text))
@@ -130,11 +131,13 @@ fn file(plan: &Plan, version: &str, template: &Template) -> Result<String, Strin
         .iter()
         .map(|o| serde_json::json!({"name": o.name, "description": o.description, "value": expr::expr(&o.value)}))
         .collect();
-    let view = serde_json::json!({
+    let mut view = serde_json::json!({
         "version": version, "name": plan.name, "profile": plan.profile.name,
-        "parameters": parameters, "blocks": blocks, "outputs": outputs,
+        "parameters": parameters, "outputs": outputs,
     });
-    render("main.bicep", &view)
+    // The blocks are most of the file: moved in, not copied as `json!` would.
+    view["blocks"] = serde_json::Value::from(blocks);
+    render("main.bicep", view)
 }
 
 /// A resource's name as Bicep writes it, a child's after its parent's: for listings.
@@ -177,7 +180,7 @@ fn bicepparam(plan: &Plan, version: &str) -> Result<String, String> {
         .collect();
     render(
         "main.bicepparam",
-        &serde_json::json!({"version": version, "parameters": parameters}),
+        serde_json::json!({"version": version, "parameters": parameters}),
     )
 }
 
