@@ -33,15 +33,19 @@ pub(super) fn engine() -> Result<&'static Tera, String> {
         .map_err(Clone::clone)
 }
 
+/// `` `one` `` or `` `a`, `b` ``.
 fn address(address: &Address) -> String {
-    match address {
-        Address::One(one) => format!("`{one}`"),
-        Address::Many(many) => many
-            .iter()
-            .map(|a| format!("`{a}`"))
-            .collect::<Vec<_>>()
-            .join(", "),
+    let all = match address {
+        Address::One(one) => std::slice::from_ref(one),
+        Address::Many(many) => many.as_slice(),
+    };
+    let mut out = String::new();
+    for (i, one) in all.iter().enumerate() {
+        out.push_str(if i == 0 { "`" } else { ", `" });
+        out.push_str(one);
+        out.push('`');
     }
+    out
 }
 
 /// A Markdown table: the header and one row of cells per item. Cells have `|` escaped.
