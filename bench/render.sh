@@ -3,18 +3,34 @@
 #   - the floor: `cp -r` of the output amlgen produced (creating the same files, nothing else),
 #   - the peer: ../shared/bench/baseline_jinja.py (PyYAML + jsonschema + Jinja2), when present,
 # and of rendering the largest example alone. Every timed run writes a fresh folder; nothing is
-# deleted before or between runs (on some filesystems creating files right after deleting many
-# is very slow), only when the script exits. Peak memory (max RSS) comes from /usr/bin/time when
-# it is installed. Measures, asserts nothing.
+# deleted before or between runs, only when the script exits. Peak memory (max RSS) comes from
+# /usr/bin/time when it is installed. Measures, asserts nothing.
+#
+# On this machine's ext4, for a few minutes after many files were deleted nearby, creating a
+# file is 5-15 times slower for every tool (the kernel passes over the recently freed inodes),
+# which leaves every ratio near 1. So the script first waits out its own previous cleanup
+# (BENCH_SETTLE=no skips that), and prints how long creating 2,000 empty files took, which tells
+# the two states apart (here: about 15-20 ms settled, 100-300 ms not; see the README).
 #   usage: bench/render.sh [repetitions, default 5] [N specs ..., default 1000]
 #          (bench/render.sh 3 1000 10000 gives both sizes in one run)
-#   env:   AMLGEN_SHARED (default ../shared), BENCH_DIR (default target/bench)
+#   env:   AMLGEN_SHARED (default ../shared), BENCH_DIR (default target/bench), BENCH_SETTLE
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reps="${1:-5}"; shift || true
 sizes=("${@:-1000}")
-mkdir -p "${BENCH_DIR:-target/bench}"
-work="$(mktemp -d "${BENCH_DIR:-target/bench}/run-XXXXXX")"; trap 'rm -rf "$work"' EXIT
+bench_dir="${BENCH_DIR:-target/bench}"
+mkdir -p "$bench_dir"
+settle=370
+cleaned="$bench_dir/.cleaned"
+if [ "${BENCH_SETTLE:-yes}" != no ] && [ -f "$cleaned" ]; then
+  left=$(( $(cat "$cleaned") + settle - $(date +%s) ))
+  if [ "$left" -gt 0 ]; then
+    echo "waiting ${left} s: the last run of this script deleted its files here (BENCH_SETTLE=no skips this)"
+    sleep "$left"
+  fi
+fi
+work="$(mktemp -d "$bench_dir/run-XXXXXX")"
+trap 'rm -rf "$work"; date +%s > "$cleaned"' EXIT
 
 # Writes N specs into $work/specs-N.
 generate() {
@@ -80,9 +96,20 @@ timed() {
   echo "$(( us / 1000 )).$(( us % 1000 / 100 )) $rss"
 }
 
+# Milliseconds to create 2,000 empty files in a fresh folder: the state of the filesystem.
+probe() {
+  local dir start end i
+  dir="$(mktemp -d "$work/probe-XXXXXX")"
+  start=${EPOCHREALTIME/[.,]/}
+  for i in $(seq 1 2000); do : > "$dir/$i"; done
+  end=${EPOCHREALTIME/[.,]/}
+  echo $(( (end - start) / 1000 ))
+}
+
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 labels=("amlgen render" "cp -r (floor)")
 [ "$peer" = yes ] && labels+=("baseline_jinja.py")
+echo "filesystem: 2,000 empty files created in $(probe) ms"
 echo "median of $reps runs each, $(nproc) cores:"
 for n in "${sizes[@]}"; do
   generate "$n"

@@ -3,12 +3,15 @@
 //! A run first locks the output folder (the folder itself, with the operating system's file
 //! lock), so a second amlgen run waits for the first instead of interleaving with it; `--check`
 //! takes the lock shared ([`Checking`]). Each changed file is written to a temporary file
-//! created exclusively, with a unique random name, in its spec's folder; only when every spec of
-//! the run is staged are the temporary files renamed over their targets. So each file on disk
-//! is always a complete old or new version, and a failure, SIGINT or SIGTERM (see
-//! [`interrupted`]) removes every temporary file and the folders the run created, leaving the
-//! old output as it was. A spec folder or target that is a symbolic link is an error naming it:
-//! amlgen never writes through a link.
+//! created exclusively, with a unique random name, in its spec's folder; a spec folder that does
+//! not exist yet is written whole into a temporary folder beside it, created the same way. Only
+//! when every spec of the run is staged are the temporary files and folders renamed over their
+//! targets. So each file on disk is always a complete old or new version, a new spec folder
+//! appears with all its files at once, and a failure, SIGINT or SIGTERM (see [`interrupted`])
+//! removes every temporary file and folder and the folders the run created, leaving the old
+//! output as it was. A run also removes what a killed run left (temporary files in the spec
+//! folders it writes, temporary folders in the output folder). A spec folder or target that is
+//! a symbolic link is an error naming it: amlgen never writes through a link.
 //!
 //! Files are not fsynced, as git and cargo do not: the rename makes a replacement atomic for
 //! readers, but after an operating-system crash or a power loss a file may be empty or old;
@@ -103,13 +106,14 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
     move |e| error(path, Problem::Io(e))
 }
 
-/// Temporary files of this process not yet renamed or removed, for [`interrupted`].
+/// Temporary files of this process not yet renamed or removed (those in temporary folders
+/// too), for [`interrupted`].
 static PENDING: LazyLock<Mutex<HashSet<PathBuf>>> = LazyLock::new(Mutex::default);
-/// Folders this process created for a run not yet committed, for [`interrupted`].
+/// Folders this process created for a run not yet committed (the output folder's missing
+/// parents, temporary folders), for [`interrupted`].
 static CREATED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
-/// Held shared while a temporary file is created, renamed or removed and while a spec folder is
-/// created and noted (or removed), and exclusively by [`interrupted`], so the signal handler
-/// never runs in the middle of one.
+/// Held shared while a temporary file or folder is created and noted, renamed or removed, and
+/// exclusively by [`interrupted`], so the signal handler never runs in the middle of one.
 static BUSY: RwLock<()> = RwLock::new(());
 
 fn pending() -> MutexGuard<'static, HashSet<PathBuf>> {
@@ -139,25 +143,35 @@ pub fn interrupted() -> ! {
     std::process::exit(130)
 }
 
-/// A temporary file waiting to be renamed over `target`; removed when dropped unrenamed.
+/// Staged output waiting to be renamed over `target`: a temporary file, or a temporary folder
+/// that holds every file of a spec folder that did not exist. Removed when dropped unrenamed.
 #[derive(Debug)]
 struct Staged {
     temp: PathBuf,
     target: PathBuf,
+    /// When `temp` is a folder, the files written in it.
+    inside: Option<Vec<PathBuf>>,
     renamed: bool,
+}
+
+/// Temporary names: exclusive, random, and with the mode `File::create` and `fs::create_dir`
+/// give, less the umask (tempfile's own defaults are 0o600 and 0o700).
+fn temporary(mode: u32) -> tempfile::Builder<'static, 'static> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(mode));
+    #[cfg(not(unix))]
+    let _ = mode;
+    builder
 }
 
 impl Staged {
     /// Creates the temporary file for `target` in `dir` and writes `contents` to it.
-    fn create(dir: &Path, target: PathBuf, contents: &str) -> Result<Self, Error> {
+    fn file(dir: &Path, target: PathBuf, contents: &str) -> Result<Self, Error> {
         let (mut file, temp) = {
             let _busy = busy();
-            let mut builder = tempfile::Builder::new();
-            builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
-            // The mode `File::create` gives, less the umask (tempfile's own default is 0o600).
-            #[cfg(unix)]
-            builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-            let (file, temp) = builder
+            let (file, temp) = temporary(0o666)
                 .tempfile_in(dir)
                 .and_then(|t| t.keep().map_err(|e| e.error))
                 .map_err(at(dir))?;
@@ -167,6 +181,7 @@ impl Staged {
         let staged = Self {
             temp,
             target,
+            inside: None,
             renamed: false,
         };
         file.write_all(contents.as_bytes())
@@ -174,12 +189,62 @@ impl Staged {
         Ok(staged)
     }
 
-    /// Renames the temporary file over its target. The caller holds [`busy`].
+    /// Creates a temporary folder beside `target`, a folder that does not exist, and writes
+    /// every artifact into it: renamed, it becomes the whole folder at once.
+    fn folder(target: &Path, artifacts: &[Artifact]) -> Result<Self, Error> {
+        let parent = target.parent().unwrap_or(Path::new("."));
+        let temp = {
+            let _busy = busy();
+            let temp = temporary(0o777)
+                .tempdir_in(parent)
+                .map_err(at(parent))?
+                .keep();
+            created().insert(temp.clone());
+            temp
+        };
+        let mut staged = Self {
+            temp,
+            target: target.to_path_buf(),
+            inside: Some(Vec::with_capacity(artifacts.len())),
+            renamed: false,
+        };
+        for artifact in artifacts {
+            let path = staged.temp.join(&artifact.name);
+            let mut file = {
+                let _busy = busy();
+                let file = File::create_new(&path).map_err(at(&path))?;
+                pending().insert(path.clone());
+                staged.inside.get_or_insert_default().push(path.clone());
+                file
+            };
+            file.write_all(artifact.contents.as_bytes())
+                .map_err(at(&path))?;
+        }
+        Ok(staged)
+    }
+
+    /// Renames the temporary file or folder over its target. The caller holds [`busy`].
     fn rename(&mut self) -> Result<(), Error> {
         fs::rename(&self.temp, &self.target).map_err(at(&self.target))?;
         self.renamed = true;
-        pending().remove(&self.temp);
+        self.forget();
         Ok(())
+    }
+
+    /// Takes the temporary paths off the lists the signal handler removes.
+    fn forget(&self) {
+        let mut pending = pending();
+        match &self.inside {
+            None => {
+                pending.remove(&self.temp);
+            }
+            Some(inside) => {
+                inside.iter().for_each(|path| {
+                    pending.remove(path);
+                });
+                created().remove(&self.temp);
+            }
+        }
     }
 }
 
@@ -187,14 +252,29 @@ impl Drop for Staged {
     fn drop(&mut self) {
         if !self.renamed {
             let _busy = busy();
-            let _ = fs::remove_file(&self.temp);
-            pending().remove(&self.temp);
+            match &self.inside {
+                None => {
+                    let _ = fs::remove_file(&self.temp);
+                }
+                Some(inside) => {
+                    inside.iter().for_each(|path| {
+                        let _ = fs::remove_file(path);
+                    });
+                    let _ = fs::remove_dir(&self.temp);
+                }
+            }
+            self.forget();
         }
     }
 }
 
 const TEMP_PREFIX: &str = ".amlgen-";
 const TEMP_SUFFIX: &str = ".tmp";
+
+/// Whether `name` is one amlgen gives its temporary files and folders.
+fn is_temporary(name: &str) -> bool {
+    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
+}
 
 /// A lock on an output folder, and whether the run had to wait for it.
 struct Locked {
@@ -255,22 +335,23 @@ fn kept_vanishing(root: &Path) -> Error {
 }
 
 /// One write run into a locked output folder: spec folders are staged (from any thread), then
-/// committed together. Dropping it uncommitted removes every temporary file, then the folders
-/// the run created (those left empty), while the lock is still held.
+/// committed together. Dropping it uncommitted removes every temporary file and folder, then
+/// the output folder's parents the run created (those left empty), while the lock is still held.
 #[derive(Debug)]
 pub struct Staging {
     _lock: File,
     force: bool,
     staged: Mutex<Vec<Staged>>,
     removals: Mutex<Vec<PathBuf>>,
-    /// Folders the run created, outermost first.
+    /// The output folder and its parents, those the run created, outermost first.
     created: Mutex<Vec<PathBuf>>,
 }
 
 impl Staging {
-    /// Creates `root` if needed and locks it. `force` allows overwriting files amlgen did not
-    /// generate. When the run it waited for removed `root` (that run failed and had created
-    /// it), `root` is created and locked again.
+    /// Creates `root` if needed, locks it and removes the temporary folders a killed run left
+    /// in it. `force` allows overwriting files amlgen did not generate. When the run it waited
+    /// for removed `root` (that run failed and had created it), `root` is created and locked
+    /// again.
     ///
     /// The run claims the folders of the path it created only when it got the lock at once:
     /// after a wait, another run has used them, and they are not this run's to remove.
@@ -291,6 +372,7 @@ impl Staging {
                 continue;
             }
             let claimed = if locked.waited { Vec::new() } else { made };
+            remove_leftover_temp_folders(root)?;
             created().extend(claimed.iter().cloned());
             return Ok(Self {
                 _lock: locked.folder,
@@ -304,17 +386,18 @@ impl Staging {
     }
 
     /// Stages the changed files of `output` and notes the generated files it no longer produces.
+    /// A spec folder that does not exist is staged whole, as one temporary folder.
     pub fn stage(&self, output: &Output) -> Result<Report, Error> {
-        let folder = {
-            // A folder is created and noted with nothing between for the signal handler.
-            let _busy = busy();
-            let folder = Folder::open(&output.dir, true)?;
-            if folder.created {
-                created().insert(output.dir.clone());
-                lock_vec(&self.created).push(output.dir.clone());
-            }
-            folder
-        };
+        let folder = Folder::open(&output.dir)?;
+        if folder.missing {
+            let staged = Staged::folder(&output.dir, &output.artifacts)?;
+            lock_vec(&self.staged).push(staged);
+            let changed = output.artifacts.iter().map(|a| output.dir.join(&a.name));
+            return Ok(Report {
+                changed: changed.collect(),
+                ..Report::default()
+            });
+        }
         folder.remove_leftover_temps()?;
         let mut report = Report::default();
         let mut staged = Vec::new();
@@ -326,7 +409,7 @@ impl Staging {
                     return Err(error(&target, Problem::NotGenerated));
                 }
                 Verdict::Write | Verdict::Foreign => {
-                    staged.push(Staged::create(
+                    staged.push(Staged::file(
                         &output.dir,
                         target.clone(),
                         &artifact.contents,
@@ -341,7 +424,7 @@ impl Staging {
         Ok(report)
     }
 
-    /// Renames every staged file into place (in parallel, on the current rayon pool), then
+    /// Renames every staged file and folder into place (in parallel, on the current rayon pool), then
     /// removes the files no spec produces any more.
     pub fn commit(self) -> Result<(), Error> {
         let mut staged = std::mem::take(&mut *lock_vec(&self.staged));
@@ -371,6 +454,20 @@ impl Drop for Staging {
             created().remove(&dir);
         }
     }
+}
+
+/// Removes the temporary folders a killed run left in `root` (the caller holds the exclusive
+/// lock, so no other run is using them). Only real folders: a link of that name stays.
+fn remove_leftover_temp_folders(root: &Path) -> Result<(), Error> {
+    for entry in fs::read_dir(root).map_err(at(root))? {
+        let entry = entry.map_err(at(root))?;
+        let path = entry.path();
+        let temporary = is_temporary(&entry.file_name().to_string_lossy());
+        if temporary && entry.file_type().map_err(at(&path))?.is_dir() {
+            fs::remove_dir_all(&path).map_err(at(&path))?;
+        }
+    }
+    Ok(())
 }
 
 /// Creates `dir` and its missing parents; returns the folders it created, outermost first.
@@ -438,7 +535,7 @@ impl Checking {
     /// `changed` lists the files of `output` that are missing, differ in more than the version
     /// stamp, or were not generated by amlgen; `removed` the generated files a render removes.
     pub fn check(&self, output: &Output) -> Result<Report, Error> {
-        let folder = Folder::open(&output.dir, false)?;
+        let folder = Folder::open(&output.dir)?;
         let mut report = Report::default();
         for artifact in &output.artifacts {
             let target = output.dir.join(&artifact.name);
@@ -466,59 +563,44 @@ enum Verdict {
 struct Folder<'a> {
     dir: &'a Path,
     entries: BTreeMap<String, FileType>,
-    /// Created by [`Folder::open`].
-    created: bool,
+    /// The folder does not exist (so it has no entries).
+    missing: bool,
 }
 
 impl<'a> Folder<'a> {
-    /// Reads the entries of `dir`, creating it when `create`; a missing folder has none.
-    fn open(dir: &'a Path, create: bool) -> Result<Self, Error> {
+    /// Reads the entries of `dir`; a folder that is a symbolic link is an error.
+    fn open(dir: &'a Path) -> Result<Self, Error> {
+        let mut folder = Self {
+            dir,
+            entries: BTreeMap::new(),
+            missing: false,
+        };
         match fs::symlink_metadata(dir) {
             Ok(meta) if meta.file_type().is_symlink() => return Err(error(dir, Problem::Symlink)),
             Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound && !create => {
-                return Ok(Self {
-                    dir,
-                    entries: BTreeMap::new(),
-                    created: false,
-                });
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                folder.missing = true;
+                return Ok(folder);
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => match fs::create_dir(dir) {
-                // New, so empty.
-                Ok(()) => {
-                    return Ok(Self {
-                        dir,
-                        entries: BTreeMap::new(),
-                        created: true,
-                    });
-                }
-                // Made since by a spec of the same name, which fails the run.
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    return Self::open(dir, false);
-                }
-                Err(e) => return Err(at(dir)(e)),
-            },
             Err(e) => return Err(at(dir)(e)),
         }
-        let mut entries = BTreeMap::new();
         for entry in fs::read_dir(dir).map_err(at(dir))? {
             let entry = entry.map_err(at(dir))?;
             let kind = entry.file_type().map_err(at(&entry.path()))?;
-            entries.insert(entry.file_name().to_string_lossy().into_owned(), kind);
+            folder
+                .entries
+                .insert(entry.file_name().to_string_lossy().into_owned(), kind);
         }
-        Ok(Self {
-            dir,
-            entries,
-            created: false,
-        })
+        Ok(folder)
     }
 
     /// Removes temporary files a killed run left behind (the caller holds the exclusive lock,
     /// so no other run is using them).
     fn remove_leftover_temps(&self) -> Result<(), Error> {
-        let temps = self.entries.iter().filter(|(name, kind)| {
-            kind.is_file() && name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
-        });
+        let temps = self
+            .entries
+            .iter()
+            .filter(|(name, kind)| kind.is_file() && is_temporary(name));
         for (name, _) in temps {
             let path = self.dir.join(name);
             fs::remove_file(&path).map_err(at(&path))?;
@@ -737,8 +819,10 @@ mod tests {
         let dir = scratch("mode");
         write(&dir, &[output(&dir, &[("main.bicep", BICEP)])], false).unwrap();
         File::create(dir.join("reference")).unwrap();
+        fs::create_dir(dir.join("reference-folder")).unwrap();
         let mode = |name: &str| fs::metadata(dir.join(name)).unwrap().permissions().mode();
         assert_eq!(mode("demo/main.bicep"), mode("reference"));
+        assert_eq!(mode("demo"), mode("reference-folder"));
         fs::remove_dir_all(dir).unwrap();
     }
 
@@ -809,9 +893,11 @@ mod tests {
             },
         ];
         assert!(write(&dir, &outputs, false).is_err());
-        // The folder the run created goes with its temporary file; the one it found stays.
+        // The new spec folder's temporary folder goes; the file the run found stays.
         assert_eq!(names(&dir), ["blocker"]);
-        assert!(pending().is_empty());
+        // (Other tests stage at the same time: only this one's paths are looked at.)
+        assert!(pending().iter().all(|p| !p.starts_with(&dir)));
+        assert!(created().iter().all(|p| !p.starts_with(&dir)));
         fs::remove_dir_all(dir).unwrap();
     }
 
@@ -926,10 +1012,38 @@ mod tests {
     }
 
     #[test]
+    fn a_new_spec_folder_appears_whole_at_the_commit() {
+        let dir = scratch("whole");
+        let staging = Staging::begin(&dir, false, &mut || {}).unwrap();
+        let spec = output(&dir, &[("main.bicep", BICEP), ("README.md", "r\n")]);
+        let report = staging.stage(&spec).unwrap();
+        assert_eq!(report.changed.len(), 2);
+        let staged = names(&dir);
+        assert!(
+            staged.len() == 1 && is_temporary(&staged[0]),
+            "one temporary folder and no spec folder before the commit: {staged:?}"
+        );
+        staging.commit().unwrap();
+        assert_eq!(names(&dir), ["demo"]);
+        assert_eq!(names(&dir.join("demo")), ["README.md", "main.bicep"]);
+        assert!(pending().iter().all(|p| !p.starts_with(&dir)));
+        assert!(created().iter().all(|p| !p.starts_with(&dir)));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn temps_of_a_killed_run_are_cleaned_up() {
         let dir = planted("killed", ".amlgen-Ab12Cd.tmp", "half");
+        let folder = dir.join(".amlgen-Ef34Gh.tmp");
+        fs::create_dir(&folder).unwrap();
+        fs::write(folder.join("main.bicep"), "half").unwrap();
         write(&dir, &[output(&dir, &[("main.bicep", BICEP)])], false).unwrap();
         assert_eq!(names(&dir.join("demo")), ["main.bicep"]);
+        assert_eq!(
+            names(&dir),
+            ["demo"],
+            "the killed run's temporary folder is gone"
+        );
         fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -352,7 +352,21 @@ fn two_specs_with_one_name_are_a_diagnostic_naming_both() {
 
 /// Every file under `dir`, relative to it, with its bytes.
 fn tree(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    let mut files = Vec::new();
+    let mut files: Vec<_> = entries(dir)
+        .into_iter()
+        .filter(|path| path.is_file())
+        .map(|path| {
+            let name = path.strip_prefix(dir).unwrap().display().to_string();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every file and folder under `dir`.
+fn entries(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
     let mut folders: Vec<_> = dir
         .exists()
         .then(|| dir.to_path_buf())
@@ -362,15 +376,12 @@ fn tree(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
         for entry in std::fs::read_dir(folder).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
-                folders.push(path);
-            } else {
-                let name = path.strip_prefix(dir).unwrap().display().to_string();
-                files.push((name, std::fs::read(&path).unwrap()));
+                folders.push(path.clone());
             }
+            found.push(path);
         }
     }
-    files.sort();
-    files
+    found
 }
 
 #[test]
@@ -557,11 +568,11 @@ fn binary() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_amlgen"))
 }
 
-/// Files under `dir` whose name says they are amlgen's temporary files.
+/// Files and folders under `dir` whose name says they are amlgen's temporary ones.
 fn temps(dir: &std::path::Path) -> Vec<String> {
-    tree(dir)
+    entries(dir)
         .into_iter()
-        .map(|(name, _)| name)
+        .map(|path| path.strip_prefix(dir).unwrap().display().to_string())
         .filter(|name| name.contains(".amlgen-") || name.ends_with(".tmp"))
         .collect()
 }
