@@ -195,10 +195,15 @@ impl Staged {
         let parent = target.parent().unwrap_or(Path::new("."));
         let temp = {
             let _busy = busy();
-            let temp = temporary(0o777)
+            let kept = temporary(0o777)
                 .tempdir_in(parent)
                 .map_err(at(parent))?
                 .keep();
+            // tempfile makes the path absolute; spelled from `parent` like the folders of the
+            // output path, it sorts after them for the signal handler.
+            let temp = kept
+                .file_name()
+                .map_or(kept.clone(), |name| parent.join(name));
             created().insert(temp.clone());
             temp
         };
@@ -214,7 +219,9 @@ impl Staged {
                 let _busy = busy();
                 let file = File::create_new(&path).map_err(at(&path))?;
                 pending().insert(path.clone());
-                staged.inside.get_or_insert_default().push(path.clone());
+                if let Some(inside) = &mut staged.inside {
+                    inside.push(path.clone());
+                }
                 file
             };
             file.write_all(artifact.contents.as_bytes())
@@ -372,7 +379,7 @@ impl Staging {
                 continue;
             }
             let claimed = if locked.waited { Vec::new() } else { made };
-            remove_leftover_temp_folders(root)?;
+            remove_leftover_temp_folders(root);
             created().extend(claimed.iter().cloned());
             return Ok(Self {
                 _lock: locked.folder,
@@ -424,8 +431,8 @@ impl Staging {
         Ok(report)
     }
 
-    /// Renames every staged file and folder into place (in parallel, on the current rayon pool), then
-    /// removes the files no spec produces any more.
+    /// Renames every staged file and folder into place (in parallel, on the current rayon
+    /// pool), then removes the files no spec produces any more.
     pub fn commit(self) -> Result<(), Error> {
         let mut staged = std::mem::take(&mut *lock_vec(&self.staged));
         let renamed = {
@@ -457,17 +464,18 @@ impl Drop for Staging {
 }
 
 /// Removes the temporary folders a killed run left in `root` (the caller holds the exclusive
-/// lock, so no other run is using them). Only real folders: a link of that name stays.
-fn remove_leftover_temp_folders(root: &Path) -> Result<(), Error> {
-    for entry in fs::read_dir(root).map_err(at(root))? {
-        let entry = entry.map_err(at(root))?;
-        let path = entry.path();
+/// lock, so no other run is using them). Only real folders: a link of that name stays. Best
+/// effort: one that cannot be removed (another user's, say) stays and fails no run.
+fn remove_leftover_temp_folders(root: &Path) {
+    let Ok(entries) = fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
         let temporary = is_temporary(&entry.file_name().to_string_lossy());
-        if temporary && entry.file_type().map_err(at(&path))?.is_dir() {
-            fs::remove_dir_all(&path).map_err(at(&path))?;
+        if temporary && entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            let _ = fs::remove_dir_all(entry.path());
         }
     }
-    Ok(())
 }
 
 /// Creates `dir` and its missing parents; returns the folders it created, outermost first.

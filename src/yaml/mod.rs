@@ -5,8 +5,8 @@
 //! [`SpanIndex`], and catches what a plain YAML loader would hide or report without a useful
 //! place: text that is not UTF-8, duplicate keys (both places are shown), keys YAML would read as
 //! numbers, booleans or null, tags outside the core schema, nesting deeper than 32 levels
-//! (checked before anything deeper is built), aliases that would copy more than
-//! [`MAX_ALIASED`] nodes, and several documents.
+//! (checked before anything deeper is built, aliases included), anchors and aliases that would
+//! copy more than [`MAX_COPIED`] nodes, and several documents.
 
 mod scalar;
 
@@ -28,9 +28,10 @@ pub struct Document {
 /// The deepest nesting of mappings and lists a spec may use; real specs use five levels.
 const MAX_DEPTH: usize = 32;
 
-/// The most nodes a spec's aliases may copy in all: far more than a spec that shares blocks
-/// with anchors needs, and a bound on what a few lines of nested aliases could build.
-const MAX_ALIASED: usize = 100_000;
+/// The most nodes a spec's anchors (each keeps a copy of its node) and aliases may copy in all:
+/// far more than a spec that shares blocks with anchors needs, and a bound on what a few lines
+/// of nested aliases could build.
+const MAX_COPIED: usize = 100_000;
 
 /// The tags of the YAML 1.2 core schema, the only ones a spec may write (as `!!str` etc.).
 const CORE_TAGS: [&str; 7] = ["str", "int", "float", "bool", "null", "seq", "map"];
@@ -46,7 +47,7 @@ pub fn parse(source: &Source) -> Result<Document, Vec<Diagnostic>> {
         problems: Vec::new(),
         depth: 0,
         anchors: HashMap::new(),
-        aliased: 0,
+        copied: 0,
     };
     match walker.stream() {
         Err(error) => {
@@ -143,10 +144,19 @@ struct Walker<'a> {
     problems: Vec<Diagnostic>,
     /// How many collections enclose the node being read.
     depth: usize,
-    /// The value of each anchored node read so far, and how many nodes it holds.
-    anchors: HashMap<usize, (Value, usize)>,
-    /// How many nodes aliases have copied so far.
-    aliased: usize,
+    /// Each anchored node read so far.
+    anchors: HashMap<usize, Anchored>,
+    /// How many nodes anchors and aliases have copied so far.
+    copied: usize,
+}
+
+/// A copy of an anchored node, for its aliases.
+struct Anchored {
+    value: Value,
+    /// How many nodes it holds, itself included.
+    nodes: usize,
+    /// How many collections deep it nests.
+    depth: usize,
 }
 
 type Step<'a> = (Event<'a>, saphyr_parser::Span);
@@ -217,7 +227,7 @@ impl<'a> Walker<'a> {
             _ => return Ok(Value::Null),
         };
         if anchor != 0 {
-            self.anchors.insert(anchor, (value.clone(), size(&value)));
+            self.anchor(anchor, &value, at);
         }
         let value_at = Span {
             start: span(at).start,
@@ -245,10 +255,7 @@ impl<'a> Walker<'a> {
         match tag {
             Some(tag) if tag.is_yaml_core_schema() => scalar::tagged(&tag.suffix, text)
                 .unwrap_or_else(|expected| {
-                    let message = format!("`!!{}` needs {expected}, not `{text}`", tag.suffix);
-                    self.problems.push(syntax(message, span(at)).with_help(
-                        "write a value of the tag's type, or remove the tag and quote the text",
-                    ));
+                    self.problems.push(mismatch(tag, expected, text, at));
                     Value::Null
                 }),
             None if style == ScalarStyle::Plain => scalar::plain(text),
@@ -256,30 +263,64 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// A copy of the anchored node `anchor` names, within the budget of [`MAX_ALIASED`] nodes.
+    /// Keeps a copy of `value`, the node anchored as `anchor`, within the budget.
+    fn anchor(&mut self, anchor: usize, value: &Value, at: saphyr_parser::Span) {
+        let (nodes, depth) = shape(value);
+        if self.copy(nodes, at) {
+            let value = value.clone();
+            let anchored = Anchored {
+                value,
+                nodes,
+                depth,
+            };
+            self.anchors.insert(anchor, anchored);
+        }
+    }
+
+    /// A copy of the node anchored as `anchor`, within the budget and the nesting limit.
     fn alias(&mut self, anchor: usize, at: saphyr_parser::Span) -> Value {
-        let Some((value, nodes)) = self.anchors.get(&anchor) else {
-            // The parser knows the anchor, so its node is still being read.
-            self.problems.push(syntax(
-                "this alias refers to the node that contains it",
-                span(at),
-            ));
-            return Value::Null;
-        };
-        self.aliased += nodes;
-        if self.aliased > MAX_ALIASED {
-            if self.aliased - nodes <= MAX_ALIASED {
-                self.problems.push(
-                    syntax(
-                        format!("the spec's aliases copy more than {MAX_ALIASED} nodes"),
-                        span(at),
-                    )
-                    .with_help("write the repeated blocks out, or alias fewer of them"),
-                );
+        let Some(anchored) = self.anchors.get(&anchor) else {
+            // The parser knows the anchor: its node is still being read, or was skipped or not
+            // kept after a problem already reported.
+            if self.problems.is_empty() {
+                self.problems.push(syntax(
+                    "this alias refers to the node that contains it",
+                    span(at),
+                ));
             }
             return Value::Null;
+        };
+        let (nodes, depth) = (anchored.nodes, anchored.depth);
+        if self.depth + depth > MAX_DEPTH {
+            self.problems.push(too_deep(span(at)));
+            return Value::Null;
         }
-        value.clone()
+        if !self.copy(nodes, at) {
+            return Value::Null;
+        }
+        self.anchors
+            .get(&anchor)
+            .map_or(Value::Null, |anchored| anchored.value.clone())
+    }
+
+    /// Counts `nodes` more copied nodes; false, with the problem reported once, past
+    /// [`MAX_COPIED`].
+    fn copy(&mut self, nodes: usize, at: saphyr_parser::Span) -> bool {
+        let before = self.copied;
+        self.copied += nodes;
+        if self.copied <= MAX_COPIED {
+            return true;
+        }
+        if before <= MAX_COPIED {
+            self.problems.push(
+                syntax(
+                    format!("the spec's anchors and aliases copy more than {MAX_COPIED} nodes"),
+                    span(at),
+                )
+                .with_help("write the repeated blocks out, or alias fewer of them"),
+            );
+        }
+        false
     }
 
     fn sequence(&mut self, here: &str) -> Result<(Value, Position), ScanError> {
@@ -300,8 +341,12 @@ impl<'a> Walker<'a> {
             let (event, at) = self.next()?;
             let name = match event {
                 Event::MappingEnd => return Ok((Value::Object(members), span(at).end)),
-                Event::Scalar(text, style, _, tag) => {
-                    self.refuse_typed_key(&text, style, tag.as_deref(), span(at));
+                Event::Scalar(text, style, anchor, tag) => {
+                    self.refuse_tag(tag.as_deref(), at);
+                    self.refuse_typed_key(&text, style, tag.as_deref(), at);
+                    if anchor != 0 {
+                        self.anchor(anchor, &Value::String(text.to_string()), at);
+                    }
                     text.into_owned()
                 }
                 _ => {
@@ -375,13 +420,20 @@ impl<'a> Walker<'a> {
     /// Refuses a key that YAML reads as a number, boolean or null (plain `1.50`, `0x1F`, `True`,
     /// `~`, or tagged `!!int 5`): its characters would be lost (`1.5`, `31`, `true`, `null`) and
     /// two keys could become one.
-    fn refuse_typed_key(&mut self, text: &str, style: ScalarStyle, tag: Option<&Tag>, at: Span) {
+    fn refuse_typed_key(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        at: saphyr_parser::Span,
+    ) {
         let (read, help) = match tag {
             None if style == ScalarStyle::Plain => match scalar::typed(text) {
+                None => return,
                 Some(Value::Null) => ("null", String::new()),
                 Some(Value::Bool(_)) => ("a boolean", String::new()),
+                // Numbers, and `.inf` and `.nan`, which JSON cannot hold.
                 Some(_) => ("a number", String::new()),
-                None => return,
             },
             Some(tag) if tag.is_yaml_core_schema() => {
                 let read = match tag.suffix.as_str() {
@@ -390,10 +442,15 @@ impl<'a> Walker<'a> {
                     "int" | "float" => "a number",
                     _ => return,
                 };
+                if let Err(expected) = scalar::tagged(&tag.suffix, text) {
+                    self.problems.push(mismatch(tag, expected, text, at));
+                    return;
+                }
                 (read, format!("remove the `!!{}` tag and ", tag.suffix))
             }
             _ => return,
         };
+        let at = span(at);
         self.problems.push(
             Diagnostic::error(
                 Code::YamlKeyType,
@@ -410,13 +467,23 @@ impl<'a> Walker<'a> {
     }
 }
 
-/// How many nodes `value` holds, itself included.
-fn size(value: &Value) -> usize {
-    1 + match value {
-        Value::Array(items) => items.iter().map(size).sum(),
-        Value::Object(members) => members.values().map(size).sum(),
-        _ => 0,
-    }
+/// How many nodes `value` holds, itself included, and how many collections deep it nests.
+fn shape(value: &Value) -> (usize, usize) {
+    let children: Box<dyn Iterator<Item = &Value>> = match value {
+        Value::Array(items) => Box::new(items.iter()),
+        Value::Object(members) => Box::new(members.values()),
+        _ => return (1, 0),
+    };
+    children.map(shape).fold((1, 1), |(nodes, depth), (n, d)| {
+        (nodes + n, depth.max(d + 1))
+    })
+}
+
+/// A scalar whose core tag does not fit its text (`!!bool yes`).
+fn mismatch(tag: &Tag, expected: &str, text: &str, at: saphyr_parser::Span) -> Diagnostic {
+    let message = format!("`!!{}` needs {expected}, not `{text}`", tag.suffix);
+    syntax(message, span(at))
+        .with_help("write a value of the tag's type, or remove the tag and quote the text")
 }
 
 fn too_deep(at: Span) -> Diagnostic {
@@ -640,6 +707,16 @@ mod tests {
         }
         let doc = parse_text("tags:\n  !!str 1.50: a\n").unwrap();
         assert_eq!(doc.value["tags"]["1.50"], "a");
+        for (key, message) in [
+            ("!Ref a", "YAML tag `!Ref` is not supported in a spec"),
+            ("!!int abc", "`!!int` needs an integer, not `abc`"),
+        ] {
+            let errors = parse_text(&format!("tags:\n  {key}: a\n")).unwrap_err();
+            assert_eq!(
+                (errors[0].code, errors[0].message.as_str()),
+                (Code::YamlSyntax, message)
+            );
+        }
     }
 
     #[test]
@@ -664,11 +741,27 @@ mod tests {
         assert_eq!(errors.len(), 1);
         assert_eq!(
             errors[0].message,
-            "the spec's aliases copy more than 100000 nodes"
+            "the spec's anchors and aliases copy more than 100000 nodes"
         );
         assert_eq!(
             parse_text("a: &x [*x]\n").unwrap_err()[0].code,
             Code::YamlSyntax
+        );
+        // A key can be anchored too.
+        let doc = parse_text("&k a: 1\nb: *k\n").unwrap();
+        assert_eq!(doc.value["b"], "a");
+    }
+
+    #[test]
+    fn an_alias_may_not_nest_deeper_than_the_limit() {
+        let deep = format!("{}1{}", "[".repeat(30), "]".repeat(30));
+        let ok = format!("a: &d {deep}\nb: *d\n");
+        assert!(parse_text(&ok).is_ok());
+        let too_deep = format!("a: &d {deep}\nb: [[[*d]]]\n");
+        let errors = parse_text(&too_deep).unwrap_err();
+        assert_eq!(
+            located(Err(errors)),
+            (Code::YamlTooDeep, Position { line: 2, col: 7 })
         );
     }
 

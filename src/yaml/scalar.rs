@@ -56,8 +56,8 @@ fn boolean(text: &str) -> Option<bool> {
 }
 
 /// A decimal, `0x`, `0o` or `0b` integer with an optional sign, within 64 bits. (`serde_yaml`
-/// fails on wider integers; here they are read as floats, which the schema refuses where a
-/// count belongs.)
+/// fails on wider integers; here a decimal one is then read as a float and another as text,
+/// which the schema refuses where a count belongs.)
 fn integer(text: &str) -> Option<Value> {
     let (negative, digits) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
