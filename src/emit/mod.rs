@@ -81,7 +81,9 @@ fn tidy(text: &str) -> String {
             }
             run = end;
         }
-        blank = if keep { trimmed.is_empty() } else { blank };
+        if keep {
+            blank = trimmed.is_empty();
+        }
         at = end;
     }
     out.push_str(&text[run..]);

@@ -279,7 +279,7 @@ impl<'a> Walker<'a> {
 
     /// A copy of the node anchored as `anchor`, within the budget and the nesting limit.
     fn alias(&mut self, anchor: usize, at: saphyr_parser::Span) -> Value {
-        let Some(anchored) = self.anchors.get(&anchor) else {
+        let Some((nodes, depth)) = self.anchors.get(&anchor).map(|a| (a.nodes, a.depth)) else {
             // The parser knows the anchor: its node is still being read, or was skipped or not
             // kept after a problem already reported.
             if self.problems.is_empty() {
@@ -290,7 +290,6 @@ impl<'a> Walker<'a> {
             }
             return Value::Null;
         };
-        let (nodes, depth) = (anchored.nodes, anchored.depth);
         if self.depth + depth > MAX_DEPTH {
             self.problems.push(too_deep(span(at)));
             return Value::Null;
@@ -427,13 +426,13 @@ impl<'a> Walker<'a> {
         tag: Option<&Tag>,
         at: saphyr_parser::Span,
     ) {
-        let (read, help) = match tag {
+        let read = match tag {
             None if style == ScalarStyle::Plain => match scalar::typed(text) {
                 None => return,
-                Some(Value::Null) => ("null", String::new()),
-                Some(Value::Bool(_)) => ("a boolean", String::new()),
+                Some(Value::Null) => "null",
+                Some(Value::Bool(_)) => "a boolean",
                 // Numbers, and `.inf` and `.nan`, which JSON cannot hold.
-                Some(_) => ("a number", String::new()),
+                Some(_) => "a number",
             },
             Some(tag) if tag.is_yaml_core_schema() => {
                 let read = match tag.suffix.as_str() {
@@ -446,10 +445,13 @@ impl<'a> Walker<'a> {
                     self.problems.push(mismatch(tag, expected, text, at));
                     return;
                 }
-                (read, format!("remove the `!!{}` tag and ", tag.suffix))
+                read
             }
             _ => return,
         };
+        let help = tag.map_or_else(String::new, |t| {
+            format!("remove the `!!{}` tag and ", t.suffix)
+        });
         let at = span(at);
         self.problems.push(
             Diagnostic::error(
