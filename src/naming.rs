@@ -59,14 +59,16 @@ pub fn nsg(spec: &str, subnet: &str) -> String {
     format!("{spec}-{subnet}-nsg")
 }
 
-/// The route table of the compute subnets without public addresses when forced tunnelling.
-pub fn route_table(spec: &str) -> String {
-    format!("{spec}-rt")
-}
-
-/// The route table, with bypass routes, of the compute subnets with public addresses.
-pub fn bypass_route_table(spec: &str) -> String {
-    format!("{spec}-bypass-rt")
+/// A forced-tunnel route table: `<spec>-rt` for compute without public addresses, else
+/// `<spec>-<workload>-...-rt` named for the workloads whose bypass routes it holds.
+pub fn route_table(spec: &str, workloads: &[&str]) -> String {
+    let mut name = spec.to_string();
+    for w in workloads {
+        name.push('-');
+        name.push_str(w);
+    }
+    name.push_str("-rt");
+    name
 }
 
 /// The public IP an attached VM is reached at.
@@ -143,8 +145,8 @@ mod tests {
     #[test]
     fn derived_names_carry_the_spec_name() {
         assert_eq!(nsg("demo", "snet-a"), "demo-snet-a-nsg");
-        assert_eq!(route_table("demo"), "demo-rt");
-        assert_eq!(bypass_route_table("demo"), "demo-bypass-rt");
+        assert_eq!(route_table("demo", &[]), "demo-rt");
+        assert_eq!(route_table("demo", &["aml", "ssh"]), "demo-aml-ssh-rt");
         assert_eq!(vm_public_ip("vm-a"), "vm-a-pip");
         assert_eq!(nat_gateway("demo"), "demo-nat");
         assert_eq!(nat_public_ip("demo"), "demo-nat-pip");

@@ -121,6 +121,9 @@ pub enum When {
     LockedAny,
     /// Any subnet but Databricks' (whose NSG rules Databricks manages).
     NotDatabricks,
+    /// `egress: forced_tunnel`, in any compute subnet: its route table's `0.0.0.0/0` puts every
+    /// address in the `VirtualNetwork` tag, so Azure's default `AllowVnetInBound` admits anyone.
+    ForcedTunnel,
 }
 
 /// What a subnet holds and how the spec configures it: the facts `When` is judged against.
@@ -139,6 +142,8 @@ pub struct Context {
     pub databricks_public_ip: bool,
     pub locked: bool,
     pub microsoft_images: bool,
+    /// `egress: forced_tunnel`: the subnet has a route table with a default route.
+    pub forced_tunnel: bool,
 }
 
 impl When {
@@ -158,6 +163,7 @@ impl When {
             }
             When::LockedAny => c.compute && c.locked,
             When::NotDatabricks => !c.databricks,
+            When::ForcedTunnel => c.compute && c.forced_tunnel,
         }
     }
 }
@@ -598,10 +604,61 @@ const HDINSIGHT_NSG: &str =
     "Microsoft Learn, \"Network security groups and service tags for Azure HDInsight\"";
 const DATABRICKS_VNET: &str = "Microsoft Learn, \"Deploy Azure Databricks in your Azure virtual network (VNet injection)\" and \"Intra-VNet NSG rule hardening\" (priority 100 both ways); rule names, ports and priorities as Databricks writes them on delegated subnets";
 
+const SERVICE_TAGS_DOC: &str = "Microsoft Learn, \"Virtual network service tags\": VirtualNetwork includes \"address prefixes used on user-defined routes. This tag might also contain default routes\"";
+
+/// The inbound lockdown of a forced-tunnel subnet. Its route table's `0.0.0.0/0` is part of the
+/// `VirtualNetwork` tag, so Azure's default `AllowVnetInBound` (65000) would admit every source;
+/// these rules admit the VNet's own range and Azure's load balancer, then deny everything else,
+/// without relying on how the `Internet` tag resolves when the default route is in the VNet tag.
+const FORCED_TUNNEL_INBOUND: [NsgRule; 3] = [
+    NsgRule {
+        name: "AllowVnetAddressSpaceInbound",
+        priority: 4000,
+        direction: Inbound,
+        access: Access::Allow,
+        protocol: Any,
+        ports: &["*"],
+        peer: Peer::AddressSpace,
+        local: Local::VirtualNetwork,
+        when: When::ForcedTunnel,
+        reason: "Traffic between hosts of the VNet, named by its own address space: the VirtualNetwork tag includes the route table's 0.0.0.0/0 here.",
+        source: SERVICE_TAGS_DOC,
+    },
+    NsgRule {
+        name: "AllowAzureLoadBalancerInbound",
+        priority: 4001,
+        direction: Inbound,
+        access: Access::Allow,
+        protocol: Any,
+        ports: &["*"],
+        peer: Tag("AzureLoadBalancer"),
+        local: Local::Any,
+        when: When::ForcedTunnel,
+        reason: "Azure's load balancer health probes, as Azure's default AllowAzureLoadBalancerInBound (65001) allows them; the deny below would otherwise come first.",
+        source: "Microsoft Learn, \"Network security groups\" (default security rules)",
+    },
+    NsgRule {
+        name: "DenyAllInbound",
+        priority: 4096,
+        direction: Inbound,
+        access: Access::Deny,
+        protocol: Any,
+        ports: &["*"],
+        peer: Tag("*"),
+        local: Local::Any,
+        when: When::ForcedTunnel,
+        reason: "Forced tunnelling puts 0.0.0.0/0 in the VirtualNetwork tag, so Azure's default AllowVnetInBound (65000) would admit any source on any port; everything not allowed above is denied.",
+        source: SERVICE_TAGS_DOC,
+    },
+];
+
 /// The rules other services require in their subnets, the same under every profile. Databricks
 /// adds its rules to the subnet NSGs itself and refuses changes to them, so they are declared
 /// with Databricks' exact names and priorities and a redeploy changes nothing.
 pub const SERVICE_RULES: &[NsgRule] = &[
+    FORCED_TUNNEL_INBOUND[0],
+    FORCED_TUNNEL_INBOUND[1],
+    FORCED_TUNNEL_INBOUND[2],
     NsgRule {
         name: "DenyRemoteDesktopOutbound",
         priority: 4000,
@@ -779,7 +836,7 @@ mod tests {
     /// Every context a subnet can be in: each flag on or off, except that a Databricks subnet
     /// hosts nothing else.
     fn contexts() -> Vec<Context> {
-        (0u16..1 << 10)
+        (0u16..1 << 11)
             .map(|bits| {
                 let on = |i: u16| bits & (1 << i) != 0;
                 Context {
@@ -794,6 +851,7 @@ mod tests {
                     databricks_public_ip: on(6) && on(7),
                     locked: on(8),
                     microsoft_images: on(9),
+                    forced_tunnel: on(10),
                 }
             })
             .filter(|c| {

@@ -8,6 +8,8 @@
 //! every prefix) and the plan (which writes the routes) call [`expand`], so the count that is
 //! checked is the count that is written.
 
+use std::collections::BTreeSet;
+
 use ipnet::Ipv4Net;
 
 use crate::azure::{regions, service_tags::ServiceTags};
@@ -42,6 +44,57 @@ pub struct Route {
     pub next_hop: NextHop,
     pub reason: String,
     pub source: String,
+    /// For a prefix taken from the service-tags file, the regional tag it belongs to (which
+    /// `amlgen verify` reads back from the template's metadata).
+    pub tag: Option<String>,
+}
+
+/// A workload with a public address whose traffic must reach its peers directly under forced
+/// tunnelling, each with its own bypass routes: one route table per set of workloads, so that no
+/// subnet gets a route it does not use (Databricks' Storage route would let an Azure ML cluster's
+/// storage traffic skip the firewall).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Workload {
+    /// Azure ML clusters and compute instances with public IPs: the profile's bypass routes.
+    AzureMl,
+    /// VMs and HDInsight clusters attached to the workspace: Azure ML reaches them over SSH, so
+    /// the profile's `AzureMachineLearning` routes.
+    Attached,
+    /// HDInsight's management traffic.
+    HdInsight,
+    /// Databricks without secure cluster connectivity: the routes Databricks documents.
+    Databricks,
+}
+
+impl Workload {
+    /// The workloads `compute` brings to its subnets' route table; none without a public
+    /// address.
+    pub fn of(compute: &Compute) -> Vec<Workload> {
+        if !has_public_address(compute) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        match compute {
+            Compute::Amlcompute(_) | Compute::Computeinstance(_) => out.push(Workload::AzureMl),
+            Compute::Hdinsight(_) => out.push(Workload::HdInsight),
+            Compute::Databricks(_) => out.push(Workload::Databricks),
+            Compute::Virtualmachine(_) => {}
+        }
+        if compute.attached() {
+            out.push(Workload::Attached);
+        }
+        out
+    }
+
+    /// The word for the workload in a route table's name.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Workload::AzureMl => "aml",
+            Workload::Attached => "attached",
+            Workload::HdInsight => "hdinsight",
+            Workload::Databricks => "databricks",
+        }
+    }
 }
 
 /// What the expansion needs to know.
@@ -54,23 +107,29 @@ pub struct Input<'a> {
     /// The secondary region, needed by `ip_prefixes`.
     pub secondary: Option<&'a str>,
     pub service_tags: Option<&'a ServiceTags>,
+    /// The profile's bypass routes the table needs, written in the spec's route style.
+    pub rows: Vec<&'static BypassRoute>,
     /// The bypass routes of other services in the tunnelled subnets (Databricks, HDInsight),
     /// always written as service-tag routes.
     pub services: Vec<&'static BypassRoute>,
-    /// Whether the table has bypass routes: it serves compute with public IPs.
-    pub bypass: bool,
+    /// The public prefixes of `network.ssh.allow_from`, routed to the internet so that replies
+    /// to an administrator's SSH session go back the way it came.
+    pub ssh: Vec<Ipv4Net>,
 }
 
 impl<'a> Input<'a> {
-    /// The input for the route table of `spec`'s compute with public IPs (the one with bypass
-    /// routes): its profile, and the secondary region given or the one paired with `location`.
+    /// The input for every bypass route `spec` may need in one table (what the checks hold
+    /// against Azure's limits and the service-tags file): its profile, and the secondary region
+    /// given or the one paired with `location`.
     pub fn new(
         spec: &'a Spec,
         tunnel: &'a ForcedTunnel,
         service_tags: Option<&'a ServiceTags>,
     ) -> Self {
+        let profile = profile::for_requirements(spec.requirements);
+        let all: BTreeSet<Workload> = spec.compute.iter().flat_map(Workload::of).collect();
         Input {
-            profile: profile::for_requirements(spec.requirements),
+            profile,
             style: tunnel.routes,
             next_hop_ip: &tunnel.next_hop_ip,
             location: &spec.location,
@@ -79,16 +138,40 @@ impl<'a> Input<'a> {
                 .as_deref()
                 .or_else(|| regions::pair(&spec.location)),
             service_tags,
-            services: service_bypasses(spec),
-            bypass: true,
+            rows: Vec::new(),
+            services: Vec::new(),
+            ssh: public_ssh_sources(spec),
         }
+        .for_workloads(&all, true)
     }
 
-    /// The input for the route table of compute without public IPs: the default route only.
-    pub fn private(self) -> Self {
+    /// The input for the route table of subnets hosting `workloads` (none: compute without
+    /// public addresses, the default route only); `ssh` when they accept SSH from
+    /// `network.ssh.allow_from`.
+    pub fn for_workloads(self, workloads: &BTreeSet<Workload>, ssh: bool) -> Self {
+        let has = |w| workloads.contains(&w);
+        let rows = if has(Workload::AzureMl) {
+            self.profile.bypass_routes.iter().collect()
+        } else if has(Workload::Attached) {
+            self.profile
+                .bypass_routes
+                .iter()
+                .filter(|b| b.service == "AzureMachineLearning")
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut services: Vec<&'static BypassRoute> = Vec::new();
+        if has(Workload::Databricks) {
+            services.extend(DATABRICKS_BYPASS);
+        }
+        if has(Workload::HdInsight) {
+            services.push(&HDINSIGHT_BYPASS);
+        }
         Input {
-            bypass: false,
-            services: Vec::new(),
+            rows,
+            services,
+            ssh: if ssh { self.ssh } else { Vec::new() },
             ..self
         }
     }
@@ -107,35 +190,37 @@ pub fn has_public_address(compute: &Compute) -> bool {
     }
 }
 
-/// The services among `spec`'s compute with public addresses whose traffic must bypass the
-/// appliance, each once.
-fn service_bypasses(spec: &Spec) -> Vec<&'static BypassRoute> {
-    let public =
-        |f: fn(&Compute) -> bool| spec.compute.iter().any(|c| f(c) && has_public_address(c));
-    let mut out = Vec::new();
-    if public(|c| matches!(c, Compute::Databricks(_))) {
-        out.extend(DATABRICKS_BYPASS);
-    }
-    if public(|c| matches!(c, Compute::Hdinsight(_))) {
-        out.push(&HDINSIGHT_BYPASS);
-    }
-    out
+/// The prefixes of `network.ssh.allow_from` on the public internet. A private prefix (a VPN or a
+/// peered network) is reached through the appliance or a gateway, which the default route or
+/// the routes a gateway learns already cover.
+pub fn public_ssh_sources(spec: &Spec) -> Vec<Ipv4Net> {
+    spec.network
+        .ssh
+        .allow_from
+        .iter()
+        .filter_map(|p| p.parse::<Ipv4Net>().ok())
+        .filter(|net| !PRIVATE_RANGES.iter().any(|r| r.contains(net)))
+        .collect()
 }
+
+/// The address ranges that are not on the public internet: private (RFC 1918) and shared
+/// (RFC 6598) space.
+const PRIVATE_RANGES: [Ipv4Net; 4] = [
+    Ipv4Net::new_assert(std::net::Ipv4Addr::new(10, 0, 0, 0), 8),
+    Ipv4Net::new_assert(std::net::Ipv4Addr::new(172, 16, 0, 0), 12),
+    Ipv4Net::new_assert(std::net::Ipv4Addr::new(192, 168, 0, 0), 16),
+    Ipv4Net::new_assert(std::net::Ipv4Addr::new(100, 64, 0, 0), 10),
+];
 
 /// A `(service, region)` the service-tags file must hold for `input`.
 pub fn needed_tags<'a>(input: &Input<'a>) -> Vec<(&'static str, &'a str)> {
-    if input.style == RouteStyle::ServiceTags || !input.bypass {
+    if input.style == RouteStyle::ServiceTags {
         return Vec::new();
     }
-    let primary = input
-        .profile
-        .bypass_routes
-        .iter()
-        .map(|b| (b.service, input.location));
+    let primary = input.rows.iter().map(|b| (b.service, input.location));
     let secondary = input.secondary.into_iter().flat_map(|region| {
         input
-            .profile
-            .bypass_routes
+            .rows
             .iter()
             .filter(|b| b.paired)
             .map(move |b| (b.service, region))
@@ -151,12 +236,14 @@ fn service_tag_route(bypass: &BypassRoute, tag: String) -> Route {
         next_hop: NextHop::Internet,
         reason: bypass.reason.to_string(),
         source: bypass.source.to_string(),
+        tag: None,
     }
 }
 
-/// The routes of a forced-tunnel route table: the default route to the appliance first, then,
-/// for compute with public addresses, the bypass routes in the profile's order (per region,
-/// prefixes sorted), then those of the other services, always as service-tag routes.
+/// The routes of a forced-tunnel route table: the default route to the appliance first, then
+/// the profile's bypass routes the table needs in the profile's order (per region, prefixes
+/// sorted), then those of the other services, always as service-tag routes, then the public SSH
+/// sources.
 pub fn expand(input: &Input<'_>) -> Vec<Route> {
     let mut routes = vec![Route {
         name: "default-to-appliance".to_string(),
@@ -165,12 +252,10 @@ pub fn expand(input: &Input<'_>) -> Vec<Route> {
         reason: "Forced tunnelling: all other traffic leaves through the firewall or appliance."
             .to_string(),
         source: "amlgen: egress: forced_tunnel".to_string(),
+        tag: None,
     }];
-    if !input.bypass {
-        return routes;
-    }
     match input.style {
-        RouteStyle::ServiceTags => routes.extend(input.profile.bypass_routes.iter().map(|b| {
+        RouteStyle::ServiceTags => routes.extend(input.rows.iter().map(|b| {
             let tag = if b.regional_tag {
                 format!("{}.{}", b.service, input.location)
             } else {
@@ -180,12 +265,7 @@ pub fn expand(input: &Input<'_>) -> Vec<Route> {
         })),
         RouteStyle::IpPrefixes => {
             for (service, region) in needed_tags(input) {
-                let Some(bypass) = input
-                    .profile
-                    .bypass_routes
-                    .iter()
-                    .find(|b| b.service == service)
-                else {
+                let Some(bypass) = input.rows.iter().find(|b| b.service == service) else {
                     continue;
                 };
                 let prefixes = input
@@ -199,6 +279,7 @@ pub fn expand(input: &Input<'_>) -> Vec<Route> {
                     next_hop: NextHop::Internet,
                     reason: format!("{} ({service}.{region})", bypass.reason),
                     source: bypass.source.to_string(),
+                    tag: Some(format!("{service}.{region}")),
                 }));
             }
         }
@@ -209,6 +290,16 @@ pub fn expand(input: &Input<'_>) -> Vec<Route> {
             .iter()
             .map(|b| service_tag_route(b, b.service.to_string())),
     );
+    routes.extend(input.ssh.iter().enumerate().map(|(i, net)| Route {
+        name: format!("ssh-source-{:03}", i + 1),
+        prefix: Prefix::Cidr(*net),
+        next_hop: NextHop::Internet,
+        reason: format!(
+            "Replies to SSH sessions from {net} (network.ssh.allow_from) go back to the internet, not through the appliance, which would drop them as asymmetric."
+        ),
+        source: "amlgen: network.ssh.allow_from under egress: forced_tunnel".to_string(),
+        tag: None,
+    }));
     routes
 }
 
@@ -225,8 +316,9 @@ mod tests {
             location: "eastus2",
             secondary: Some("centralus"),
             service_tags: tags,
+            rows: GUIDE_2021_PROFILE.bypass_routes.iter().collect(),
             services: Vec::new(),
-            bypass: true,
+            ssh: Vec::new(),
         }
     }
 
@@ -250,6 +342,7 @@ mod tests {
     fn service_tag_routes_use_the_regional_batch_tag() {
         let routes = expand(&Input {
             profile: &CURRENT_PROFILE,
+            rows: CURRENT_PROFILE.bypass_routes.iter().collect(),
             ..input(RouteStyle::ServiceTags, None)
         });
         let prefixes: Vec<_> = routes.iter().map(|r| r.prefix.clone()).collect();
@@ -273,12 +366,65 @@ mod tests {
         let routes = expand(
             &Input {
                 services: vec![&HDINSIGHT_BYPASS],
+                ssh: vec!["198.51.100.0/24".parse().unwrap()],
                 ..input(RouteStyle::ServiceTags, None)
             }
-            .private(),
+            .for_workloads(&BTreeSet::new(), false),
         );
         assert_eq!(routes.len(), 1);
         assert_eq!(routes[0].prefix, Prefix::Cidr(Ipv4Net::default()));
+    }
+
+    #[test]
+    fn each_workload_gets_only_its_own_bypass_routes() {
+        let names = |workloads: &[Workload]| -> Vec<String> {
+            let set = workloads.iter().copied().collect();
+            expand(&input(RouteStyle::ServiceTags, None).for_workloads(&set, false))
+                .into_iter()
+                .skip(1)
+                .map(|r| r.name)
+                .collect()
+        };
+        assert_eq!(
+            names(&[Workload::AzureMl]),
+            [
+                "bypass-BatchNodeManagement-eastus2",
+                "bypass-AzureMachineLearning"
+            ]
+        );
+        assert_eq!(
+            names(&[Workload::Attached]),
+            ["bypass-AzureMachineLearning"]
+        );
+        assert_eq!(names(&[Workload::HdInsight]), ["bypass-HDInsight"]);
+        assert_eq!(
+            names(&[Workload::Databricks]),
+            [
+                "bypass-AzureDatabricks",
+                "bypass-Sql",
+                "bypass-Storage",
+                "bypass-EventHub"
+            ]
+        );
+    }
+
+    #[test]
+    fn public_ssh_sources_are_routed_to_the_internet_and_private_ones_are_not() {
+        let spec = crate::check::fixture::spec(|v| {
+            v["network"]["ssh"] =
+                serde_json::json!({"allow_from": ["198.51.100.0/24", "172.16.20.0/24"]});
+        });
+        let sources = public_ssh_sources(&spec);
+        assert_eq!(sources, ["198.51.100.0/24".parse::<Ipv4Net>().unwrap()]);
+        let routes = expand(&Input {
+            ssh: sources,
+            ..input(RouteStyle::ServiceTags, None).for_workloads(&BTreeSet::new(), true)
+        });
+        let last = routes.last().unwrap();
+        assert_eq!(
+            (last.name.as_str(), &last.next_hop),
+            ("ssh-source-001", &NextHop::Internet)
+        );
     }
 
     #[test]

@@ -52,6 +52,48 @@ resource nsgSnetGpu 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
         }
       }
       {
+        name: 'AllowVnetAddressSpaceInbound'
+        properties: {
+          description: 'Traffic between hosts of the VNet, named by its own address space: the VirtualNetwork tag includes the route table\'s 0.0.0.0/0 here.'
+          protocol: '*'
+          sourcePortRange: '*'
+          destinationPortRange: '*'
+          sourceAddressPrefix: '10.60.0.0/20'
+          destinationAddressPrefix: 'VirtualNetwork'
+          access: 'Allow'
+          priority: 4000
+          direction: 'Inbound'
+        }
+      }
+      {
+        name: 'AllowAzureLoadBalancerInbound'
+        properties: {
+          description: 'Azure\'s load balancer health probes, as Azure\'s default AllowAzureLoadBalancerInBound (65001) allows them; the deny below would otherwise come first.'
+          protocol: '*'
+          sourcePortRange: '*'
+          destinationPortRange: '*'
+          sourceAddressPrefix: 'AzureLoadBalancer'
+          destinationAddressPrefix: '*'
+          access: 'Allow'
+          priority: 4001
+          direction: 'Inbound'
+        }
+      }
+      {
+        name: 'DenyAllInbound'
+        properties: {
+          description: 'Forced tunnelling puts 0.0.0.0/0 in the VirtualNetwork tag, so Azure\'s default AllowVnetInBound (65000) would admit any source on any port; everything not allowed above is denied.'
+          protocol: '*'
+          sourcePortRange: '*'
+          destinationPortRange: '*'
+          sourceAddressPrefix: '*'
+          destinationAddressPrefix: '*'
+          access: 'Deny'
+          priority: 4096
+          direction: 'Inbound'
+        }
+      }
+      {
         name: 'AllowVirtualNetworkOutbound'
         properties: {
           description: 'Private endpoints (workspace, storage over HTTPS and SMB, key vault, registry) in the VNet\'s own address space, not the VirtualNetwork tag, which includes the route table\'s prefixes; peered VNets stay reachable through Azure\'s default AllowVnetOutBound.'
@@ -270,6 +312,48 @@ resource nsgSnetCpu 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
   }
   properties: {
     securityRules: [
+      {
+        name: 'AllowVnetAddressSpaceInbound'
+        properties: {
+          description: 'Traffic between hosts of the VNet, named by its own address space: the VirtualNetwork tag includes the route table\'s 0.0.0.0/0 here.'
+          protocol: '*'
+          sourcePortRange: '*'
+          destinationPortRange: '*'
+          sourceAddressPrefix: '10.60.0.0/20'
+          destinationAddressPrefix: 'VirtualNetwork'
+          access: 'Allow'
+          priority: 4000
+          direction: 'Inbound'
+        }
+      }
+      {
+        name: 'AllowAzureLoadBalancerInbound'
+        properties: {
+          description: 'Azure\'s load balancer health probes, as Azure\'s default AllowAzureLoadBalancerInBound (65001) allows them; the deny below would otherwise come first.'
+          protocol: '*'
+          sourcePortRange: '*'
+          destinationPortRange: '*'
+          sourceAddressPrefix: 'AzureLoadBalancer'
+          destinationAddressPrefix: '*'
+          access: 'Allow'
+          priority: 4001
+          direction: 'Inbound'
+        }
+      }
+      {
+        name: 'DenyAllInbound'
+        properties: {
+          description: 'Forced tunnelling puts 0.0.0.0/0 in the VirtualNetwork tag, so Azure\'s default AllowVnetInBound (65000) would admit any source on any port; everything not allowed above is denied.'
+          protocol: '*'
+          sourcePortRange: '*'
+          destinationPortRange: '*'
+          sourceAddressPrefix: '*'
+          destinationAddressPrefix: '*'
+          access: 'Deny'
+          priority: 4096
+          direction: 'Inbound'
+        }
+      }
       {
         name: 'AllowVirtualNetworkOutbound'
         properties: {
@@ -502,9 +586,9 @@ resource routeTable 'Microsoft.Network/routeTables@2025-07-01' = {
   }
 }
 
-// Forced tunnelling of the compute subnets with public addresses, with bypass routes.
-resource routeTableBypass 'Microsoft.Network/routeTables@2025-07-01' = {
-  name: 'fabrikam-research-bypass-rt'
+// Forced tunnelling of the compute subnets with public addresses, with the bypass routes of: aml.
+resource routeTableAml 'Microsoft.Network/routeTables@2025-07-01' = {
+  name: 'fabrikam-research-aml-rt'
   location: location
   tags: {
     owner: 'ml-platform'
@@ -553,7 +637,7 @@ resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
             id: nsgSnetGpu.id
           }
           routeTable: {
-            id: routeTableBypass.id
+            id: routeTableAml.id
           }
           privateEndpointNetworkPolicies: 'Disabled'
           privateLinkServiceNetworkPolicies: 'Disabled'
@@ -601,8 +685,8 @@ output nsgSnetCpuId string = nsgSnetCpu.id
 @description('Resource ID of route table fabrikam-research-rt.')
 output routeTableId string = routeTable.id
 
-@description('Resource ID of route table fabrikam-research-bypass-rt.')
-output routeTableBypassId string = routeTableBypass.id
+@description('Resource ID of route table fabrikam-research-aml-rt.')
+output routeTableAmlId string = routeTableAml.id
 
 @description('Resource ID of virtual network vnet-research.')
 output vnetId string = vnet.id

@@ -28,6 +28,48 @@ resource nsgDefault 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
         }
       }
       {
+        name: 'AllowVnetAddressSpaceInbound'
+        properties: {
+          description: 'Traffic between hosts of the VNet, named by its own address space: the VirtualNetwork tag includes the route table\'s 0.0.0.0/0 here.'
+          protocol: '*'
+          sourcePortRange: '*'
+          destinationPortRange: '*'
+          sourceAddressPrefix: '10.0.0.0/16'
+          destinationAddressPrefix: 'VirtualNetwork'
+          access: 'Allow'
+          priority: 4000
+          direction: 'Inbound'
+        }
+      }
+      {
+        name: 'AllowAzureLoadBalancerInbound'
+        properties: {
+          description: 'Azure\'s load balancer health probes, as Azure\'s default AllowAzureLoadBalancerInBound (65001) allows them; the deny below would otherwise come first.'
+          protocol: '*'
+          sourcePortRange: '*'
+          destinationPortRange: '*'
+          sourceAddressPrefix: 'AzureLoadBalancer'
+          destinationAddressPrefix: '*'
+          access: 'Allow'
+          priority: 4001
+          direction: 'Inbound'
+        }
+      }
+      {
+        name: 'DenyAllInbound'
+        properties: {
+          description: 'Forced tunnelling puts 0.0.0.0/0 in the VirtualNetwork tag, so Azure\'s default AllowVnetInBound (65000) would admit any source on any port; everything not allowed above is denied.'
+          protocol: '*'
+          sourcePortRange: '*'
+          destinationPortRange: '*'
+          sourceAddressPrefix: '*'
+          destinationAddressPrefix: '*'
+          access: 'Deny'
+          priority: 4096
+          direction: 'Inbound'
+        }
+      }
+      {
         name: 'AllowVirtualNetworkOutbound'
         properties: {
           description: 'Private endpoints (workspace, storage over HTTPS and SMB, key vault, registry) in the VNet\'s own address space, not the VirtualNetwork tag, which includes the route table\'s prefixes; peered VNets stay reachable through Azure\'s default AllowVnetOutBound.'
@@ -146,9 +188,9 @@ resource nsgDefault 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
   }
 }
 
-// Forced tunnelling of the compute subnets with public addresses, with bypass routes.
-resource routeTableBypass 'Microsoft.Network/routeTables@2025-07-01' = {
-  name: 'guide-2021-bypass-rt'
+// Forced tunnelling of the compute subnets with public addresses, with the bypass routes of: aml.
+resource routeTableAml 'Microsoft.Network/routeTables@2025-07-01' = {
+  name: 'guide-2021-aml-rt'
   location: location
   properties: {
     disableBgpRoutePropagation: true
@@ -240,7 +282,7 @@ resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
             id: nsgDefault.id
           }
           routeTable: {
-            id: routeTableBypass.id
+            id: routeTableAml.id
           }
           privateEndpointNetworkPolicies: 'Disabled'
           privateLinkServiceNetworkPolicies: 'Disabled'
@@ -294,8 +336,8 @@ resource computeCpucluster 'Microsoft.MachineLearningServices/workspaces/compute
 @description('Resource ID of network security group guide-2021-default-nsg.')
 output nsgDefaultId string = nsgDefault.id
 
-@description('Resource ID of route table guide-2021-bypass-rt.')
-output routeTableBypassId string = routeTableBypass.id
+@description('Resource ID of route table guide-2021-aml-rt.')
+output routeTableAmlId string = routeTableAml.id
 
 @description('Resource ID of virtual network mynetwork.')
 output vnetId string = vnet.id

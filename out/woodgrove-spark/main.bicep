@@ -60,6 +60,48 @@ resource nsgSnetSpark 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
         }
       }
       {
+        name: 'AllowVnetAddressSpaceInbound'
+        properties: {
+          description: 'Traffic between hosts of the VNet, named by its own address space: the VirtualNetwork tag includes the route table\'s 0.0.0.0/0 here.'
+          protocol: '*'
+          sourcePortRange: '*'
+          destinationPortRange: '*'
+          sourceAddressPrefix: '10.80.0.0/16'
+          destinationAddressPrefix: 'VirtualNetwork'
+          access: 'Allow'
+          priority: 4000
+          direction: 'Inbound'
+        }
+      }
+      {
+        name: 'AllowAzureLoadBalancerInbound'
+        properties: {
+          description: 'Azure\'s load balancer health probes, as Azure\'s default AllowAzureLoadBalancerInBound (65001) allows them; the deny below would otherwise come first.'
+          protocol: '*'
+          sourcePortRange: '*'
+          destinationPortRange: '*'
+          sourceAddressPrefix: 'AzureLoadBalancer'
+          destinationAddressPrefix: '*'
+          access: 'Allow'
+          priority: 4001
+          direction: 'Inbound'
+        }
+      }
+      {
+        name: 'DenyAllInbound'
+        properties: {
+          description: 'Forced tunnelling puts 0.0.0.0/0 in the VirtualNetwork tag, so Azure\'s default AllowVnetInBound (65000) would admit any source on any port; everything not allowed above is denied.'
+          protocol: '*'
+          sourcePortRange: '*'
+          destinationPortRange: '*'
+          sourceAddressPrefix: '*'
+          destinationAddressPrefix: '*'
+          access: 'Deny'
+          priority: 4096
+          direction: 'Inbound'
+        }
+      }
+      {
         name: 'DenyRemoteDesktopOutbound'
         properties: {
           description: 'Against lateral movement: no compute here uses Remote Desktop, so none may open it to other hosts. SSH stays open: Azure ML and HDInsight reach their nodes over it.'
@@ -77,9 +119,9 @@ resource nsgSnetSpark 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
   }
 }
 
-// Forced tunnelling of the compute subnets with public addresses, with bypass routes.
-resource routeTableBypass 'Microsoft.Network/routeTables@2025-07-01' = {
-  name: 'woodgrove-spark-bypass-rt'
+// Forced tunnelling of the compute subnets with public addresses, with the bypass routes of: attached, hdinsight.
+resource routeTableAttachedHdinsight 'Microsoft.Network/routeTables@2025-07-01' = {
+  name: 'woodgrove-spark-attached-hdinsight-rt'
   location: location
   properties: {
     disableBgpRoutePropagation: true
@@ -90,13 +132,6 @@ resource routeTableBypass 'Microsoft.Network/routeTables@2025-07-01' = {
           addressPrefix: '0.0.0.0/0'
           nextHopType: 'VirtualAppliance'
           nextHopIpAddress: '10.80.255.4'
-        }
-      }
-      {
-        name: 'bypass-BatchNodeManagement-northeurope'
-        properties: {
-          addressPrefix: 'BatchNodeManagement.northeurope'
-          nextHopType: 'Internet'
         }
       }
       {
@@ -136,7 +171,7 @@ resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
             id: nsgSnetSpark.id
           }
           routeTable: {
-            id: routeTableBypass.id
+            id: routeTableAttachedHdinsight.id
           }
           serviceEndpoints: [
             {
@@ -324,8 +359,8 @@ resource computeHdiSpark 'Microsoft.MachineLearningServices/workspaces/computes@
 @description('Resource ID of network security group woodgrove-spark-snet-spark-nsg.')
 output nsgSnetSparkId string = nsgSnetSpark.id
 
-@description('Resource ID of route table woodgrove-spark-bypass-rt.')
-output routeTableBypassId string = routeTableBypass.id
+@description('Resource ID of route table woodgrove-spark-attached-hdinsight-rt.')
+output routeTableAttachedHdinsightId string = routeTableAttachedHdinsight.id
 
 @description('Resource ID of virtual network vnet-woodgrove-spark.')
 output vnetId string = vnet.id

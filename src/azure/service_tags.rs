@@ -62,6 +62,23 @@ impl ServiceTags {
 
     /// The IPv4 prefixes of `service` in `region` (e.g. `BatchNodeManagement`, `eastus2`), sorted;
     /// `None` when the file has no such tag.
+    /// Adds `prefixes` to the tag `service.region`.
+    pub fn insert(&mut self, service: &str, region: &str, prefixes: &[Ipv4Net]) {
+        self.prefixes
+            .entry((service.to_lowercase(), region.to_lowercase()))
+            .or_default()
+            .extend(prefixes);
+    }
+
+    /// The prefixes of `service` in every region the file holds.
+    pub fn service_prefixes(&self, service: &str) -> impl Iterator<Item = &Ipv4Net> {
+        let service = service.to_lowercase();
+        self.prefixes
+            .iter()
+            .filter(move |((s, _), _)| *s == service)
+            .flat_map(|(_, set)| set)
+    }
+
     pub fn prefixes(&self, service: &str, region: &str) -> Option<&BTreeSet<Ipv4Net>> {
         self.prefixes
             .get(&(service.to_lowercase(), region.to_lowercase()))

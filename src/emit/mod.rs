@@ -40,7 +40,7 @@ pub fn render(plan: &Plan, version: &str) -> Result<Vec<Artifact>, String> {
     let mut artifacts = bicep::artifacts(plan, version, &template)?;
     artifacts.push(Artifact::new(
         "azuredeploy.json",
-        arm::template(&template, version, plan.profile.name),
+        arm::template(&template, version, plan.profile.name, &plan.intent),
     ));
     artifacts.push(Artifact::new(
         "azuredeploy.parameters.json",
@@ -114,7 +114,7 @@ mod tests {
     fn one_reference_changed_in_the_model_changes_both_formats() {
         let plan = crate::plan::build(&spec(|_| {}), None);
         let mut template = crate::resources::build(&plan);
-        let arm = arm::template(&template, "0", "current");
+        let arm = arm::template(&template, "0", "current", &plan.intent);
         let bicep = bicep::artifacts(&plan, "0", &template).unwrap()[0]
             .contents
             .clone();
@@ -126,7 +126,7 @@ mod tests {
                     .for_each(|(_, v)| repoint(v, "snet-a", "snet-b"));
             }
         }
-        let arm_after = arm::template(&template, "0", "current");
+        let arm_after = arm::template(&template, "0", "current", &plan.intent);
         let bicep_after = bicep::artifacts(&plan, "0", &template).unwrap()[0]
             .contents
             .clone();

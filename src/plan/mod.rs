@@ -29,7 +29,7 @@ pub use permissions::{Assignment, RoleName, SubnetJoinRole};
 
 use crate::azure::service_tags::ServiceTags;
 use crate::profile::{self, Profile};
-use crate::spec::Spec;
+use crate::spec::{Egress, Outbound, Spec};
 
 /// The existing Azure ML workspace the computes are created in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +62,51 @@ pub struct Plan {
     /// What the computes module (Bicep) or nested deployment (ARM) receives besides the
     /// parameters the computes read; empty unless the workspace is in another resource group.
     pub module_inputs: Vec<ModuleInput>,
+    pub intent: Intent,
+}
+
+/// What the spec asks of the network that the resources alone do not say, stamped into the ARM
+/// template's metadata so that `amlgen verify` holds amlgen's own output to it without flags.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Intent {
+    /// `network.egress`: `default`, `nat` or `forced_tunnel`.
+    pub egress: &'static str,
+    /// `network.outbound`: `open` or `locked`.
+    pub outbound: &'static str,
+    /// `network.ssh.allow_from`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ssh_sources: Vec<String>,
+    /// The regional service tag of each route written as IP prefixes, with its prefixes.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub service_tag_prefixes: BTreeMap<String, Vec<String>>,
+}
+
+impl Intent {
+    fn of(spec: &Spec, route_tables: &[RouteTable]) -> Intent {
+        let mut service_tag_prefixes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for route in route_tables.iter().flat_map(|t| &t.routes) {
+            if let (Some(tag), crate::routes::Prefix::Cidr(net)) = (&route.tag, &route.prefix) {
+                let prefixes = service_tag_prefixes.entry(tag.clone()).or_default();
+                if !prefixes.contains(&net.to_string()) {
+                    prefixes.push(net.to_string());
+                }
+            }
+        }
+        Intent {
+            egress: match spec.network.egress {
+                Egress::Default => "default",
+                Egress::Nat => "nat",
+                Egress::ForcedTunnel => "forced_tunnel",
+            },
+            outbound: match spec.network.outbound {
+                Outbound::Open => "open",
+                Outbound::Locked => "locked",
+            },
+            ssh_sources: spec.network.ssh.allow_from.clone(),
+            service_tag_prefixes,
+        }
+    }
 }
 
 /// Expands a checked spec into its resources.
@@ -77,6 +122,7 @@ pub fn build(spec: &Spec, service_tags: Option<&ServiceTags>) -> Plan {
         None => Vec::new(),
     };
     let parameters = names.finish(&computes, &virtual_machines, &hdinsight_clusters);
+    let intent = Intent::of(spec, &network.route_tables);
     Plan {
         name: spec.name.clone(),
         location: spec.location.clone(),
@@ -100,5 +146,6 @@ pub fn build(spec: &Spec, service_tags: Option<&ServiceTags>) -> Plan {
         },
         computes,
         module_inputs,
+        intent,
     }
 }

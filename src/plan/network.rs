@@ -5,7 +5,9 @@
 use crate::azure::service_tags::ServiceTags;
 use crate::naming;
 use crate::profile::{Access, Context, Direction, NsgRule, Peer, Profile, Protocol};
-use crate::routes::{self, Route};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::routes::{self, Route, Workload};
 use crate::spec::{Compute, Egress, Outbound, Spec};
 
 /// One side of a security rule.
@@ -52,6 +54,9 @@ pub struct RouteTable {
     pub subnets: Vec<String>,
     /// It has bypass routes: its subnets' compute has public addresses.
     pub bypass: bool,
+    /// What its bypass routes are for, as in its name: `aml`, `attached`, `hdinsight`,
+    /// `databricks`, `ssh`; empty for compute without public addresses.
+    pub kinds: Vec<&'static str>,
     pub routes: Vec<Route>,
 }
 
@@ -192,27 +197,17 @@ fn hosts_compute(spec: &Spec, subnet: &str) -> bool {
         .any(|c| c.subnets().iter().any(|(_, s)| *s == subnet))
 }
 
-/// Whether compute in `subnet` has a public address (see `routes::has_public_address`).
-fn has_public_compute(spec: &Spec, subnet: &str) -> bool {
-    spec.compute
-        .iter()
-        .any(|c| routes::has_public_address(c) && c.subnets().iter().any(|(_, s)| *s == subnet))
-}
-
 /// What the subnet holds, for choosing the profile's rows.
 fn context(spec: &Spec, subnet: &str) -> Context {
     let mut context = Context {
         compute: hosts_compute(spec, subnet),
         locked: spec.network.outbound == Outbound::Locked,
         microsoft_images: spec.network.microsoft_images,
+        forced_tunnel: spec.network.egress == Egress::ForcedTunnel,
         ..Context::default()
     };
     let ssh_sources = !spec.network.ssh.allow_from.is_empty();
-    for compute in spec
-        .compute
-        .iter()
-        .filter(|c| c.subnets().iter().any(|(_, s)| *s == subnet))
-    {
+    for compute in computes_in(spec, subnet) {
         if let Some(node) = compute.aml_node() {
             context.aml_compute = true;
             context.compute_instance |= matches!(compute, Compute::Computeinstance(_));
@@ -279,9 +274,9 @@ fn security_rule(spec: &Spec, rule: &NsgRule) -> SecurityRule {
     }
 }
 
-/// The route tables of forced tunnelling: one for the compute subnets without public addresses
-/// (the default route only) and one with the bypass routes for those with them, each only when
-/// some subnet needs it.
+/// The route tables of forced tunnelling: one per set of workloads a compute subnet hosts
+/// (`routes::Workload`), each with only the bypass routes those workloads need. Compute without a
+/// public address gets the default route only.
 fn route_tables(spec: &Spec, service_tags: Option<&ServiceTags>) -> Vec<RouteTable> {
     let Some(tunnel) = spec
         .network
@@ -291,32 +286,48 @@ fn route_tables(spec: &Spec, service_tags: Option<&ServiceTags>) -> Vec<RouteTab
     else {
         return Vec::new();
     };
-    let input = routes::Input::new(spec, tunnel, service_tags);
-    let (public, private): (Vec<String>, Vec<String>) = spec
+    let mut tables: BTreeMap<(BTreeSet<Workload>, bool), Vec<String>> = BTreeMap::new();
+    for subnet in spec
         .network
         .subnets
         .iter()
-        .map(|s| s.name.clone())
-        .filter(|s| hosts_compute(spec, s))
-        .partition(|s| has_public_compute(spec, s));
-    let mut out = Vec::new();
-    if !private.is_empty() {
-        out.push(RouteTable {
-            name: naming::route_table(&spec.name),
-            subnets: private,
-            bypass: false,
-            routes: routes::expand(&input.clone().private()),
-        });
+        .filter(|s| hosts_compute(spec, &s.name))
+    {
+        let workloads: BTreeSet<Workload> = computes_in(spec, &subnet.name)
+            .flat_map(Workload::of)
+            .collect();
+        let ssh = context(spec, &subnet.name).ssh
+            && !workloads.is_empty()
+            && !routes::public_ssh_sources(spec).is_empty();
+        tables
+            .entry((workloads, ssh))
+            .or_default()
+            .push(subnet.name.clone());
     }
-    if !public.is_empty() {
-        out.push(RouteTable {
-            name: naming::bypass_route_table(&spec.name),
-            subnets: public,
-            bypass: true,
-            routes: routes::expand(&input),
-        });
-    }
-    out
+    tables
+        .into_iter()
+        .map(|((workloads, ssh), subnets)| {
+            let input =
+                routes::Input::new(spec, tunnel, service_tags).for_workloads(&workloads, ssh);
+            let mut kinds: Vec<&str> = workloads.iter().map(|w| w.slug()).collect();
+            if ssh {
+                kinds.push("ssh");
+            }
+            RouteTable {
+                name: naming::route_table(&spec.name, &kinds),
+                subnets,
+                bypass: !kinds.is_empty(),
+                kinds,
+                routes: routes::expand(&input),
+            }
+        })
+        .collect()
+}
+
+fn computes_in<'s>(spec: &'s Spec, subnet: &'s str) -> impl Iterator<Item = &'s Compute> {
+    spec.compute
+        .iter()
+        .filter(move |c| c.subnets().iter().any(|(_, s)| *s == subnet))
 }
 
 #[cfg(test)]
@@ -462,15 +473,81 @@ mod tests {
         let [table] = public.route_tables.as_slice() else {
             panic!("one table expected")
         };
-        assert_eq!(
-            (table.name.as_str(), table.bypass),
-            ("demo-bypass-rt", true)
-        );
+        assert_eq!((table.name.as_str(), table.bypass), ("demo-aml-rt", true));
         assert!(table.routes.iter().any(|r| r.next_hop == NextHop::Internet));
         assert_eq!(
             public.vnet.subnets[0].route_table.as_deref(),
-            Some("demo-bypass-rt")
+            Some("demo-aml-rt")
         );
+    }
+
+    #[test]
+    fn each_workload_gets_a_route_table_with_only_its_bypass_routes() {
+        let network = build(
+            &spec(|v| {
+                tunnelled(v);
+                v["network"]["subnets"] = json!([
+                    {"name": "snet-a", "address_prefix": "10.0.0.0/24"},
+                    {"name": "snet-dbw-pub", "address_prefix": "10.0.1.0/26", "delegation": "Microsoft.Databricks/workspaces"},
+                    {"name": "snet-dbw-prv", "address_prefix": "10.0.1.64/26", "delegation": "Microsoft.Databricks/workspaces"},
+                    {"name": "default", "address_prefix": "10.0.2.0/24"}
+                ]);
+                v["compute"] = json!([
+                    {"name": "gpu", "type": "amlcompute", "subnet": "snet-a", "max_instances": 2, "enable_node_public_ip": true},
+                    {"name": "dbw", "type": "databricks", "public_subnet": "snet-dbw-pub", "private_subnet": "snet-dbw-prv", "no_public_ip": false}
+                ]);
+            }),
+            &CURRENT_PROFILE,
+            None,
+        );
+        let tables: Vec<(&str, Vec<&str>)> = network
+            .route_tables
+            .iter()
+            .map(|t| {
+                let prefixes = t.routes.iter().skip(1).map(|r| r.name.as_str()).collect();
+                (t.name.as_str(), prefixes)
+            })
+            .collect();
+        assert_eq!(
+            tables,
+            [
+                ("demo-aml-rt", vec!["bypass-AzureMachineLearning"]),
+                (
+                    "demo-databricks-rt",
+                    vec![
+                        "bypass-AzureDatabricks",
+                        "bypass-Sql",
+                        "bypass-Storage",
+                        "bypass-EventHub"
+                    ]
+                ),
+            ]
+        );
+        assert_eq!(
+            network.route_tables[1].subnets,
+            ["snet-dbw-pub", "snet-dbw-prv"]
+        );
+    }
+
+    #[test]
+    fn forced_tunnel_subnets_deny_every_source_the_vnet_tag_would_admit() {
+        let network = build(&spec(tunnelled), &CURRENT_PROFILE, None);
+        let inbound: Vec<(&str, u16)> = network.nsgs[0]
+            .rules
+            .iter()
+            .filter(|r| r.direction == Direction::Inbound)
+            .map(|r| (r.name, r.priority))
+            .collect();
+        assert_eq!(
+            &inbound[inbound.len() - 3..],
+            [
+                ("AllowVnetAddressSpaceInbound", 4000),
+                ("AllowAzureLoadBalancerInbound", 4001),
+                ("DenyAllInbound", 4096)
+            ]
+        );
+        let nat = build(&spec(|_| {}), &CURRENT_PROFILE, None);
+        assert!(nat.nsgs[0].rules.iter().all(|r| r.name != "DenyAllInbound"));
     }
 
     #[test]

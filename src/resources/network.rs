@@ -83,8 +83,7 @@ fn named(name: &str, properties: Object) -> Value {
 }
 
 fn route_table(b: &mut Builder, table: &RouteTable) -> Resource {
-    let kind = if table.bypass { "bypass" } else { "" };
-    let symbol = b.symbols.claim("routeTable", kind);
+    let symbol = b.symbols.claim("routeTable", &table.kinds.join("-"));
     b.refs
         .route_tables
         .insert(table.name.clone(), symbol.clone());
@@ -111,14 +110,14 @@ fn route_table(b: &mut Builder, table: &RouteTable) -> Resource {
         ResourceKind::RouteTable,
         symbol,
         &table.name,
-        format!(
-            "Forced tunnelling of {}.",
-            if table.bypass {
-                "the compute subnets with public addresses, with bypass routes"
-            } else {
-                "the compute subnets without public addresses"
-            }
-        ),
+        if table.bypass {
+            format!(
+                "Forced tunnelling of the compute subnets with public addresses, with the bypass routes of: {}.",
+                table.kinds.join(", ")
+            )
+        } else {
+            "Forced tunnelling of the compute subnets without public addresses.".to_string()
+        },
     )
     .with(
         "properties",

@@ -1,26 +1,28 @@
-//! The flows each compute subnet needs and the flows it must not allow, and their fate.
+//! The flows each compute subnet needs, their fate, and the accounting of every other flow.
 //!
 //! Required flows come from the requirement profile's rule table (the rows that apply to what
-//! the subnet hosts, judged from the template), so the check states the same requirements the
-//! renderer writes, but evaluates them the way Azure does: through every NSG rule by priority,
-//! the route table and the system routes, and the subnet's egress path. Forbidden flows: an
-//! arbitrary internet address outbound when the subnet's NSG is a lockdown (an explicit deny of
-//! the internet, or an outbound allow-list that shows the intent), and SSH from the internet.
+//! the subnet hosts, judged from the template) and from the spec's SSH sources, so the check
+//! states the same requirements the renderer writes, but evaluates them the way Azure does:
+//! through every NSG rule by priority, the route table and the system routes, and the subnet's
+//! egress path. `coverage` then accounts for every flow the subnet lets through; the structural
+//! checks here catch what no flow shows (an appliance inside a compute subnet, a Databricks
+//! subnet without its delegation, a tunnelled subnet with no way to the appliance).
+
+mod coverage;
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+use ipnet::Ipv4Net;
 use serde::Serialize;
 
+use super::finding::{Code, Finding};
 use super::nsg::{self, Decision, Packet, Transport};
 use super::routes::{self, Chosen, NextHop};
 use super::tags::{Endpoint, Prefix, Sets};
-use super::template::{ComputeKind, Facts, Machine, Subnet, Vnet};
+use super::template::{ComputeKind, Facts, Intent, Machine, Subnet, Vnet};
 use crate::azure::service_tags::ServiceTags;
 use crate::profile::{Access, Context, Direction, NsgRule, Peer, Profile, Protocol};
-
-/// An address of the internet that belongs to no service (TEST-NET-3, RFC 5737).
-const ARBITRARY_INTERNET: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
 
 /// Services whose nodes talk to the instance in their own region: a flow to them is a flow to
 /// the regional tag, which is within the global one.
@@ -28,14 +30,6 @@ const REGIONAL_SERVICES: &[&str] = &["BatchNodeManagement", "AzureMachineLearnin
 
 /// The API version from which a subnet without `defaultOutboundAccess` is private.
 const PRIVATE_BY_DEFAULT: &str = "2025-07-01";
-
-/// Whether a flow must work or must be blocked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum Expect {
-    Required,
-    Forbidden,
-}
 
 /// What happens to a flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -51,17 +45,16 @@ pub(crate) enum Verdict {
     Dropped,
 }
 
-/// One flow and its fate.
+/// One required flow and its fate.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Flow {
-    pub(crate) expect: Expect,
     #[serde(serialize_with = "direction_name")]
     pub(crate) direction: Direction,
     /// The far end: the source of an inbound flow, the destination of an outbound one.
     pub(crate) peer: Endpoint,
     pub(crate) protocol: Transport,
     pub(crate) port: u16,
-    /// Why the flow is required or forbidden.
+    /// Why the flow is required.
     pub(crate) reason: String,
     pub(crate) nsg: Decision,
     /// The routes of an outbound flow, or of the replies to an inbound one.
@@ -84,9 +77,13 @@ pub(crate) struct SubnetFlows {
     pub(crate) prefix: String,
     pub(crate) hosts: Vec<String>,
     pub(crate) egress: String,
-    /// The subnet's NSG denies the internet outbound, or holds an outbound allow-list.
+    /// Outbound is locked: by the template's intent, else judged from its NSG.
     pub(crate) locked: bool,
+    /// Under forced tunnelling: by the template's intent, else judged from its routes.
+    pub(crate) forced_tunnel: bool,
     pub(crate) flows: Vec<Flow>,
+    /// What fails verification, and what the proof assumes.
+    pub(crate) findings: Vec<Finding>,
     /// What the appliance must allow for the flows routed to it: `tag protocol/port`.
     pub(crate) appliance_must_allow: Vec<String>,
 }
@@ -98,6 +95,7 @@ pub(crate) fn evaluate(
     service_tags: Option<&ServiceTags>,
     problems: &mut Vec<String>,
 ) -> Vec<SubnetFlows> {
+    let compute_prefixes: Vec<Ipv4Net> = compute_subnets(facts).map(|s| s.prefix).collect();
     let mut out = Vec::new();
     for vnet in &facts.vnets {
         for subnet in &vnet.subnets {
@@ -121,10 +119,21 @@ pub(crate) fn evaluate(
                 continue;
             }
             let check = SubnetCheck::new(facts, vnet, subnet, &hosts, service_tags, problems);
-            out.push(check.run(profile));
+            let mut flows = check.run(profile);
+            flows.findings.extend(check.structure(&compute_prefixes));
+            out.push(flows);
         }
     }
     out
+}
+
+/// The subnets that host compute.
+fn compute_subnets(facts: &Facts) -> impl Iterator<Item = &Subnet> {
+    facts
+        .vnets
+        .iter()
+        .flat_map(|v| &v.subnets)
+        .filter(|s| is_databricks(s) || facts.machines.iter().any(|m| m.subnet == s.key))
 }
 
 fn is_databricks(subnet: &Subnet) -> bool {
@@ -143,6 +152,15 @@ struct SubnetCheck<'a> {
     table: &'a [routes::Route],
     sets: Sets<'a>,
     region: String,
+    intent: SubnetIntent,
+}
+
+/// What the template's spec asks of one subnet.
+#[derive(Debug, Clone)]
+struct SubnetIntent {
+    locked: bool,
+    forced_tunnel: bool,
+    ssh_sources: Vec<Ipv4Net>,
 }
 
 impl<'a> SubnetCheck<'a> {
@@ -170,7 +188,7 @@ impl<'a> SubnetCheck<'a> {
             .and_then(|k| facts.route_tables.get(k));
         declared("route table", &subnet.route_table, table.is_some());
         let table = table.map(Vec::as_slice).unwrap_or_default();
-        SubnetCheck {
+        let mut check = SubnetCheck {
             vnet,
             subnet,
             hosts,
@@ -184,11 +202,45 @@ impl<'a> SubnetCheck<'a> {
             },
             // An unknown location is already a problem of the template.
             region: vnet.location.clone().unwrap_or_else(|| "unknown".into()),
-        }
+            intent: SubnetIntent {
+                locked: false,
+                forced_tunnel: false,
+                ssh_sources: Vec::new(),
+            },
+        };
+        check.intent = match &facts.intent {
+            Some(Intent {
+                locked,
+                forced_tunnel,
+                ssh_sources,
+                ..
+            }) => SubnetIntent {
+                locked: *locked,
+                forced_tunnel: *forced_tunnel,
+                ssh_sources: ssh_sources.clone(),
+            },
+            None => SubnetIntent {
+                locked: check.locked(),
+                forced_tunnel: check.tunnelled(),
+                ssh_sources: Vec::new(),
+            },
+        };
+        check
+    }
+
+    /// The route table sends the default route to an appliance or gateway.
+    fn tunnelled(&self) -> bool {
+        self.table.iter().any(|r| {
+            matches!(&r.prefix, Prefix::Cidr(n) if n.prefix_len() == 0)
+                && matches!(
+                    r.next_hop,
+                    NextHop::VirtualAppliance(_) | NextHop::VirtualNetworkGateway
+                )
+        })
     }
 
     fn run(&self, profile: &Profile) -> SubnetFlows {
-        let locked = self.locked();
+        let locked = self.intent.locked;
         let contexts: Vec<(&Machine, Context)> = self
             .hosts
             .iter()
@@ -196,7 +248,7 @@ impl<'a> SubnetCheck<'a> {
             .collect();
         let mut flows: Vec<Flow> = Vec::new();
         for row in profile.all_nsg_rules() {
-            if row.access != Access::Allow || row.peer == Peer::SshSources {
+            if row.access != Access::Allow {
                 continue;
             }
             let hosts: Vec<&Machine> = contexts
@@ -208,43 +260,33 @@ impl<'a> SubnetCheck<'a> {
                 flows.extend(self.required(row, hosts));
             }
         }
-        if locked {
-            flows.push(self.flow(
-                Expect::Forbidden,
-                Direction::Outbound,
-                Endpoint::Ip(ARBITRARY_INTERNET),
-                Transport::Tcp,
-                443,
-                "the lockdown: an internet address no rule allows must be denied".into(),
-                self.hosts.to_vec(),
-            ));
-        }
-        flows.push(self.flow(
-            Expect::Forbidden,
-            Direction::Inbound,
-            Endpoint::Ip(ARBITRARY_INTERNET),
-            Transport::Tcp,
-            22,
-            "SSH from the internet, from no allowed source".into(),
-            self.hosts.to_vec(),
-        ));
+        flows.extend(self.ssh_flows());
         let mut appliance_must_allow: Vec<String> = Vec::new();
         for f in &flows {
-            if f.expect == Expect::Required && f.verdict == Verdict::ToAppliance {
+            if f.verdict == Verdict::ToAppliance {
                 let line = format!("{} {}/{}", f.peer, f.protocol, f.port);
                 if !appliance_must_allow.contains(&line) {
                     appliance_must_allow.push(line);
                 }
             }
         }
+        let mut findings: Vec<Finding> = flows
+            .iter()
+            .filter(|f| !f.ok)
+            .map(|f| self.blocked(f))
+            .collect();
+        findings.extend(self.coverage(profile, &contexts));
+        findings.extend(self.private_ssh_sources());
         SubnetFlows {
             vnet: self.vnet.name.clone(),
             subnet: self.subnet.name.clone(),
             prefix: self.subnet.prefix.to_string(),
             hosts: self.hosts.iter().map(|m| m.label.clone()).collect(),
-            egress: self.egress().unwrap_or_else(|| "none".into()),
+            egress: self.egress_text(),
             locked,
+            forced_tunnel: self.intent.forced_tunnel,
             flows,
+            findings,
             appliance_must_allow,
         }
     }
@@ -273,6 +315,7 @@ impl<'a> SubnetCheck<'a> {
             locked,
             // Only guide-2021 has rows for it, and a template does not say.
             microsoft_images: false,
+            forced_tunnel: self.intent.forced_tunnel,
         }
     }
 
@@ -330,6 +373,24 @@ impl<'a> SubnetCheck<'a> {
         public.then(|| "public IPs of the nodes".into())
     }
 
+    /// The subnet's way out, in words: the appliance its default route goes to, and how the
+    /// routes with an `Internet` next hop leave.
+    fn egress_text(&self) -> String {
+        let appliance = self.table.iter().find(|r| {
+            matches!(&r.prefix, Prefix::Cidr(n) if n.prefix_len() == 0)
+                && r.next_hop != NextHop::Internet
+        });
+        match (appliance, self.egress()) {
+            (Some(r), Some(direct)) => format!(
+                "forced tunnel to {}; routes to the internet leave through the {direct}",
+                r.next_hop
+            ),
+            (Some(r), None) => format!("forced tunnel to {}", r.next_hop),
+            (None, Some(direct)) => direct,
+            (None, None) => "none".into(),
+        }
+    }
+
     /// A host address of the subnet (Azure reserves the first four).
     fn node(&self) -> Endpoint {
         Endpoint::Ip(nth(self.subnet.prefix.network(), 4))
@@ -346,8 +407,9 @@ impl<'a> SubnetCheck<'a> {
         Endpoint::Ip(other.unwrap_or_else(|| nth(self.subnet.prefix.network(), 5)))
     }
 
-    fn peer(&self, peer: Peer) -> Endpoint {
-        match peer {
+    /// The far end of a row's flows; `None` for the spec's SSH sources (`ssh_flows`).
+    fn peer(&self, peer: Peer) -> Option<Endpoint> {
+        Some(match peer {
             Peer::AddressSpace => self.vnet_peer(),
             Peer::Tag(t) if t.eq_ignore_ascii_case("VirtualNetwork") => self.vnet_peer(),
             Peer::Tag(t) if REGIONAL_SERVICES.contains(&t) => {
@@ -355,12 +417,156 @@ impl<'a> SubnetCheck<'a> {
             }
             Peer::Tag(t) => Endpoint::Tag(t.to_string()),
             Peer::Regional(t) => Endpoint::Tag(format!("{t}.{}", self.region)),
-            Peer::SshSources => Endpoint::Ip(ARBITRARY_INTERNET),
+            Peer::SshSources => return None,
+        })
+    }
+
+    /// SSH from each public source of `network.ssh.allow_from` that the subnet's NSG admits,
+    /// to hosts with public IPs: it must reach them and its replies must go back the way they
+    /// came. A private source is reached through peerings or gateways outside the template, an
+    /// assumption `coverage` reports.
+    fn ssh_flows(&self) -> Vec<Flow> {
+        let hosts: Vec<&Machine> = self.hosts.iter().copied().filter(|m| m.public_ip).collect();
+        if hosts.is_empty() {
+            return Vec::new();
         }
+        self.intent
+            .ssh_sources
+            .iter()
+            .filter(|net| !super::tags::not_internet().any(|n| n.contains(*net)))
+            .map(|net| {
+                let source = Endpoint::Ip(net.network());
+                let packet = Packet {
+                    direction: Direction::Inbound,
+                    transport: Transport::Tcp,
+                    source: source.clone(),
+                    destination: self.node(),
+                    port: 22,
+                };
+                (source, self.decide(&packet, &hosts))
+            })
+            .filter(|(_, decision)| decision.access == Access::Allow)
+            .map(|(source, _)| {
+                self.flow(
+                    Direction::Inbound,
+                    source,
+                    Transport::Tcp,
+                    22,
+                    "network.ssh.allow_from: SSH from an administrator's source".into(),
+                    hosts.clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// SSH sources in private ranges that the subnet's NSG admits: reached through peerings or
+    /// gateways outside the template, an assumption.
+    fn private_ssh_sources(&self) -> Vec<Finding> {
+        self.intent
+            .ssh_sources
+            .iter()
+            .filter(|net| super::tags::not_internet().any(|n| n.contains(*net)))
+            .filter(|net| {
+                let packet = Packet {
+                    direction: Direction::Inbound,
+                    transport: Transport::Tcp,
+                    source: Endpoint::Ip(net.network()),
+                    destination: self.node(),
+                    port: 22,
+                };
+                self.decide(&packet, self.hosts).access == Access::Allow
+            })
+            .map(|net| {
+                Finding::note(
+                    Code::OutsideTemplate,
+                    self.subnet_resource(),
+                    format!("SSH from {net} (network.ssh.allow_from) reaches the subnet and gets its replies only through a peering or a VPN or ExpressRoute gateway outside the template"),
+                )
+                .in_subnet(&self.subnet.name)
+            })
+            .collect()
+    }
+
+    /// The finding of a required flow that fails.
+    fn blocked(&self, flow: &Flow) -> Finding {
+        let arrow = match flow.direction {
+            Direction::Inbound => format!("{} -> subnet", flow.peer),
+            Direction::Outbound => format!("subnet -> {}", flow.peer),
+        };
+        let resource = match flow.verdict {
+            Verdict::Denied => match &flow.nsg.nic_nsg {
+                Some(nic) => format!("Microsoft.Network/networkSecurityGroups/{nic}"),
+                None => self.subnet.nsg.as_ref().map_or_else(
+                    || self.subnet_resource(),
+                    |k| format!("Microsoft.Network/networkSecurityGroups/{}", last(k)),
+                ),
+            },
+            _ => self.subnet.route_table.as_ref().map_or_else(
+                || self.subnet_resource(),
+                |k| format!("Microsoft.Network/routeTables/{}", last(k)),
+            ),
+        };
+        Finding::error(
+            Code::RequiredFlow,
+            resource,
+            format!(
+                "required flow {arrow} {}/{} ({}): {}",
+                flow.protocol, flow.port, flow.reason, flow.detail
+            ),
+        )
+        .in_subnet(&self.subnet.name)
+    }
+
+    /// What no flow shows: an appliance inside a compute subnet, a Databricks subnet without
+    /// its delegation, a tunnelled subnet whose default route does not reach the appliance.
+    fn structure(&self, compute_prefixes: &[Ipv4Net]) -> Vec<Finding> {
+        let mut found = Vec::new();
+        let table = self.subnet.route_table.as_ref().map_or_else(
+            || self.subnet_resource(),
+            |k| format!("Microsoft.Network/routeTables/{}", last(k)),
+        );
+        for route in self.table {
+            let NextHop::VirtualAppliance(ip) = &route.next_hop else {
+                continue;
+            };
+            let inside = ip
+                .parse::<Ipv4Addr>()
+                .ok()
+                .and_then(|ip| compute_prefixes.iter().find(|p| p.contains(&ip)));
+            if let Some(prefix) = inside {
+                found.push(Finding::error(
+                    Code::NextHopInCompute,
+                    table.clone(),
+                    format!("route {} sends traffic to {ip}, inside the compute subnet {prefix}: compute nodes would be the appliance", route.name),
+                ));
+            }
+        }
+        let databricks = self.hosts.iter().any(|m| m.databricks);
+        if databricks && !is_databricks(self.subnet) {
+            found.push(Finding::error(
+                Code::DatabricksNotDelegated,
+                self.subnet_resource(),
+                "a Databricks workspace injects its nodes here, but the subnet is not delegated to Microsoft.Databricks/workspaces".into(),
+            ));
+        }
+        if self.intent.forced_tunnel && !self.tunnelled() {
+            found.push(Finding::error(
+                Code::TunnelBypassed,
+                self.subnet_resource(),
+                "under forced tunnelling, the subnet has no route sending 0.0.0.0/0 to the appliance: its traffic leaves without the firewall".into(),
+            ));
+        }
+        found
+            .into_iter()
+            .map(|f| f.in_subnet(&self.subnet.name))
+            .collect()
     }
 
     /// The flows one profile row requires of `hosts`: one per port entry.
     fn required(&self, row: &NsgRule, hosts: Vec<&Machine>) -> Vec<Flow> {
+        let Some(peer) = self.peer(row.peer) else {
+            return Vec::new();
+        };
         let transport = if row.protocol == Protocol::Udp {
             Transport::Udp
         } else {
@@ -373,9 +579,8 @@ impl<'a> SubnetCheck<'a> {
             .map(|range| if range == (0, u16::MAX) { 443 } else { range.0 })
             .map(|port| {
                 self.flow(
-                    Expect::Required,
                     row.direction,
-                    self.peer(row.peer),
+                    peer.clone(),
                     transport,
                     port,
                     format!("{}: {}", row.name, row.reason),
@@ -385,10 +590,8 @@ impl<'a> SubnetCheck<'a> {
             .collect()
     }
 
-    #[allow(clippy::too_many_arguments)] // One argument per column of the flow table.
     fn flow(
         &self,
-        expect: Expect,
         direction: Direction,
         peer: Endpoint,
         transport: Transport,
@@ -420,26 +623,8 @@ impl<'a> SubnetCheck<'a> {
                 Direction::Inbound => self.inbound_fate(&peer, &routes, &hosts),
             }
         };
-        let allowed = matches!(verdict, Verdict::Allowed | Verdict::ToAppliance);
-        let ok = match expect {
-            Expect::Required => allowed,
-            Expect::Forbidden => !allowed,
-        };
-        let detail = if expect == Expect::Forbidden && allowed {
-            format!(
-                "allowed by {}{}: {detail}",
-                if decision.default {
-                    "Azure's default rule "
-                } else {
-                    ""
-                },
-                rule_text(&decision)
-            )
-        } else {
-            detail
-        };
+        let ok = matches!(verdict, Verdict::Allowed | Verdict::ToAppliance);
         Flow {
-            expect,
             direction,
             peer,
             protocol: transport,
@@ -530,6 +715,12 @@ impl<'a> SubnetCheck<'a> {
         if in_vnet {
             return (Verdict::Allowed, "delivered in the VNet".into());
         }
+        if matches!(peer, Endpoint::Tag(t) if t.eq_ignore_ascii_case("AzureLoadBalancer")) {
+            return (
+                Verdict::Allowed,
+                "Azure's probes come from 168.63.129.16 on the host, not through routes".into(),
+            );
+        }
         if hosts.is_empty() || hosts.iter().any(|m| !m.public_ip) {
             let who = if hosts.is_empty() {
                 "no host of the subnet has".to_string()
@@ -588,6 +779,11 @@ fn severity(v: Verdict) -> u8 {
         Verdict::ToAppliance => 1,
         Verdict::Denied | Verdict::Dropped => 2,
     }
+}
+
+/// The last segment of a resource key: the resource's own name.
+fn last(key: &str) -> &str {
+    key.rsplit('/').next().unwrap_or_default()
 }
 
 fn nth(network: Ipv4Addr, n: u32) -> Ipv4Addr {

@@ -8,6 +8,7 @@
 //! judges them, and `report` prints the result.
 
 mod expr;
+mod finding;
 mod flows;
 mod nsg;
 mod report;
@@ -49,9 +50,13 @@ pub struct Args {
     /// `location` defaults to `resourceGroup().location`.
     #[arg(long, value_name = "REGION")]
     location: Option<String>,
-    /// Tables for people, or one JSON array of reports.
+    /// Tables and findings for people, one JSON array of reports, or a SARIF log of the
+    /// findings.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     format: ReportFormat,
+    /// Human format: print only each template's summary line and its failing findings.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// How verify prints its reports (and the diagnostics of a spec that is not valid).
@@ -61,6 +66,8 @@ pub enum ReportFormat {
     Human,
     /// One JSON array of reports on stdout.
     Json,
+    /// One SARIF 2.1.0 log of the findings on stdout.
+    Sarif,
 }
 
 impl ReportFormat {
@@ -69,6 +76,7 @@ impl ReportFormat {
         match self {
             ReportFormat::Human => Format::Human,
             ReportFormat::Json => Format::Json,
+            ReportFormat::Sarif => Format::Sarif,
         }
     }
 }
@@ -106,12 +114,21 @@ pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         reports.push(report);
     }
     let text = match args.format {
-        ReportFormat::Human => reports
-            .iter()
-            .map(Report::to_text)
-            .collect::<Vec<_>>()
-            .join("\n"),
+        ReportFormat::Human => {
+            let texts: Vec<String> = reports.iter().map(|r| r.to_text(args.quiet)).collect();
+            let failed = reports.iter().filter(|r| !r.passed()).count();
+            let mut text = texts.join(if args.quiet { "" } else { "\n" });
+            let plural = |n: usize| if n == 1 { "" } else { "s" };
+            text.push_str(&format!(
+                "{}{} template{} verified, {failed} failed\n",
+                if args.quiet { "" } else { "\n" },
+                reports.len() - failed,
+                plural(reports.len() - failed)
+            ));
+            text
+        }
         ReportFormat::Json => report::to_json(&reports),
+        ReportFormat::Sarif => report::to_sarif(&reports),
     };
     let _ = out.write_all(text.as_bytes());
     Ok(u8::from(failed))

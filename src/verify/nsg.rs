@@ -1,25 +1,150 @@
 //! NSG rule evaluation as Azure does it: per direction, by priority, first match wins; the
-//! default rules (65000-65500) after the template's own.
+//! default rules (65000-65500) after the template's own. [`decide`] judges one packet;
+//! [`decide_all`] judges every protocol and port between two addresses at once, as sets of
+//! ports, which is what lets `coverage` account for every flow.
 
 use serde::Serialize;
 
 use super::tags::{Endpoint, Prefix, Sets};
 use crate::profile::{Access, Direction};
 
-/// A flow's transport protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// A flow's protocol, as NSG rules name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub(crate) enum Transport {
     Tcp,
     Udp,
+    Icmp,
+    Esp,
+    Ah,
+}
+
+impl Transport {
+    /// Every protocol an NSG rule can name.
+    pub(crate) const ALL: [Transport; 5] = [
+        Transport::Tcp,
+        Transport::Udp,
+        Transport::Icmp,
+        Transport::Esp,
+        Transport::Ah,
+    ];
+
+    /// The ARM name of the protocol.
+    fn arm_name(self) -> &'static str {
+        match self {
+            Transport::Tcp => "Tcp",
+            Transport::Udp => "Udp",
+            Transport::Icmp => "Icmp",
+            Transport::Esp => "Esp",
+            Transport::Ah => "Ah",
+        }
+    }
+
+    /// TCP and UDP have ports; a rule with port ranges matches the others only when its ranges
+    /// cover every port.
+    pub(crate) fn has_ports(self) -> bool {
+        matches!(self, Transport::Tcp | Transport::Udp)
+    }
 }
 
 impl std::fmt::Display for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Transport::Tcp => "tcp",
-            Transport::Udp => "udp",
-        })
+        f.write_str(&self.arm_name().to_lowercase())
     }
+}
+
+/// A set of ports: sorted, disjoint, non-adjacent inclusive ranges.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Ports(Vec<(u16, u16)>);
+
+impl Ports {
+    /// Every port.
+    pub(crate) fn all() -> Ports {
+        Ports(vec![(0, u16::MAX)])
+    }
+
+    /// The union of `ranges`, in any order (a range whose start is past its end is empty).
+    pub(crate) fn of(ranges: &[(u16, u16)]) -> Ports {
+        let mut sorted: Vec<(u16, u16)> = ranges.iter().copied().filter(|(a, b)| a <= b).collect();
+        sorted.sort_unstable();
+        let mut out: Vec<(u16, u16)> = Vec::with_capacity(sorted.len());
+        for (a, b) in sorted {
+            match out.last_mut() {
+                Some(last) if u32::from(a) <= u32::from(last.1) + 1 => last.1 = last.1.max(b),
+                _ => out.push((a, b)),
+            }
+        }
+        Ports(out)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn is_all(&self) -> bool {
+        self.0 == [(0, u16::MAX)]
+    }
+
+    pub(crate) fn intersect(&self, other: &Ports) -> Ports {
+        let mut out = Vec::new();
+        for &(a, b) in &self.0 {
+            for &(c, d) in &other.0 {
+                let (lo, hi) = (a.max(c), b.min(d));
+                if lo <= hi {
+                    out.push((lo, hi));
+                }
+            }
+        }
+        Ports::of(&out)
+    }
+
+    pub(crate) fn minus(&self, other: &Ports) -> Ports {
+        let mut out = self.0.clone();
+        for &(c, d) in &other.0 {
+            out = out
+                .into_iter()
+                .flat_map(|(a, b)| {
+                    let below = (a < c).then(|| (a, b.min(c.saturating_sub(1))));
+                    let above = (b > d).then(|| (a.max(d.saturating_add(1)), b));
+                    below.into_iter().chain(above).filter(|(x, y)| x <= y)
+                })
+                .collect();
+        }
+        Ports::of(&out)
+    }
+
+    pub(crate) fn union(&self, other: &Ports) -> Ports {
+        Ports::of(&[self.0.as_slice(), other.0.as_slice()].concat())
+    }
+}
+
+impl std::fmt::Display for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_all() {
+            return f.write_str("*");
+        }
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(a, b)| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}-{b}")
+                }
+            })
+            .collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
+/// The ports of one protocol that one rule decides between two addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Segment {
+    pub(crate) transport: Transport,
+    /// For a protocol without ports, every port: the segment is the whole protocol.
+    pub(crate) ports: Ports,
+    pub(crate) decision: Decision,
 }
 
 /// One security rule, read from a template or one of Azure's defaults.
@@ -136,46 +261,136 @@ fn defaults(direction: Direction) -> Vec<Rule> {
 
 impl Rule {
     fn matches(&self, packet: &Packet, sets: &Sets<'_>) -> bool {
-        let protocol = match packet.transport {
-            Transport::Tcp => "Tcp",
-            Transport::Udp => "Udp",
-        };
         self.direction == packet.direction
-            && self
-                .protocol
-                .as_deref()
-                .is_none_or(|p| p == "*" || p.eq_ignore_ascii_case(protocol))
-            && self
-                .sources
-                .iter()
-                .any(|p| sets.contains(p, &packet.source))
+            && self.matches_addresses(&packet.source, &packet.destination, sets)
+            && self.protocol_matches(packet.transport)
+            && !self
+                .ports_of(packet.transport)
+                .intersect(&Ports::of(&[(packet.port, packet.port)]))
+                .is_empty()
+    }
+
+    /// Both sides match, and the flow's ephemeral source port is among the source ports.
+    fn matches_addresses(
+        &self,
+        source: &Endpoint,
+        destination: &Endpoint,
+        sets: &Sets<'_>,
+    ) -> bool {
+        self.sources.iter().any(|p| sets.contains(p, source))
             && self
                 .destinations
                 .iter()
-                .any(|p| sets.contains(p, &packet.destination))
-            && self
-                .ports
-                .iter()
-                .any(|(a, b)| (*a..=*b).contains(&packet.port))
+                .any(|p| sets.contains(p, destination))
             && (self.source_ports.is_empty()
                 || self
                     .source_ports
                     .iter()
                     .any(|(a, b)| (*a..=*b).contains(&EPHEMERAL_PORT)))
     }
+
+    fn protocol_matches(&self, transport: Transport) -> bool {
+        self.protocol
+            .as_deref()
+            .is_none_or(|p| p == "*" || p.eq_ignore_ascii_case(transport.arm_name()))
+    }
+
+    /// The destination ports of `transport` the rule covers: for a protocol without ports,
+    /// all of them when the rule names every port, else none.
+    fn ports_of(&self, transport: Transport) -> Ports {
+        let ports = Ports::of(&self.ports);
+        if transport.has_ports() || ports.is_all() {
+            ports
+        } else {
+            Ports::default()
+        }
+    }
+
+    fn decision(&self, default: bool) -> Decision {
+        Decision {
+            nic_nsg: None,
+            rule: self.name.clone(),
+            priority: self.priority,
+            access: self.access,
+            default,
+        }
+    }
+}
+
+/// What an NSG with `rules` does when there is none: allows everything.
+fn no_nsg() -> Decision {
+    Decision {
+        nic_nsg: None,
+        rule: "no NSG".into(),
+        priority: 0,
+        access: Access::Allow,
+        default: true,
+    }
+}
+
+/// How `rules` (then the defaults) decide every flow from `source` to `destination` in
+/// `direction`: for each protocol, the ports each rule decides, in priority order. The segments
+/// of one protocol partition its ports.
+pub(crate) fn decide_all(
+    rules: Option<&[Rule]>,
+    direction: Direction,
+    source: &Endpoint,
+    destination: &Endpoint,
+    sets: &Sets<'_>,
+) -> Vec<Segment> {
+    let Some(rules) = rules else {
+        return Transport::ALL
+            .into_iter()
+            .map(|transport| Segment {
+                transport,
+                ports: Ports::all(),
+                decision: no_nsg(),
+            })
+            .collect();
+    };
+    let mut own: Vec<&Rule> = rules.iter().filter(|r| r.direction == direction).collect();
+    own.sort_by_key(|r| r.priority);
+    let defaults = defaults(direction);
+    let mut remaining: Vec<(Transport, Ports)> = Transport::ALL
+        .into_iter()
+        .map(|t| (t, Ports::all()))
+        .collect();
+    let mut out = Vec::new();
+    let ordered = own
+        .into_iter()
+        .map(|r| (r, false))
+        .chain(defaults.iter().map(|r| (r, true)));
+    for (rule, default) in ordered {
+        if remaining.iter().all(|(_, p)| p.is_empty()) {
+            break;
+        }
+        if !rule.matches_addresses(source, destination, sets) {
+            continue;
+        }
+        for (transport, left) in &mut remaining {
+            if left.is_empty() || !rule.protocol_matches(*transport) {
+                continue;
+            }
+            let taken = left.intersect(&rule.ports_of(*transport));
+            if taken.is_empty() {
+                continue;
+            }
+            *left = left.minus(&taken);
+            out.push(Segment {
+                transport: *transport,
+                ports: taken,
+                decision: rule.decision(default),
+            });
+        }
+    }
+    out
 }
 
 /// The rule of `rules` (then the defaults) that decides `packet`. With no NSG (`rules` is
 /// `None`) everything is allowed.
 pub(crate) fn decide(rules: Option<&[Rule]>, packet: &Packet, sets: &Sets<'_>) -> Decision {
     let Some(rules) = rules else {
-        return Decision {
-            nic_nsg: None,
-            rule: "no NSG".into(),
-            priority: 0,
-            access: Access::Allow,
-            default: true,
-        };
+        return no_nsg();
     };
     let mut own: Vec<&Rule> = rules.iter().collect();
     own.sort_by_key(|r| r.priority);
@@ -186,13 +401,7 @@ pub(crate) fn decide(rules: Option<&[Rule]>, packet: &Packet, sets: &Sets<'_>) -
         .chain(defaults.iter().map(|r| (r, true)))
         .find(|(r, _)| r.matches(packet, sets));
     let (rule, default) = chosen.expect("DenyAll matches every packet");
-    Decision {
-        nic_nsg: None,
-        rule: rule.name.clone(),
-        priority: rule.priority,
-        access: rule.access,
-        default,
-    }
+    rule.decision(default)
 }
 
 #[cfg(test)]
@@ -258,6 +467,49 @@ mod tests {
         allow.source_ports = vec![(443, 443)];
         let d = decide(Some(&[allow]), &to("Storage.eastus2", 443), &sets());
         assert_eq!(d.rule, "AllowInternetOutBound");
+    }
+
+    #[test]
+    fn every_port_of_every_protocol_is_decided_once_in_priority_order() {
+        let rules = [
+            rule("DenyInternet", 4096, Access::Deny, "Internet", "*"),
+            rule("AllowStorage", 100, Access::Allow, "Storage", "443-445"),
+        ];
+        let source = Endpoint::Ip("10.0.0.4".parse().unwrap());
+        let segments = decide_all(
+            Some(&rules),
+            Direction::Outbound,
+            &source,
+            &Endpoint::Tag("Storage.eastus2".into()),
+            &sets(),
+        );
+        let text: Vec<String> = segments
+            .iter()
+            .map(|s| format!("{} {} {}", s.transport, s.ports, s.decision.rule))
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "tcp 443-445 AllowStorage",
+                "tcp 0-442,446-65535 DenyInternet",
+                // The deny is a TCP rule: every other protocol falls to Azure's default allow.
+                "udp * AllowInternetOutBound",
+                "icmp * AllowInternetOutBound",
+                "esp * AllowInternetOutBound",
+                "ah * AllowInternetOutBound",
+            ]
+        );
+    }
+
+    #[test]
+    fn port_sets_subtract_and_merge() {
+        let all = Ports::all();
+        let web = Ports::of(&[(443, 443), (80, 80), (444, 450)]);
+        assert_eq!(web.to_string(), "80,443-450");
+        assert_eq!(all.minus(&web).to_string(), "0-79,81-442,451-65535");
+        assert_eq!(all.minus(&web).union(&web), all);
+        assert!(web.minus(&all).is_empty());
+        assert_eq!(web.intersect(&Ports::of(&[(0, 443)])).to_string(), "80,443");
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! The result of verifying one template, and its two shapes: a table per subnet for people, JSON
-//! for machines.
+//! The result of verifying one template, and its shapes: tables and findings for people, JSON
+//! and SARIF for machines.
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::flows::{self, Expect, Flow, SubnetFlows, Verdict};
+use super::finding::{Code, Finding, Level};
+use super::flows::{self, Flow, SubnetFlows, Verdict};
 use super::template;
 use crate::azure::service_tags::ServiceTags;
 use crate::profile::{CURRENT_PROFILE, Direction, GUIDE_2021_PROFILE, Profile};
@@ -27,8 +28,8 @@ pub(crate) struct Report {
     input: String,
     profile: &'static str,
     passed: bool,
-    /// What could not be read or evaluated: verify cannot vouch for it.
-    problems: Vec<String>,
+    /// Findings and assumptions that belong to no subnet (what could not be read).
+    findings: Vec<Finding>,
     pub(crate) subnets: Vec<SubnetFlows>,
 }
 
@@ -41,41 +42,143 @@ impl Report {
             .profile
             .or_else(|| facts.profile.as_deref().and_then(profile_named))
             .unwrap_or(&CURRENT_PROFILE);
-        let subnets = flows::evaluate(&facts, profile, options.service_tags, &mut problems);
+        let tags = service_tags(options.service_tags, facts.intent.as_ref());
+        let subnets = flows::evaluate(&facts, profile, tags.as_ref(), &mut problems);
         if subnets.is_empty() {
             problems.push("no compute subnet found: no subnet hosts Azure ML compute, a VM NIC, HDInsight or Databricks".into());
         }
-        let passed = problems.is_empty() && subnets.iter().all(|s| s.flows.iter().all(|f| f.ok));
+        let findings: Vec<Finding> = problems
+            .into_iter()
+            .map(|p| Finding::error(Code::Unreadable, "template".into(), p))
+            .collect();
+        let passed = findings
+            .iter()
+            .chain(subnets.iter().flat_map(|s| &s.findings))
+            .all(|f| f.level != Level::Error);
         Report {
             input,
             profile: profile.name,
             passed,
-            problems,
+            findings,
             subnets,
         }
     }
 
-    /// No required flow fails, no forbidden flow passes, and everything could be read.
+    /// No finding: every required flow passes, every other allowed flow is justified, and
+    /// everything could be read.
     pub(crate) fn passed(&self) -> bool {
         self.passed
     }
 
-    /// The report as tables, one per subnet.
-    pub(crate) fn to_text(&self) -> String {
+    fn all_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .chain(self.subnets.iter().flat_map(|s| &s.findings))
+    }
+
+    /// The report as text: a table per subnet and its findings; with `quiet`, only the
+    /// findings that fail it.
+    pub(crate) fn to_text(&self, quiet: bool) -> String {
+        let errors = self
+            .all_findings()
+            .filter(|f| f.level == Level::Error)
+            .count();
+        let notes = self.all_findings().count() - errors;
         let mut out = format!(
-            "{} (profile {}): {}\n",
+            "{} (profile {}): {} ({})\n",
             self.input,
             self.profile,
-            if self.passed { "verified" } else { "FAILED" }
+            if self.passed { "verified" } else { "FAILED" },
+            counts(errors, notes)
         );
-        for problem in &self.problems {
-            out.push_str(&format!("  problem: {problem}\n"));
+        if quiet {
+            for f in self.all_findings().filter(|f| f.level == Level::Error) {
+                out.push_str(&finding_text(f));
+            }
+            return out;
+        }
+        for f in &self.findings {
+            out.push_str(&finding_text(f));
         }
         for subnet in &self.subnets {
             out.push_str(&subnet_text(subnet));
         }
         out
     }
+
+    /// The report's findings as SARIF results.
+    fn sarif_results(&self) -> Vec<Value> {
+        self.all_findings()
+            .map(|f| {
+                json!({
+                    "ruleId": f.code.as_str(),
+                    "level": match f.level { Level::Error => "error", Level::Note => "note" },
+                    "message": {"text": match &f.subnet {
+                        Some(s) => format!("subnet {s}: {}", f.message),
+                        None => f.message.clone(),
+                    }},
+                    "locations": [{
+                        "physicalLocation": {"artifactLocation": {"uri": uri(&self.input)}},
+                        "logicalLocations": [{"fullyQualifiedName": f.resource, "kind": "resource"}]
+                    }]
+                })
+            })
+            .collect()
+    }
+}
+
+/// The service tags verify follows: the file given, and the prefixes amlgen's metadata says its
+/// IP-prefix routes were taken from.
+fn service_tags(
+    given: Option<&ServiceTags>,
+    intent: Option<&template::Intent>,
+) -> Option<ServiceTags> {
+    let stamped = intent
+        .map(|i| i.service_tag_prefixes.as_slice())
+        .unwrap_or_default();
+    if stamped.is_empty() {
+        return given.cloned();
+    }
+    let mut tags = given.cloned().unwrap_or_default();
+    for (tag, prefixes) in stamped {
+        if let Some((service, region)) = tag.split_once('.') {
+            tags.insert(service, region, prefixes);
+        }
+    }
+    Some(tags)
+}
+
+/// `2 findings, 1 assumption`.
+fn counts(errors: usize, notes: usize) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {}",
+        plural(errors, "finding"),
+        plural(notes, "assumption")
+    )
+}
+
+fn finding_text(f: &Finding) -> String {
+    let kind = match f.level {
+        Level::Error => "error",
+        Level::Note => "assumes",
+    };
+    let subnet = f
+        .subnet
+        .as_deref()
+        .map(|s| format!("subnet {s}: "))
+        .unwrap_or_default();
+    format!(
+        "  {kind}[{}]: {subnet}{}\n      at {}\n",
+        f.code.as_str(),
+        f.message,
+        f.resource
+    )
+}
+
+/// A relative URI for SARIF: the input path with `/` separators.
+fn uri(input: &str) -> String {
+    input.replace('\\', "/")
 }
 
 /// The profile called `name` (`current`, `guide-2021`).
@@ -92,6 +195,42 @@ pub(crate) fn to_json(reports: &[Report]) -> String {
     text
 }
 
+/// Every report's findings as one SARIF 2.1.0 log, one rule per code used.
+pub(crate) fn to_sarif(reports: &[Report]) -> String {
+    let mut codes: Vec<Code> = reports
+        .iter()
+        .flat_map(|r| r.all_findings().map(|f| f.code))
+        .collect();
+    codes.sort();
+    codes.dedup();
+    let rules: Vec<Value> = codes
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.as_str(),
+                "shortDescription": {"text": c.summary()},
+                "help": {"text": format!("docs/verify.md, section `{}`", c.as_str())}
+            })
+        })
+        .collect();
+    let results: Vec<Value> = reports.iter().flat_map(Report::sarif_results).collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "amlgen verify",
+                "version": crate::VERSION,
+                "rules": rules
+            }},
+            "results": results
+        }]
+    });
+    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 fn subnet_text(s: &SubnetFlows) -> String {
     let mut out = format!(
         "\n  subnet {}/{} {}: {}\n  egress: {}{}\n",
@@ -104,13 +243,12 @@ fn subnet_text(s: &SubnetFlows) -> String {
     );
     let header = [
         "",
-        "expect",
-        "flow",
+        "required flow",
         "verdict",
         "NSG rule (priority)",
         "route",
     ];
-    let rows: Vec<[String; 6]> = s.flows.iter().map(row).collect();
+    let rows: Vec<[String; 5]> = s.flows.iter().map(row).collect();
     let mut widths = header.map(str::len);
     for r in &rows {
         for (w, cell) in widths.iter_mut().zip(r) {
@@ -138,10 +276,21 @@ fn subnet_text(s: &SubnetFlows) -> String {
             out.push_str(&format!("    {a}\n"));
         }
     }
+    let (errors, notes): (Vec<&Finding>, Vec<&Finding>) =
+        s.findings.iter().partition(|f| f.level == Level::Error);
+    if errors.is_empty() {
+        out.push_str("  every other flow the NSGs and routes let through is justified\n");
+    }
+    for f in errors.into_iter().chain(notes) {
+        out.push_str(&finding_text(&Finding {
+            subnet: None,
+            ..f.clone()
+        }));
+    }
     out
 }
 
-fn row(f: &Flow) -> [String; 6] {
+fn row(f: &Flow) -> [String; 5] {
     let arrow = match f.direction {
         Direction::Inbound => format!("{} -> subnet", f.peer),
         Direction::Outbound => format!("subnet -> {}", f.peer),
@@ -159,11 +308,6 @@ fn row(f: &Flow) -> [String; 6] {
         .collect();
     [
         if f.ok { "ok" } else { "FAIL" }.to_string(),
-        match f.expect {
-            Expect::Required => "required",
-            Expect::Forbidden => "forbidden",
-        }
-        .to_string(),
         format!("{arrow} {}/{}", f.protocol, f.port),
         verdict.to_string(),
         flows::rule_text(&f.nsg),

@@ -73,15 +73,34 @@ impl std::fmt::Display for Endpoint {
 const NOT_PUBLIC: &[&str] = &["VirtualNetwork", "AzureLoadBalancer", "GatewayManager"];
 
 /// The address ranges that are not the internet: private, shared, loopback, link-local.
-const NOT_INTERNET: &[&str] = &[
-    "0.0.0.0/8",
-    "10.0.0.0/8",
-    "100.64.0.0/10",
-    "127.0.0.0/8",
-    "169.254.0.0/16",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
+const NOT_INTERNET: [Ipv4Net; 7] = [
+    Ipv4Net::new_assert(Ipv4Addr::new(0, 0, 0, 0), 8),
+    Ipv4Net::new_assert(Ipv4Addr::new(10, 0, 0, 0), 8),
+    Ipv4Net::new_assert(Ipv4Addr::new(100, 64, 0, 0), 10),
+    Ipv4Net::new_assert(Ipv4Addr::new(127, 0, 0, 0), 8),
+    Ipv4Net::new_assert(Ipv4Addr::new(169, 254, 0, 0), 16),
+    Ipv4Net::new_assert(Ipv4Addr::new(172, 16, 0, 0), 12),
+    Ipv4Net::new_assert(Ipv4Addr::new(192, 168, 0, 0), 16),
 ];
+
+/// The address ranges that are not the internet.
+pub(crate) fn not_internet() -> impl Iterator<Item = Ipv4Net> {
+    NOT_INTERNET.into_iter()
+}
+
+/// Whether `text` names a service tag whose addresses are a service's, not a pseudo-tag that
+/// stands for the VNet, the internet, the load balancer or anything.
+pub(crate) fn is_service_tag(text: &str) -> bool {
+    ![
+        "VirtualNetwork",
+        "Internet",
+        "AzureLoadBalancer",
+        "*",
+        "Any",
+    ]
+    .iter()
+    .any(|t| t.eq_ignore_ascii_case(text))
+}
 
 /// The address sets of one subnet.
 #[derive(Debug, Clone)]
@@ -126,8 +145,7 @@ impl Sets<'_> {
                 } else if tag.eq_ignore_ascii_case("AzureLoadBalancer") {
                     *ip == Ipv4Addr::new(168, 63, 129, 16)
                 } else {
-                    self.tag_prefixes(tag)
-                        .is_some_and(|ps| ps.iter().any(|p| p.contains(ip)))
+                    self.known_prefixes(tag).iter().any(|p| p.contains(ip))
                 }
             }
             Endpoint::Tag(member) => tag_within(member, tag),
@@ -149,6 +167,16 @@ impl Sets<'_> {
                 .any(|p| self.contains(p, endpoint))
     }
 
+    /// The IPv4 prefixes the service-tags file gives `tag`: a regional tag's own, a global
+    /// tag's in every region the file holds.
+    pub(crate) fn known_prefixes(&self, tag: &str) -> Vec<Ipv4Net> {
+        match (tag.contains('.'), self.service_tags) {
+            (true, _) => self.tag_prefixes(tag).unwrap_or_default(),
+            (false, Some(file)) => file.service_prefixes(tag).copied().collect(),
+            (false, None) => Vec::new(),
+        }
+    }
+
     /// The IPv4 prefixes of a regional tag (`Service.region`) in the service-tags file.
     pub(crate) fn tag_prefixes(&self, tag: &str) -> Option<Vec<Ipv4Net>> {
         let (service, region) = tag.split_once('.')?;
@@ -157,22 +185,28 @@ impl Sets<'_> {
     }
 }
 
-/// Whether `member` (a tag) is within `tag`: the same tag, its regional part, or `Internet`.
+/// Whether `member` (a tag) is within `tag`: the same tag, its regional part, `Internet` for
+/// every public tag, and `AzureCloud` (Azure's public address space, Microsoft: "all datacenter
+/// public IP addresses") for every public tag but `Internet`, a regional `AzureCloud.<region>`
+/// for the tags of that region.
 pub(crate) fn tag_within(member: &str, tag: &str) -> bool {
     let member = member.to_lowercase();
     let tag = tag.to_lowercase();
+    let public = !NOT_PUBLIC.iter().any(|t| t.eq_ignore_ascii_case(&member));
+    let azure = public && member != "internet" && !member.starts_with("azurecloud.");
     member == tag
         || member
             .strip_prefix(&tag)
             .is_some_and(|r| r.starts_with('.'))
-        || (tag == "internet" && !NOT_PUBLIC.iter().any(|t| t.eq_ignore_ascii_case(&member)))
+        || (tag == "internet" && public)
+        || (tag == "azurecloud" && azure)
+        || tag.strip_prefix("azurecloud.").is_some_and(|region| {
+            azure && member.rsplit_once('.').is_some_and(|(_, r)| r == region)
+        })
 }
 
 fn is_internet(ip: &Ipv4Addr) -> bool {
-    !NOT_INTERNET
-        .iter()
-        .filter_map(|n| n.parse::<Ipv4Net>().ok())
-        .any(|n| n.contains(ip))
+    !NOT_INTERNET.iter().any(|n| n.contains(ip))
 }
 
 #[cfg(test)]
@@ -200,6 +234,13 @@ mod tests {
         assert!(s.contains(&Prefix::parse("Internet"), &tag("AzureMachineLearning")));
         assert!(!s.contains(&Prefix::parse("Internet"), &tag("VirtualNetwork")));
         assert!(!s.contains(&Prefix::parse("10.0.0.0/8"), &tag("Storage")));
+        assert!(s.contains(&Prefix::parse("AzureCloud"), &tag("Storage")));
+        assert!(s.contains(
+            &Prefix::parse("AzureCloud.eastus2"),
+            &tag("Storage.eastus2")
+        ));
+        assert!(!s.contains(&Prefix::parse("AzureCloud.eastus2"), &tag("Storage")));
+        assert!(!s.contains(&Prefix::parse("AzureCloud"), &tag("VirtualNetwork")));
         assert!(s.contains(&Prefix::parse("0.0.0.0/0"), &tag("Storage")));
     }
 

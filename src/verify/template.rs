@@ -88,11 +88,55 @@ struct Nic {
     nsg: Option<String>,
 }
 
+/// What an amlgen template's metadata (`_generator.intent`) says its spec asks of the network.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Intent {
+    /// `egress: forced_tunnel`: every compute subnet's traffic leaves through the appliance.
+    pub(crate) forced_tunnel: bool,
+    /// `outbound: locked`.
+    pub(crate) locked: bool,
+    /// `network.ssh.allow_from`.
+    pub(crate) ssh_sources: Vec<Ipv4Net>,
+    /// The prefixes of each regional service tag that routes were written from.
+    pub(crate) service_tag_prefixes: Vec<(String, Vec<Ipv4Net>)>,
+}
+
+impl Intent {
+    /// Reads `_generator.intent`; `None` when it is absent or not in amlgen's shape.
+    fn read(generator: &Value) -> Option<Intent> {
+        let intent = generator.get("intent")?;
+        let nets = |v: Option<&Value>| -> Option<Vec<Ipv4Net>> {
+            v.map_or(Some(Vec::new()), |v| {
+                v.as_array()?
+                    .iter()
+                    .map(|p| p.as_str()?.parse().ok())
+                    .collect()
+            })
+        };
+        let tags = match intent.get("serviceTagPrefixes") {
+            None => Vec::new(),
+            Some(map) => map
+                .as_object()?
+                .iter()
+                .map(|(tag, prefixes)| Some((tag.clone(), nets(Some(prefixes))?)))
+                .collect::<Option<_>>()?,
+        };
+        Some(Intent {
+            forced_tunnel: intent.get("egress")?.as_str()? == "forced_tunnel",
+            locked: intent.get("outbound")?.as_str()? == "locked",
+            ssh_sources: nets(intent.get("sshSources"))?,
+            service_tag_prefixes: tags,
+        })
+    }
+}
+
 /// Everything verify reads from one template.
 #[derive(Debug, Default)]
 pub(crate) struct Facts {
     /// `metadata._generator.requirements` of an amlgen template.
     pub(crate) profile: Option<String>,
+    /// `metadata._generator.intent` of an amlgen template.
+    pub(crate) intent: Option<Intent>,
     pub(crate) vnets: Vec<Vnet>,
     pub(crate) nsgs: BTreeMap<String, Vec<Rule>>,
     pub(crate) route_tables: BTreeMap<String, Vec<Route>>,
@@ -133,12 +177,14 @@ fn at<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
 
 /// Reads `template`, deployed to a resource group in `location` when it is known.
 pub(crate) fn read(template: &Value, location: Option<&str>) -> Facts {
+    let generator = at(template, &["metadata", "_generator"])
+        .filter(|g| g.get("name").and_then(Value::as_str) == Some("amlgen"));
     let mut facts = Facts {
-        profile: at(template, &["metadata", "_generator"])
-            .filter(|g| g.get("name").and_then(Value::as_str) == Some("amlgen"))
+        profile: generator
             .and_then(|g| g.get("requirements"))
             .and_then(Value::as_str)
             .map(str::to_string),
+        intent: generator.and_then(Intent::read),
         ..Facts::default()
     };
     let group = Group {

@@ -161,6 +161,9 @@ fn guide_2021_profile_with_forced_tunnel() {
         [
             "AllowBatchNodeManagementInbound",
             "AllowAzureMachineLearningInbound",
+            "AllowVnetAddressSpaceInbound",
+            "AllowAzureLoadBalancerInbound",
+            "DenyAllInbound",
             "AllowVirtualNetworkOutbound",
             "AllowStorageOutbound",
             "AllowAzureContainerRegistryOutbound",

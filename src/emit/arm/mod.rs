@@ -17,6 +17,7 @@ use serde::ser::{SerializeMap, Serializer};
 
 use crate::azure::resource::ResourceKind;
 use crate::model::{Expr, Module, Object, Output, Param, Part, Resource, Template, Value};
+use crate::plan::Intent;
 use expr::Printer;
 
 const TEMPLATE_SCHEMA: &str =
@@ -87,7 +88,7 @@ struct Envelope<'a> {
     schema: &'static str,
     content_version: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    metadata: Option<Metadata>,
+    metadata: Option<Metadata<'a>>,
     parameters: Parameters<'a>,
     resources: Vec<ResourceJson<'a>>,
     #[serde(skip_serializing_if = "Outputs::is_empty")]
@@ -127,17 +128,19 @@ impl Serialize for Outputs<'_> {
 }
 
 #[derive(Serialize)]
-struct Metadata {
+struct Metadata<'a> {
     #[serde(rename = "_generator")]
-    generator: Generator,
+    generator: Generator<'a>,
 }
 
 #[derive(Serialize)]
-struct Generator {
+struct Generator<'a> {
     name: &'static str,
     version: String,
     /// The requirement profile the rules follow, so `amlgen verify` holds the template to it.
     requirements: &'static str,
+    /// What the spec asks of the network, for `amlgen verify`.
+    intent: &'a Intent,
 }
 
 /// The template's parameters, in the model's order.
@@ -332,7 +335,7 @@ struct EvaluationOptions {
 fn envelope<'a>(
     template: &'a Template,
     printer: &'a Printer<'a>,
-    metadata: Option<Metadata>,
+    metadata: Option<Metadata<'a>>,
 ) -> Envelope<'a> {
     let resources = template
         .items
@@ -363,14 +366,21 @@ fn to_text(value: &impl Serialize) -> String {
     String::from_utf8(bytes).unwrap_or_default()
 }
 
-/// Renders `azuredeploy.json`, stamped with amlgen's `version` and the `requirements` profile.
-pub(super) fn template(template: &Template, version: &str, requirements: &'static str) -> String {
+/// Renders `azuredeploy.json`, stamped with amlgen's `version`, the `requirements` profile and
+/// the spec's network `intent`.
+pub(super) fn template(
+    template: &Template,
+    version: &str,
+    requirements: &'static str,
+    intent: &Intent,
+) -> String {
     let printer = Printer::new(template);
     let metadata = Metadata {
         generator: Generator {
             name: "amlgen",
             version: version.to_string(),
             requirements,
+            intent,
         },
     };
     to_text(&envelope(template, &printer, Some(metadata)))

@@ -1,0 +1,129 @@
+//! What `verify` reports about a template besides its flow tables: findings (the template fails)
+//! and assumptions (what the proof takes on trust, outside the template), each with a stable
+//! code documented in `docs/verify.md`, so CI logs can be grepped and suppressed by code.
+
+use serde::Serialize;
+
+macro_rules! codes {
+    ($($variant:ident => $name:literal, $summary:literal;)*) => {
+        /// A stable, kebab-case code of a finding or an assumption.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        pub(crate) enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            /// Every code, in documentation order.
+            #[cfg(test)]
+            pub(crate) const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The code as users see it.
+            pub(crate) fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)*
+                }
+            }
+
+            /// One sentence saying what the code means.
+            pub(crate) fn summary(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $summary,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    RequiredFlow => "verify-required-flow", "A flow the requirement profile needs is denied by an NSG, dropped by a route, or its replies do not come back the way it went.";
+    InboundUnjustified => "verify-inbound-unjustified", "An NSG admits a source, protocol or port that no requirement and no spec setting asks for.";
+    OutboundUnjustified => "verify-outbound-unjustified", "Under a lockdown, an NSG lets a destination, protocol or port out that no requirement asks for (a destination broader than required, such as `AzureCloud`, global `Storage` or `*`).";
+    TunnelBypassed => "verify-tunnel-bypassed", "Under forced tunnelling, traffic of a compute subnet leaves for the internet without the appliance, through a route no requirement of the subnet's workloads asks for.";
+    NextHopInCompute => "verify-next-hop-in-compute", "A route's appliance address lies in a compute subnet.";
+    DatabricksNotDelegated => "verify-databricks-delegation", "A subnet of a Databricks workspace is not delegated to `Microsoft.Databricks/workspaces`.";
+    Unreadable => "verify-unreadable", "Something verify needs cannot be read or evaluated (an unsupported expression, an undeclared NSG or route table, no compute subnet), so it cannot vouch for the template.";
+    OutsideTemplate => "verify-assumes-outside", "Assumption: a flow depends on networks outside the template (peered VNets, on-premises ranges, a gateway); verify cannot see them.";
+    DatabricksFirewall => "verify-assumes-databricks-firewall", "Assumption: Databricks' mandatory `VirtualNetwork` rules match every address the route table puts in that tag, so only the appliance controls this subnet's egress.";
+}
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Level {
+    /// The template fails verification.
+    Error,
+    /// An assumption the proof rests on: listed, not failed.
+    Note,
+}
+
+/// One finding or assumption, located at the template's resource that causes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Finding {
+    #[serde(serialize_with = "code_name")]
+    pub(crate) code: Code,
+    pub(crate) level: Level,
+    /// The subnet whose flows it concerns, when it concerns one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) subnet: Option<String>,
+    /// The resource to change: `Microsoft.Network/networkSecurityGroups/<name>`, ...
+    pub(crate) resource: String,
+    pub(crate) message: String,
+}
+
+fn code_name<S: serde::Serializer>(code: &Code, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(code.as_str())
+}
+
+impl Finding {
+    pub(crate) fn error(code: Code, resource: String, message: String) -> Finding {
+        Finding {
+            code,
+            level: Level::Error,
+            subnet: None,
+            resource,
+            message,
+        }
+    }
+
+    pub(crate) fn note(code: Code, resource: String, message: String) -> Finding {
+        Finding {
+            level: Level::Note,
+            ..Finding::error(code, resource, message)
+        }
+    }
+
+    pub(crate) fn in_subnet(self, subnet: &str) -> Finding {
+        Finding {
+            subnet: Some(subnet.to_string()),
+            ..self
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_kebab_case_and_documented() {
+        let docs = include_str!("../../docs/verify.md");
+        let mut names: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        for code in Code::ALL {
+            let name = code.as_str();
+            assert!(
+                name.starts_with("verify-")
+                    && name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{name}"
+            );
+            assert!(
+                docs.contains(&format!("### `{name}`")),
+                "docs/verify.md has no section for {name}"
+            );
+            assert!(!code.summary().is_empty());
+        }
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len());
+    }
+}
