@@ -100,6 +100,15 @@ fn code(text: &str) -> String {
     format!("`{text}`")
 }
 
+/// `` `a`, `b` ``.
+fn code_list<S: AsRef<str>>(names: &[S]) -> String {
+    names
+        .iter()
+        .map(|n| code(n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn summary(profile: &str) -> &'static str {
     if profile == "guide-2021" {
         "the 2021 guide's rules, exactly"
@@ -171,12 +180,7 @@ fn route_tables(plan: &Plan) -> Value {
                 r.source.clone(),
             ]);
         }
-        let subnets = t
-            .subnets
-            .iter()
-            .map(|s| code(s))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let subnets = code_list(&t.subnets);
         json!({"name": t.name, "subnets": subnets, "bypass": t.bypass, "routes": table.text()})
     });
     Value::Array(tables.collect())
@@ -244,11 +248,7 @@ impl Subnets {
 impl Subnets {
     /// `` `a`, `b` ``.
     fn text(&self) -> String {
-        self.0
-            .iter()
-            .map(|n| code(n))
-            .collect::<Vec<_>>()
-            .join(", ")
+        code_list(&self.0)
     }
 }
 
@@ -467,6 +467,22 @@ fn suppressions(template: &Template) -> String {
     table.text()
 }
 
+/// The VMs with encryption at host on, as `` `a`, `b` `` (empty when none): their deployment
+/// needs the subscription's `Microsoft.Compute/EncryptionAtHost` feature.
+fn encryption_at_host(plan: &Plan) -> String {
+    let names: Vec<&str> = plan
+        .virtual_machines
+        .iter()
+        .filter(|vm| vm.encryption_at_host)
+        .map(|vm| vm.name.as_str())
+        .collect();
+    match names.len() {
+        0 => String::new(),
+        1 => format!("VM {}", code_list(&names)),
+        _ => format!("VMs {}", code_list(&names)),
+    }
+}
+
 /// Renders `README.md` for `plan`, whose model is `template`.
 pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<String, String> {
     let secrets: Vec<_> = plan
@@ -487,7 +503,7 @@ pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<
         "name": plan.name, "version": version, "profile": plan.profile.name, "profile_summary": summary(plan.profile.name),
         "location": plan.location, "workspace": plan.workspace.name, "workspace_group": plan.workspace.resource_group,
         "module": plan.workspace.resource_group.is_some(),
-        "secrets_setup": secrets_setup, "arm_extra": arm_extra,
+        "secrets_setup": secrets_setup, "arm_extra": arm_extra, "encryption_at_host": encryption_at_host(plan),
         "private_compute": plan.computes.iter().any(|c| matches!(&c.kind, ComputeKind::Cluster(k) if !k.public_ip) || matches!(&c.kind, ComputeKind::Instance(i) if !i.public_ip)),
         "diagram": diagram(plan), "subnets": subnets(plan), "nsgs": nsgs(plan),
         "empty_nsg_reason": "the computes here need no inbound rule, and outbound is open.",
@@ -506,6 +522,49 @@ pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::fixture::spec;
+    use serde_json::json;
+
+    /// The README of the fixture spec changed by `patch`.
+    fn readme(patch: impl FnOnce(&mut serde_json::Value)) -> String {
+        let plan = crate::plan::build(&spec(patch), None);
+        let template = crate::resources::build(&plan);
+        render(&plan, &template, "0").unwrap()
+    }
+
+    fn push(v: &mut serde_json::Value, compute: serde_json::Value) {
+        v["compute"].as_array_mut().unwrap().push(compute);
+    }
+
+    #[test]
+    fn encryption_at_host_is_off_by_default_and_when_on_the_deploy_section_registers_it() {
+        let vm = json!({"name": "vm-a", "type": "virtualmachine", "subnet": "snet-b"});
+        let off = readme(|v| push(v, vm.clone()));
+        assert!(!off.contains("az feature"), "{off}");
+        // checkov's encryption-at-host checks are suppressed, with the reason, only when it is off.
+        assert!(
+            off.contains("| `CKV_AZURE_97` | encryption at host is off"),
+            "{off}"
+        );
+        let on = readme(|v| {
+            push(v, vm.clone());
+            v["compute"][2]["encryption_at_host"] = json!(true);
+        });
+        let deploy = &on[on.find("## Deploy").unwrap()..on.find("## Network").unwrap()];
+        let steps = [
+            "az feature register --namespace Microsoft.Compute --name EncryptionAtHost\n",
+            "az feature show --namespace Microsoft.Compute --name EncryptionAtHost",
+            "az provider register --namespace Microsoft.Compute\n",
+            "az deployment group create",
+        ];
+        let at: Vec<usize> = steps
+            .iter()
+            .map(|s| deploy.find(s).unwrap_or_else(|| panic!("{s}\n{deploy}")))
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{deploy}");
+        assert!(deploy.contains("`vm-a`"), "{deploy}");
+        assert!(!on.contains("CKV_AZURE_97"), "{on}");
+    }
 
     #[test]
     fn tables_escape_pipes_and_vanish_without_rows() {
