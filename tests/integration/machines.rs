@@ -77,7 +77,13 @@ const ATTACHED: &str = "  - name: vm-a
 #[test]
 fn a_valid_mix_of_every_kind_passes() {
     let computes = format!("{DATABRICKS}{ATTACHED}");
-    assert_eq!(validate("mix", &computes), (0, Vec::new()));
+    // Valid; under `current` the attached HDInsight cluster is warned about: only the retired
+    // SDK v1 attaches HDInsight.
+    let attach = line_of(&computes, "cluster_type: kafka") + 1;
+    assert_eq!(
+        validate("mix", &computes),
+        (0, vec![("hdinsight-attach-sdk-v1".to_string(), attach)])
+    );
 }
 
 #[test]
