@@ -10,9 +10,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::Error;
-use crate::azure::fqdns;
+use crate::azure::fqdns::Workload;
 use crate::diag::{Code, Format};
-use crate::plan::{Address, Plan, SecurityRule, Subnet};
+use crate::plan::{Address, ComputeKind, Plan, SecurityRule, Subnet};
 use crate::routes::{self, NextHop};
 use crate::verify::{self, Report};
 
@@ -171,26 +171,95 @@ fn firewall_text(plan: &Plan, report: &Report) -> String {
             out.push_str(&format!("    {line}\n"));
         }
     }
-    out.push_str(&format!(
-        "  and these hosts (HTTP/S as application rules, other ports as network rules; {}):\n",
-        fqdns::SOURCE
-    ));
-    for host in fqdns::HOSTS {
-        out.push_str(&format!(
-            "    {:<42} {} {:<16} {}\n",
-            host.in_region(&plan.location),
-            host.protocol,
-            host.ports,
-            host.purpose
-        ));
-    }
-    out.push_str("  `<storage>` is the workspace's default storage account. `amlgen verify` lists the flows that do not work.\n");
+    out.push_str(&hosts_text(plan));
+    out.push_str("  `amlgen verify` lists the flows that do not work.\n");
     out
+}
+
+/// The hosts each workload of `plan` reaches by name, which the firewall must allow too.
+fn hosts_text(plan: &Plan) -> String {
+    let mut out = String::new();
+    for workload in workloads(plan) {
+        out.push_str(&format!(
+            "  {} also needs these hosts (HTTP/S as application rules, other ports as network rules; {}):\n",
+            workload.name(),
+            workload.source()
+        ));
+        for host in workload.hosts() {
+            out.push_str(&format!(
+                "    {:<42} {} {:<16} {}\n",
+                host.in_region(&plan.location),
+                host.protocol,
+                host.ports,
+                host.purpose
+            ));
+        }
+        out.push_str(match workload {
+            Workload::AzureMl => "  `<storage>` is the workspace's default storage account.\n",
+            Workload::HdInsight => {
+                "  `<hdi-storage>` is the storage account amlgen creates for the cluster.\n"
+            }
+        });
+    }
+    out
+}
+
+/// The workloads of `plan` whose hosts the firewall must allow: Azure ML's for clusters,
+/// instances and VMs, HDInsight's for HDInsight clusters.
+fn workloads(plan: &Plan) -> Vec<Workload> {
+    let azure_ml = !plan.virtual_machines.is_empty()
+        || plan
+            .computes
+            .iter()
+            .any(|c| !matches!(c.kind, ComputeKind::Attached(_)));
+    let hdinsight = !plan.hdinsight_clusters.is_empty();
+    [
+        (azure_ml, Workload::AzureMl),
+        (hdinsight, Workload::HdInsight),
+    ]
+    .into_iter()
+    .filter_map(|(present, workload)| present.then_some(workload))
+    .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::fixture::spec;
+    use serde_json::json;
+
+    /// The hosts `explain` lists for the fixture spec changed by `patch`.
+    fn hosts(patch: impl FnOnce(&mut serde_json::Value)) -> String {
+        hosts_text(&crate::plan::build(&spec(patch), None))
+    }
+
+    #[test]
+    fn the_hosts_follow_the_workloads() {
+        let hdinsight = json!({"name": "hdi-a", "type": "hdinsight", "subnet": "snet-b", "cluster_type": "spark"});
+        let only_hdinsight = hosts(|v| v["compute"] = json!([hdinsight.clone()]));
+        for expected in [
+            "  HDInsight also needs these hosts",
+            "Configure outbound network traffic for Azure HDInsight clusters using Firewall",
+            "    FQDN tag HDInsight ",
+            "    login.windows.net ",
+            "    azure.archive.ubuntu.com ",
+            "    service tag Sql                            TCP 1433, 11000-11999",
+        ] {
+            assert!(
+                only_hdinsight.contains(expected),
+                "{expected}\n{only_hdinsight}"
+            );
+        }
+        assert!(!only_hdinsight.contains("azureml"), "{only_hdinsight}");
+        let only_aml = hosts(|_| {});
+        assert!(only_aml.contains("    *.azureml.ms "), "{only_aml}");
+        assert!(!only_aml.contains("HDInsight"), "{only_aml}");
+        let both = hosts(|v| v["compute"].as_array_mut().unwrap().push(hdinsight.clone()));
+        assert!(
+            both.contains("*.azureml.ms") && both.contains("FQDN tag HDInsight"),
+            "{both}"
+        );
+    }
 
     #[test]
     fn every_code_has_a_section_that_ends_before_the_next() {

@@ -363,8 +363,10 @@ pub struct VirtualMachine {
     pub image: String,
     #[serde(default = "VirtualMachine::default_admin")]
     pub admin_username: String,
-    /// Encryption at host of the temporary and cache disks.
-    #[serde(default = "yes")]
+    /// Encryption at host of the temporary and cache disks. Off by default: it needs the
+    /// subscription's `Microsoft.Compute/EncryptionAtHost` feature, without which the deployment
+    /// fails.
+    #[serde(default)]
     pub encryption_at_host: bool,
     #[serde(default)]
     pub attach: bool,

@@ -1,12 +1,55 @@
-//! The hosts Azure ML compute reaches by name, which a firewall in front of no-public-IP compute
-//! must allow: Microsoft Learn, "Configure inbound and outbound network traffic" (2026-03-19),
-//! "Microsoft hosts", Azure public cloud. `amlgen explain` lists them for the firewall team.
+//! The hosts compute reaches by name, which a firewall in front of it must allow, per workload;
+//! `amlgen explain` lists those of the spec's compute for the firewall team.
 //!
-//! `<region>` stands for the workspace's region and `<storage>` for its default storage
-//! account, which the spec does not name.
+//! - Azure ML compute (clusters, instances, VMs): Microsoft Learn, "Configure inbound and
+//!   outbound network traffic" (2026-03-19), "Microsoft hosts", Azure public cloud. `<region>`
+//!   stands for the workspace's region and `<storage>` for its default storage account, which the
+//!   spec does not name.
+//! - HDInsight: Microsoft Learn, "Configure outbound network traffic for Azure HDInsight clusters
+//!   using Firewall" (2023-04-24), its application rules (FQDN tags and target FQDNs) and network
+//!   rules (service tags). `<hdi-storage>` stands for the storage account amlgen creates for the
+//!   cluster, whose name `uniqueString` completes at deployment.
 
-/// Where the list comes from.
-pub const SOURCE: &str = "Microsoft Learn, \"Configure inbound and outbound network traffic\" (2026-03-19), Microsoft hosts, Azure public";
+/// Where the Azure ML list comes from.
+pub const AZURE_ML_SOURCE: &str = "Microsoft Learn, \"Configure inbound and outbound network traffic\" (2026-03-19), Microsoft hosts, Azure public";
+
+/// Where the HDInsight list comes from.
+pub const HDINSIGHT_SOURCE: &str = "Microsoft Learn, \"Configure outbound network traffic for Azure HDInsight clusters using Firewall\" (2023-04-24)";
+
+/// A workload whose outbound dependencies the firewall must allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// Azure ML clusters, compute instances and VMs.
+    AzureMl,
+    /// HDInsight clusters.
+    HdInsight,
+}
+
+impl Workload {
+    /// What the workload is, for a heading.
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::AzureMl => "Azure ML compute",
+            Workload::HdInsight => "HDInsight",
+        }
+    }
+
+    /// Its hosts, tags and service tags, in the documentation's order.
+    pub fn hosts(self) -> &'static [Host] {
+        match self {
+            Workload::AzureMl => AZURE_ML,
+            Workload::HdInsight => HDINSIGHT,
+        }
+    }
+
+    /// Where the list comes from.
+    pub fn source(self) -> &'static str {
+        match self {
+            Workload::AzureMl => AZURE_ML_SOURCE,
+            Workload::HdInsight => HDINSIGHT_SOURCE,
+        }
+    }
+}
 
 /// One host: what it is for, its name, the protocol and the ports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,8 +74,8 @@ const fn host(
     }
 }
 
-/// The hosts, in the documentation's order.
-pub const HOSTS: &[Host] = &[
+/// The Azure ML hosts, in the documentation's order.
+pub const AZURE_ML: &[Host] = &[
     host(
         "Microsoft Entra ID",
         "login.microsoftonline.com",
@@ -188,6 +231,54 @@ pub const HOSTS: &[Host] = &[
     ),
 ];
 
+/// HDInsight's outbound dependencies: the application rules' FQDN tags and target FQDNs, then the
+/// network rules' service tags.
+pub const HDINSIGHT: &[Host] = &[
+    host(
+        "HDInsight services (FQDN tag)",
+        "FQDN tag HDInsight",
+        "TCP",
+        "the tag's own",
+    ),
+    host(
+        "HDInsight services (FQDN tag)",
+        "FQDN tag WindowsUpdate",
+        "TCP",
+        "the tag's own",
+    ),
+    host("Windows login activity", "login.windows.net", "TCP", "443"),
+    host(
+        "Windows login activity",
+        "login.microsoftonline.com",
+        "TCP",
+        "443",
+    ),
+    host(
+        "The cluster's storage (not with a private endpoint)",
+        "<hdi-storage>.blob.core.windows.net",
+        "TCP",
+        "443",
+    ),
+    host(
+        "Ubuntu security updates",
+        "azure.archive.ubuntu.com",
+        "TCP",
+        "80",
+    ),
+    host(
+        "HDInsight's default SQL servers (metastores)",
+        "service tag Sql",
+        "TCP",
+        "1433, 11000-11999",
+    ),
+    host(
+        "Autoscale (optional)",
+        "service tag AzureMonitor",
+        "TCP",
+        "*",
+    ),
+];
+
 impl Host {
     /// The host name with `<region>` filled in.
     pub fn in_region(&self, region: &str) -> String {
@@ -201,7 +292,7 @@ mod tests {
 
     #[test]
     fn region_placeholders_are_filled_and_storage_ones_kept() {
-        let tundra = HOSTS
+        let tundra = AZURE_ML
             .iter()
             .find(|h| h.name.contains("tundra.<region>"))
             .unwrap();
@@ -209,7 +300,7 @@ mod tests {
             tundra.in_region("eastus2"),
             "*.tundra.eastus2.api.azureml.ms"
         );
-        let file = HOSTS
+        let file = AZURE_ML
             .iter()
             .find(|h| h.name.starts_with("<storage>.file"))
             .unwrap();

@@ -1,7 +1,8 @@
 //! Computes: unique names, subnets that exist and may host them, scale settings, VM images, and
 //! the settings Azure refuses at deployment time (no public IP without the workspace's private
-//! endpoint, HDInsight behind an NSG lockdown), VM sizes Azure has retired, and SSH opened to
-//! the internet.
+//! endpoint, HDInsight behind an NSG lockdown), VM sizes Azure has retired, SSH opened to the
+//! internet or enabled on nodes without a public IP, and HDInsight attached under `current`,
+//! which only the retired SDK v1 supports.
 
 use super::{compute_pointer, duplicate_names, subnet_pointer};
 use ipnet::Ipv4Net;
@@ -9,7 +10,7 @@ use ipnet::Ipv4Net;
 use crate::azure::{images, sizes};
 use crate::diag::{Code, Diagnostic, Label};
 use crate::naming;
-use crate::spec::{Compute, Outbound, Spec};
+use crate::spec::{Compute, Outbound, Requirements, Spec};
 use crate::suggest::closest;
 
 pub(super) fn check(spec: &Spec) -> Vec<Diagnostic> {
@@ -28,6 +29,8 @@ pub(super) fn check(spec: &Spec) -> Vec<Diagnostic> {
         found.extend(image(i, compute));
         found.extend(retired_sizes(i, compute));
         found.extend(hdinsight_lockdown(spec, i, compute));
+        found.extend(hdinsight_attach(spec, i, compute));
+        found.extend(ssh_without_public_ip(i, compute));
         found.extend(managed_group_name(spec, i, compute));
     }
     found.extend(ssh(spec));
@@ -162,6 +165,38 @@ fn hdinsight_lockdown(spec: &Spec, i: usize, compute: &Compute) -> Option<Diagno
     })
 }
 
+/// Under `current`, an attached HDInsight cluster: only the Azure ML Python SDK v1 works with
+/// one (the CLI v2 and SDK v2 attach only Kubernetes clusters and remote VMs), and SDK v1
+/// support ended on 2026-06-30.
+fn hdinsight_attach(spec: &Spec, i: usize, compute: &Compute) -> Option<Diagnostic> {
+    let Compute::Hdinsight(cluster) = compute else {
+        return None;
+    };
+    (spec.requirements == Requirements::Current && cluster.attach).then(|| {
+        Diagnostic::warning(
+            Code::HdinsightAttachSdkV1,
+            format!("HDInsight cluster `{}` is attached to the workspace, but only the Azure ML Python SDK v1 works with attached HDInsight (the CLI v2 and SDK v2 attach only Kubernetes clusters and remote VMs), and SDK v1 support ended on 2026-06-30", cluster.name),
+            Label::key(format!("{}/attach", compute_pointer(i)), "attach: true"),
+        )
+        .with_help("Microsoft recommends Apache Spark in Azure ML instead: serverless Spark compute, or an attached Synapse Spark pool")
+    })
+}
+
+/// A cluster or instance with SSH on and no public IP: its nodes have only private addresses,
+/// so the SSH rule for `network.ssh.allow_from` cannot make them reachable from the internet.
+fn ssh_without_public_ip(i: usize, compute: &Compute) -> Option<Diagnostic> {
+    let node = compute.aml_node()?;
+    (node.ssh && !node.public_ip).then(|| {
+        Diagnostic::warning(
+            Code::SshNoPublicIp,
+            format!("compute `{}` enables SSH but has no public IP: its nodes are reachable over SSH only from inside the VNet (or peered networks) at their private IPs, and the NSG's SSH rule for `network.ssh.allow_from` does not make them reachable from the internet", compute.name()),
+            Label::key(format!("{}/ssh_public_access_enabled", compute_pointer(i)), "SSH enabled"),
+        )
+        .with_label(Label::value(format!("{}/enable_node_public_ip", compute_pointer(i)), "no public IP"))
+        .with_help("connect from a machine in the VNet or a peered network (a jump box, a VPN, Azure Bastion), or set `enable_node_public_ip: true`")
+    })
+}
+
 fn managed_group_name(spec: &Spec, i: usize, compute: &Compute) -> Option<Diagnostic> {
     let Compute::Databricks(workspace) = compute else {
         return None;
@@ -275,6 +310,7 @@ fn nsg_names(spec: &Spec) -> Vec<Diagnostic> {
 mod tests {
     use super::*;
     use crate::check::fixture::{codes, spec};
+    use crate::diag::At;
     use serde_json::json;
 
     #[test]
@@ -381,6 +417,61 @@ mod tests {
         }));
         assert_eq!(codes(&found), ["hdinsight-outbound-locked"]);
         assert!(!found[0].is_error());
+    }
+
+    #[test]
+    fn attached_hdinsight_is_warned_under_current_only() {
+        let hdi = json!({"name": "hdi-a", "type": "hdinsight", "subnet": "snet-b", "cluster_type": "spark", "attach": true});
+        let found = check(&spec(|v| push(v, hdi.clone())));
+        assert_eq!(codes(&found), ["hdinsight-attach-sdk-v1"]);
+        assert!(!found[0].is_error());
+        assert_eq!(found[0].primary.at, At::Key("/compute/2/attach".into()));
+        assert!(found[0].message.contains("SDK v1"), "{}", found[0].message);
+        assert!(
+            found[0]
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("serverless Spark")
+        );
+        let guide = check(&spec(|v| {
+            push(v, hdi.clone());
+            v["requirements"] = json!("guide-2021");
+        }));
+        assert!(guide.is_empty(), "{guide:?}");
+        let unattached = check(&spec(|v| {
+            push(v, hdi.clone());
+            v["compute"][2]["attach"] = json!(false);
+        }));
+        assert!(unattached.is_empty(), "{unattached:?}");
+    }
+
+    #[test]
+    fn ssh_on_nodes_without_a_public_ip_is_warned() {
+        let private_ssh = |v: &mut serde_json::Value, i: usize| {
+            v["network"]["ssh"] = json!({"allow_from": ["203.0.113.0/24"]});
+            v["compute"][i]["enable_node_public_ip"] = json!(false);
+            v["compute"][i]["ssh_public_access_enabled"] = json!(true);
+        };
+        for i in [0, 1] {
+            let found = check(&spec(|v| private_ssh(v, i)));
+            assert_eq!(codes(&found), ["ssh-no-public-ip"], "compute {i}");
+            assert!(!found[0].is_error());
+            assert_eq!(
+                found[0].primary.at,
+                At::Key(format!("/compute/{i}/ssh_public_access_enabled"))
+            );
+        }
+        let public = check(&spec(|v| {
+            private_ssh(v, 0);
+            v["compute"][0]["enable_node_public_ip"] = json!(true);
+        }));
+        assert!(public.is_empty(), "{public:?}");
+        let no_ssh = check(&spec(|v| {
+            private_ssh(v, 0);
+            v["compute"][0]["ssh_public_access_enabled"] = json!(false);
+        }));
+        assert!(!codes(&no_ssh).contains(&"ssh-no-public-ip"), "{no_ssh:?}");
     }
 
     #[test]

@@ -165,7 +165,8 @@ fn shared(spec: &Spec, i: usize, name: &str, at: &str) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// The 2021 guide requires a `default` subnet beside the Databricks subnets.
+/// Both the 2021 guide and the 2025 one `current` follows require a `default` subnet beside the
+/// Databricks subnets; under `current` its absence is a warning, as it always was.
 fn default_subnet(spec: &Spec, first: usize) -> Option<Diagnostic> {
     if spec.subnet("default").is_some() {
         return None;
@@ -174,7 +175,7 @@ fn default_subnet(spec: &Spec, first: usize) -> Option<Diagnostic> {
         Requirements::Guide2021 => (Severity::Error, "the 2021 guide requires it"),
         Requirements::Current => (
             Severity::Warning,
-            "the 2021 guide required it; current documentation no longer lists it",
+            "Microsoft's current guide, \"Secure an Azure Machine Learning training environment with virtual networks\" (2025-06-12), still requires it beside the Databricks subnets",
         ),
     };
     Some(
@@ -252,6 +253,17 @@ mod tests {
         let found = check(&spec(missing));
         assert_eq!(codes(&found), ["default-subnet-missing"]);
         assert_eq!(found[0].severity, Severity::Warning);
+        // The 2025 guide `current` cites still requires the subnet.
+        assert!(
+            found[0].message.contains("still requires it") && found[0].message.contains("2025"),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            !found[0].message.contains("no longer"),
+            "{}",
+            found[0].message
+        );
         let found = check(&spec(|v| {
             missing(v);
             v["requirements"] = json!("guide-2021");

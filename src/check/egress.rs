@@ -2,7 +2,8 @@
 //! Batch's retirement of classic node communication, and forced tunnelling can be built: a
 //! private next hop in a subnet of its own or outside the VNet, no subnet mixing public and
 //! private compute, a secondary region, every needed service tag with sane prefixes, and a route
-//! table within Azure's limits.
+//! table within Azure's limits; and a warning where the tunnel leaves the firewall as the only
+//! egress control of Databricks' subnets despite `outbound: locked`.
 
 use std::net::Ipv4Addr;
 
@@ -118,6 +119,7 @@ fn forced_tunnel(
 ) -> Vec<Diagnostic> {
     let mut found: Vec<Diagnostic> = next_hop(spec, tunnel).into_iter().collect();
     found.extend(mixed_subnets(spec));
+    found.extend(databricks_firewall_only(spec, tunnel));
     if !any_public(spec) {
         return found;
     }
@@ -148,6 +150,32 @@ fn forced_tunnel(
     }
     found.extend(limits(&routes::expand(&input)));
     found
+}
+
+/// `databricks-firewall-only` once per spec with Databricks under forced tunnelling and
+/// `outbound: locked`. Databricks' mandatory worker-to-worker rule (`VirtualNetwork` to
+/// `VirtualNetwork`, any port, priority 100) comes before `DenyInternetOutbound`, and Azure counts
+/// the prefixes of user-defined routes in the `VirtualNetwork` tag: with the tunnel's 0.0.0.0/0
+/// route it matches every destination, so the NSG denies nothing on the Databricks subnets.
+fn databricks_firewall_only(spec: &Spec, tunnel: &ForcedTunnel) -> Option<Diagnostic> {
+    if spec.network.outbound != Outbound::Locked {
+        return None;
+    }
+    let (i, workspace) = spec
+        .compute
+        .iter()
+        .enumerate()
+        .find(|(_, c)| matches!(c, Compute::Databricks(_)))?;
+    Some(
+        Diagnostic::warning(
+            Code::DatabricksFirewallOnly,
+            format!("the NSG lockdown does not hold on the subnets of Databricks workspace `{}`: Databricks' mandatory worker-to-worker rule (`VirtualNetwork` to `VirtualNetwork`, any port, priority 100) matches every destination once the forced tunnel's 0.0.0.0/0 route puts all addresses in the `VirtualNetwork` tag (Azure counts the prefixes of user-defined routes in it), so `DenyInternetOutbound` never fires there and the firewall at {} is their only egress control", workspace.name(), tunnel.next_hop_ip),
+            Label::value("/network/outbound", "outbound: locked"),
+        )
+        .with_label(Label::value(format!("{}/type", super::compute_pointer(i)), "Databricks"))
+        .with_label(Label::value(format!("{TUNNEL}/next_hop_ip"), "the only egress control"))
+        .with_help("allow only Databricks' documented destinations on the firewall (its control plane, secure cluster connectivity relay, web application, metastore, artifact and log storage, and Event Hubs of the region)"),
+    )
 }
 
 /// `route-table-mixed` for each subnet holding compute with a public address and compute
@@ -360,6 +388,57 @@ mod tests {
             found[1].primary,
             Label::key(format!("{TUNNEL}/secondary_region"), "no effect")
         );
+    }
+
+    #[test]
+    fn databricks_behind_a_tunnel_and_a_lockdown_is_warned_that_only_the_firewall_holds() {
+        let databricks = |v: &mut serde_json::Value| {
+            v["network"]["subnets"] = json!([
+                {"name": "snet-a", "address_prefix": "10.0.0.0/24"},
+                {"name": "dbw-public", "address_prefix": "10.0.1.0/26", "delegation": "Microsoft.Databricks/workspaces"},
+                {"name": "dbw-private", "address_prefix": "10.0.1.64/26", "delegation": "Microsoft.Databricks/workspaces"}
+            ]);
+            v["compute"].as_array_mut().unwrap().push(json!({"name": "dbw", "type": "databricks", "public_subnet": "dbw-public", "private_subnet": "dbw-private"}));
+            v["network"]["outbound"] = json!("locked");
+            tunnel(v, json!({"next_hop_ip": "10.9.0.4"}));
+        };
+        let found = check(&spec(databricks), None);
+        assert_eq!(codes(&found), ["databricks-firewall-only"]);
+        assert!(!found[0].is_error());
+        assert_eq!(
+            found[0].primary,
+            Label::value("/network/outbound", "outbound: locked")
+        );
+        assert!(
+            found[0].message.contains("10.9.0.4"),
+            "{}",
+            found[0].message
+        );
+        // Each of the three conditions is needed.
+        let open = |v: &mut serde_json::Value| {
+            databricks(v);
+            v["network"]["outbound"] = json!("open");
+        };
+        let nat = |v: &mut serde_json::Value| {
+            databricks(v);
+            v["network"]["egress"] = json!("nat");
+            v["network"]["forced_tunnel"] = json!(null);
+        };
+        let no_databricks = |v: &mut serde_json::Value| {
+            databricks(v);
+            v["compute"].as_array_mut().unwrap().pop();
+        };
+        for patch in [
+            &open as &dyn Fn(&mut serde_json::Value),
+            &nat,
+            &no_databricks,
+        ] {
+            let found = check(&spec(patch), None);
+            assert!(
+                !codes(&found).contains(&"databricks-firewall-only"),
+                "{found:?}"
+            );
+        }
     }
 
     #[test]

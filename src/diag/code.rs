@@ -78,6 +78,9 @@ codes! {
     SshOpenToInternet => "ssh-open-to-internet", "`network.ssh.allow_from` holds a prefix shorter than /8 (such as 0.0.0.0/0), which opens SSH to much of the internet.";
     Guide2021Locked => "guide-lockdown-blocks-batch", "`requirements: guide-2021` with `outbound: locked` blocks Azure Batch's node communication, which needs outbound TCP 443 since classic mode retired on 2026-03-31.";
     VmSizeRetired => "vm-size-retired", "A VM size belongs to a series Azure has retired, so it can no longer be provisioned.";
+    HdinsightAttachSdkV1 => "hdinsight-attach-sdk-v1", "Under `requirements: current`, an HDInsight cluster is attached to the workspace, which only the Azure ML Python SDK v1 supports, and SDK v1 support ended on 2026-06-30.";
+    SshNoPublicIp => "ssh-no-public-ip", "A cluster or compute instance enables SSH but has no public IP, so SSH reaches its nodes only from inside the VNet or peered networks, never from the internet.";
+    DatabricksFirewallOnly => "databricks-firewall-only", "With Databricks, forced tunnelling and `outbound: locked`, Databricks' mandatory VNet-to-VNet rule matches every destination, so the NSG's `DenyInternetOutbound` never fires for its subnets and the firewall is their only egress control.";
 }
 
 #[cfg(test)]
@@ -87,9 +90,15 @@ mod tests {
     #[test]
     fn codes_are_unique_kebab_case() {
         let mut names: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        // Words of lowercase letters and digits (`sdk-v1`), each starting with a letter.
         for name in &names {
             assert!(
-                name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                name.split('-').all(|word| {
+                    word.starts_with(|c: char| c.is_ascii_lowercase())
+                        && word
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                }),
                 "{name}"
             );
         }

@@ -12,11 +12,11 @@ use tera::{Context, Tera};
 use crate::azure::hdinsight::{GATEWAY_NODES, HEAD_NODES, ZOOKEEPER_NODES};
 use crate::model::Template;
 use crate::plan::{
-    Address, Compute, ComputeKind, DatabricksWorkspace, HdInsightCluster, Plan, RoleName,
+    Address, Compute, ComputeKind, DatabricksWorkspace, HdInsightCluster, Nsg, Plan, RoleName,
     VirtualMachine,
 };
-use crate::profile::{Access, Protocol};
-use crate::routes::{NextHop, Prefix};
+use crate::profile::{Access, Direction, Protocol};
+use crate::routes::{NextHop, Prefix, Route};
 
 const TEMPLATE: &str = include_str!("../../templates/readme.md.tera");
 
@@ -100,6 +100,15 @@ fn code(text: &str) -> String {
     format!("`{text}`")
 }
 
+/// `` `a`, `b` ``.
+fn code_list<S: AsRef<str>>(names: &[S]) -> String {
+    names
+        .iter()
+        .map(|n| code(n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn summary(profile: &str) -> &'static str {
     if profile == "guide-2021" {
         "the 2021 guide's rules, exactly"
@@ -147,10 +156,83 @@ fn nsgs(plan: &Plan) -> Value {
                     r.citation.to_string(),
                 ]);
             }
-            json!({"name": n.name, "subnet": n.subnet, "compute": n.compute, "rules": table.text()})
+            json!({"name": n.name, "subnet": n.subnet, "compute": n.compute, "rules": table.text(), "defaults": defaults(plan, n)})
         })
         .collect();
     Value::Array(nsgs)
+}
+
+/// Whether the route table of `subnet` holds a 0.0.0.0/0 route: Azure counts the prefixes of
+/// user-defined routes in the `VirtualNetwork` tag, which then holds every address.
+fn vnet_tag_is_everything(plan: &Plan, subnet: &str) -> bool {
+    let table = plan
+        .vnet
+        .subnets
+        .iter()
+        .find(|s| s.name == subnet)
+        .and_then(|s| s.route_table.as_ref())
+        .and_then(|name| plan.route_tables.iter().find(|t| &t.name == name));
+    table.is_some_and(|t| {
+        t.routes
+            .iter()
+            .any(|r| matches!(r.prefix, Prefix::Cidr(net) if net.prefix_len() == 0))
+    })
+}
+
+/// What Azure's default rules below `nsg`'s own do, as they really act here: the sentence
+/// after its table. Under a 0.0.0.0/0 route the `VirtualNetwork` tag of `AllowVnetInBound` and
+/// `AllowVnetOutBound` (and of any rule naming it) covers every address; an NSG without
+/// `DenyInternetOutbound` leaves the internet to `AllowInternetOutBound`.
+fn defaults(plan: &Plan, nsg: &Nsg) -> String {
+    let everything = vnet_tag_is_everything(plan, &nsg.subnet);
+    let tag = |a: &Address, name: &str| matches!(a, Address::One(one) if one == name);
+    let outbound = || {
+        nsg.rules
+            .iter()
+            .filter(|r| r.direction == Direction::Outbound)
+    };
+    let deny = outbound().find(|r| r.access == Access::Deny && tag(&r.destination, "Internet"));
+    // An earlier allow of `VirtualNetwork` on every port matches every destination first.
+    let shadow = deny.and_then(|deny| {
+        outbound().find(|r| {
+            everything
+                && r.access == Access::Allow
+                && r.priority < deny.priority
+                && tag(&r.destination, "VirtualNetwork")
+                && r.protocol == Protocol::Any
+                && r.ports == ["*"]
+        })
+    });
+    let inbound = if everything {
+        "inbound: `AllowVnetInBound` allows the `VirtualNetwork` tag, which includes the route \
+         table's prefixes, here 0.0.0.0/0, so it allows every source that reaches the subnet and \
+         `DenyAllInBound` denies nothing"
+    } else {
+        "inbound: VNet and load balancer allowed, everything else denied by `DenyAllInBound`"
+    };
+    let outbound = match (deny, shadow) {
+        (Some(deny), Some(shadow)) => format!(
+            "outbound: `{}` never fires, because `{}` (priority {}) above allows the \
+             `VirtualNetwork` tag, which here includes the route table's 0.0.0.0/0: every \
+             destination is allowed, and the appliance is the only egress control",
+            deny.name, shadow.name, shadow.priority
+        ),
+        (Some(deny), None) if everything => format!(
+            "outbound: Internet denied by `{}` above; `AllowVnetOutBound` allows the \
+             `VirtualNetwork` tag, which here includes the route table's 0.0.0.0/0, so every \
+             address outside the `Internet` tag is allowed",
+            deny.name
+        ),
+        (Some(deny), None) => format!(
+            "outbound: VNet allowed, Internet denied by `{}` above",
+            deny.name
+        ),
+        (None, _) => "outbound: VNet allowed by `AllowVnetOutBound`, and Internet allowed by \
+                      Azure's default `AllowInternetOutBound`: this NSG has no \
+                      `DenyInternetOutbound`"
+            .to_string(),
+    };
+    format!("{inbound}; {outbound}")
 }
 
 fn route_tables(plan: &Plan) -> Value {
@@ -171,12 +253,7 @@ fn route_tables(plan: &Plan) -> Value {
                 r.source.clone(),
             ]);
         }
-        let subnets = t
-            .subnets
-            .iter()
-            .map(|s| code(s))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let subnets = code_list(&t.subnets);
         json!({"name": t.name, "subnets": subnets, "bypass": t.bypass, "routes": table.text()})
     });
     Value::Array(tables.collect())
@@ -244,11 +321,7 @@ impl Subnets {
 impl Subnets {
     /// `` `a`, `b` ``.
     fn text(&self) -> String {
-        self.0
-            .iter()
-            .map(|n| code(n))
-            .collect::<Vec<_>>()
-            .join(", ")
+        code_list(&self.0)
     }
 }
 
@@ -389,7 +462,10 @@ fn permissions(plan: &Plan) -> Value {
     })
 }
 
-/// A Mermaid flowchart: computes in their subnets inside the VNet, and the egress path.
+/// A Mermaid flowchart: computes in their subnets inside the VNet, and each compute subnet's
+/// egress path: the NAT gateway, Azure's default outbound access, or under forced tunnelling its
+/// route table (bypass tables included) with the appliance it sends traffic to and the routes
+/// that leave directly.
 fn diagram(plan: &Plan) -> Vec<String> {
     let mut lines = vec![format!(
         "subgraph vnet[\"VNet {} ({})\"]",
@@ -400,30 +476,34 @@ fn diagram(plan: &Plan) -> Vec<String> {
         lines.push(format!("  s{i}[\"{} {}\"]", s.name, s.address_prefix));
     }
     lines.push("end".to_string());
-    let exit = match (&plan.nat_gateway, plan.route_tables.first()) {
-        (Some(nat), _) => format!("nat[\"NAT gateway {}\"] --> internet((Internet))", nat.name),
-        (None, Some(table)) => {
-            let hop = table
-                .routes
-                .iter()
-                .find_map(|r| {
-                    if let NextHop::Appliance(ip) = &r.next_hop {
-                        Some(ip.as_str())
-                    } else {
-                        None
-                    }
-                })
-                .unwrap_or("");
-            format!("appliance[\"appliance {hop}\"] --> internet((Internet))")
-        }
-        (None, None) => "default[\"default outbound access\"] --> internet((Internet))".to_string(),
+    let compute_subnets = || {
+        plan.vnet
+            .subnets
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.compute)
     };
-    let exit_node = exit.split('[').next().unwrap_or("internet").to_string();
-    lines.push(exit);
-    for (i, s) in plan.vnet.subnets.iter().enumerate() {
-        if s.compute {
-            lines.push(format!("s{i} --> {exit_node}"));
-        }
+    if let Some(nat) = &plan.nat_gateway {
+        lines.push(format!(
+            "nat[\"NAT gateway {}\"] --> internet((Internet))",
+            nat.name
+        ));
+    }
+    if compute_subnets().any(|(_, s)| s.nat_gateway.is_none() && s.route_table.is_none()) {
+        lines.push("default[\"default outbound access\"] --> internet((Internet))".to_string());
+    }
+    lines.extend(route_table_lines(plan));
+    for (i, s) in compute_subnets() {
+        let table = s
+            .route_table
+            .as_ref()
+            .and_then(|name| plan.route_tables.iter().position(|t| &t.name == name));
+        let exit = match (&s.nat_gateway, table) {
+            (Some(_), _) => "nat".to_string(),
+            (None, Some(k)) => format!("rt{k}"),
+            (None, None) => "default".to_string(),
+        };
+        lines.push(format!("s{i} --> {exit}"));
     }
     for (i, row) in computes(plan).iter().enumerate() {
         let mut node = format!("c{i}([\"{}\"])", row.name);
@@ -432,6 +512,79 @@ fn diagram(plan: &Plan) -> Vec<String> {
                 lines.push(format!("{node} --- s{s}"));
                 node = format!("c{i}");
             }
+        }
+    }
+    lines
+}
+
+/// The route tables of the diagram: each appliance once (`applianceN`, leading to the
+/// internet), each table (`rtK`) with an edge per appliance it routes to, labelled with the
+/// prefixes, and one edge to the internet for its bypass routes.
+fn route_table_lines(plan: &Plan) -> Vec<String> {
+    let label = |routes: &[&Route]| {
+        let tags: Vec<&str> = routes
+            .iter()
+            .filter_map(|r| match &r.prefix {
+                Prefix::ServiceTag(tag) => Some(tag.as_str()),
+                Prefix::Cidr(_) => None,
+            })
+            .collect();
+        let cidrs: Vec<String> = routes
+            .iter()
+            .filter_map(|r| match &r.prefix {
+                Prefix::Cidr(net) => Some(net.to_string()),
+                Prefix::ServiceTag(_) => None,
+            })
+            .collect();
+        let mut parts: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+        match cidrs.len() {
+            0 => {}
+            1 | 2 => parts.extend(cidrs),
+            n => parts.push(format!("{n} prefixes")),
+        }
+        parts.join(", ")
+    };
+    let mut appliances: Vec<&str> = Vec::new();
+    let mut lines = Vec::new();
+    for (k, table) in plan.route_tables.iter().enumerate() {
+        lines.push(format!("rt{k}{{{{\"route table {}\"}}}}", table.name));
+        let mut hops: Vec<&str> = Vec::new();
+        for route in &table.routes {
+            if let NextHop::Appliance(ip) = &route.next_hop {
+                if !hops.contains(&ip.as_str()) {
+                    hops.push(ip);
+                }
+            }
+        }
+        for ip in hops {
+            let n = match appliances.iter().position(|a| *a == ip) {
+                Some(n) => n,
+                None => {
+                    appliances.push(ip);
+                    lines.push(format!(
+                        "appliance{}[\"appliance {ip}\"] --> internet((Internet))",
+                        appliances.len() - 1
+                    ));
+                    appliances.len() - 1
+                }
+            };
+            let to: Vec<&Route> = table
+                .routes
+                .iter()
+                .filter(|r| r.next_hop == NextHop::Appliance(ip.to_string()))
+                .collect();
+            lines.push(format!("rt{k} -->|{}| appliance{n}", label(&to)));
+        }
+        let bypass: Vec<&Route> = table
+            .routes
+            .iter()
+            .filter(|r| r.next_hop == NextHop::Internet)
+            .collect();
+        if !bypass.is_empty() {
+            lines.push(format!(
+                "rt{k} -->|bypass: {}| internet((Internet))",
+                label(&bypass)
+            ));
         }
     }
     lines
@@ -467,6 +620,22 @@ fn suppressions(template: &Template) -> String {
     table.text()
 }
 
+/// The VMs with encryption at host on, as `` `a`, `b` `` (empty when none): their deployment
+/// needs the subscription's `Microsoft.Compute/EncryptionAtHost` feature.
+fn encryption_at_host(plan: &Plan) -> String {
+    let names: Vec<&str> = plan
+        .virtual_machines
+        .iter()
+        .filter(|vm| vm.encryption_at_host)
+        .map(|vm| vm.name.as_str())
+        .collect();
+    match names.len() {
+        0 => String::new(),
+        1 => format!("VM {}", code_list(&names)),
+        _ => format!("VMs {}", code_list(&names)),
+    }
+}
+
 /// Renders `README.md` for `plan`, whose model is `template`.
 pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<String, String> {
     let secrets: Vec<_> = plan
@@ -487,11 +656,10 @@ pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<
         "name": plan.name, "version": version, "profile": plan.profile.name, "profile_summary": summary(plan.profile.name),
         "location": plan.location, "workspace": plan.workspace.name, "workspace_group": plan.workspace.resource_group,
         "module": plan.workspace.resource_group.is_some(),
-        "secrets_setup": secrets_setup, "arm_extra": arm_extra,
+        "secrets_setup": secrets_setup, "arm_extra": arm_extra, "encryption_at_host": encryption_at_host(plan),
         "private_compute": plan.computes.iter().any(|c| matches!(&c.kind, ComputeKind::Cluster(k) if !k.public_ip) || matches!(&c.kind, ComputeKind::Instance(i) if !i.public_ip)),
         "diagram": diagram(plan), "subnets": subnets(plan), "nsgs": nsgs(plan),
         "empty_nsg_reason": "the computes here need no inbound rule, and outbound is open.",
-        "locked": plan.nsgs.iter().any(|n| n.rules.iter().any(|r| r.access == Access::Deny)),
         "route_tables": route_tables(plan),
         "computes": computes_table(plan), "suppressions": suppressions(template), "resources": resources, "permissions": permissions(plan),
         "databricks": plan.databricks.iter().map(|d| json!({"name": d.name, "managed_group": d.managed_group})).collect::<Vec<_>>(),
@@ -506,6 +674,185 @@ pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::fixture::spec;
+    use serde_json::json;
+
+    /// The README of the fixture spec changed by `patch`.
+    fn readme(patch: impl FnOnce(&mut serde_json::Value)) -> String {
+        let plan = crate::plan::build(&spec(patch), None);
+        let template = crate::resources::build(&plan);
+        render(&plan, &template, "0").unwrap()
+    }
+
+    fn push(v: &mut serde_json::Value, compute: serde_json::Value) {
+        v["compute"].as_array_mut().unwrap().push(compute);
+    }
+
+    #[test]
+    fn encryption_at_host_is_off_by_default_and_when_on_the_deploy_section_registers_it() {
+        let vm = json!({"name": "vm-a", "type": "virtualmachine", "subnet": "snet-b"});
+        let off = readme(|v| push(v, vm.clone()));
+        assert!(!off.contains("az feature"), "{off}");
+        // checkov's encryption-at-host checks are suppressed, with the reason, only when it is off.
+        assert!(
+            off.contains("| `CKV_AZURE_97` | encryption at host is off"),
+            "{off}"
+        );
+        let on = readme(|v| {
+            push(v, vm.clone());
+            v["compute"][2]["encryption_at_host"] = json!(true);
+        });
+        let deploy = &on[on.find("## Deploy").unwrap()..on.find("## Network").unwrap()];
+        let steps = [
+            "az feature register --namespace Microsoft.Compute --name EncryptionAtHost\n",
+            "az feature show --namespace Microsoft.Compute --name EncryptionAtHost",
+            "az provider register --namespace Microsoft.Compute\n",
+            "az deployment group create",
+        ];
+        let at: Vec<usize> = steps
+            .iter()
+            .map(|s| deploy.find(s).unwrap_or_else(|| panic!("{s}\n{deploy}")))
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{deploy}");
+        assert!(deploy.contains("`vm-a`"), "{deploy}");
+        assert!(!on.contains("CKV_AZURE_97"), "{on}");
+    }
+
+    fn tunnel(v: &mut serde_json::Value) {
+        v["network"]["egress"] = json!("forced_tunnel");
+        v["network"]["forced_tunnel"] = json!({"next_hop_ip": "10.9.0.4"});
+    }
+
+    /// A public-IP cluster in `snet-a` (bypass table) and a no-public-IP instance in `snet-b`.
+    fn two_tables(v: &mut serde_json::Value) {
+        tunnel(v);
+        v["compute"][1]["subnet"] = json!("snet-b");
+        v["compute"][1]["enable_node_public_ip"] = json!(false);
+    }
+
+    /// The lines of the README's Mermaid diagram.
+    fn diagram_of(readme: &str) -> Vec<String> {
+        let start = readme.find("```mermaid\n").unwrap();
+        let end = start + readme[start..].find("\n```\n").unwrap();
+        readme[start..end]
+            .lines()
+            .map(|l| l.trim().to_string())
+            .collect()
+    }
+
+    /// The section of the NSG of `subnet`, up to the next heading.
+    fn nsg_section<'a>(readme: &'a str, subnet: &str) -> &'a str {
+        let start = readme
+            .find(&format!("(subnet `{subnet}`)"))
+            .unwrap_or_else(|| panic!("no NSG for {subnet}"));
+        let end = readme[start..]
+            .find("\n#")
+            .map_or(readme.len(), |e| start + e);
+        &readme[start..end]
+    }
+
+    #[test]
+    fn the_diagram_shows_every_route_table_with_its_subnets_and_appliance() {
+        let spec = spec(two_tables);
+        let plan = crate::plan::build(&spec, None);
+        assert_eq!(plan.route_tables.len(), 2);
+        let template = crate::resources::build(&plan);
+        let lines = diagram_of(&render(&plan, &template, "0").unwrap());
+        assert!(
+            lines.contains(&"appliance0[\"appliance 10.9.0.4\"] --> internet((Internet))".into()),
+            "{lines:#?}"
+        );
+        for (k, table) in plan.route_tables.iter().enumerate() {
+            let expected = [
+                format!("rt{k}{{{{\"route table {}\"}}}}", table.name),
+                format!("rt{k} -->|0.0.0.0/0| appliance0"),
+            ];
+            for line in expected {
+                assert!(lines.contains(&line), "{line}\n{lines:#?}");
+            }
+            for subnet in &table.subnets {
+                let i = plan.vnet.subnets.iter().position(|s| &s.name == subnet);
+                let line = format!("s{} --> rt{k}", i.unwrap());
+                assert!(lines.contains(&line), "{line}\n{lines:#?}");
+            }
+            let bypass = format!("rt{k} -->|bypass: AzureMachineLearning| internet((Internet))");
+            assert_eq!(lines.contains(&bypass), table.bypass, "{lines:#?}");
+        }
+        assert!(
+            !lines
+                .iter()
+                .any(|l| l.starts_with('s') && l.ends_with("--> appliance0")),
+            "{lines:#?}"
+        );
+        let nat = diagram_of(&readme(|_| {}));
+        assert!(nat.contains(&"s0 --> nat".to_string()), "{nat:#?}");
+        assert!(!nat.iter().any(|l| l.starts_with("rt")), "{nat:#?}");
+    }
+
+    /// Asserts that `section` holds each of `present` and none of `absent`.
+    fn holds(section: &str, present: &[&str], absent: &[&str]) {
+        for text in present {
+            assert!(section.contains(text), "lacks {text}:\n{section}");
+        }
+        for text in absent {
+            assert!(!section.contains(text), "has {text}:\n{section}");
+        }
+    }
+
+    #[test]
+    fn the_sentence_after_each_nsg_says_what_the_default_rules_really_do() {
+        let deny_holds = "Internet denied by `DenyInternetOutbound` above";
+        // Open outbound: no DenyInternetOutbound, so Azure's AllowInternetOutBound allows it.
+        let open = readme(|_| {});
+        let allowed = "Internet allowed by Azure's default `AllowInternetOutBound`";
+        holds(
+            nsg_section(&open, "snet-a"),
+            &[allowed],
+            &["`DenyInternetOutbound` above"],
+        );
+        // Locked outbound without a tunnel: the deny holds, and inbound really is denied.
+        let locked = readme(|v| v["network"]["outbound"] = json!("locked"));
+        let inbound_denied = "everything else denied by `DenyAllInBound`";
+        holds(
+            nsg_section(&locked, "snet-a"),
+            &[deny_holds, inbound_denied],
+            &[],
+        );
+        // Under a 0.0.0.0/0 route the VirtualNetwork tag holds every address: nothing is
+        // "everything else denied" inbound.
+        let tunnelled = readme(|v| {
+            two_tables(v);
+            v["network"]["outbound"] = json!("locked");
+        });
+        holds(&tunnelled, &[], &["everything else denied"]);
+        for subnet in ["snet-a", "snet-b"] {
+            let nothing = "`DenyAllInBound` denies nothing";
+            holds(nsg_section(&tunnelled, subnet), &[nothing, deny_holds], &[]);
+        }
+        // Databricks' VirtualNetwork rule at 100 matches everything first: the deny never fires.
+        let databricks = readme(|v| {
+            tunnel(v);
+            v["network"]["outbound"] = json!("locked");
+            let dbw = json!({"name": "dbw", "type": "databricks", "public_subnet": "dbw-public", "private_subnet": "dbw-private"});
+            push(v, dbw);
+            for (name, prefix) in [
+                ("dbw-public", "10.0.2.0/26"),
+                ("dbw-private", "10.0.2.64/26"),
+            ] {
+                let subnet = json!({"name": name, "address_prefix": prefix, "delegation": "Microsoft.Databricks/workspaces"});
+                v["network"]["subnets"].as_array_mut().unwrap().push(subnet);
+            }
+        });
+        for subnet in ["dbw-public", "dbw-private"] {
+            let never = "`DenyInternetOutbound` never fires";
+            holds(
+                nsg_section(&databricks, subnet),
+                &[never],
+                &["Internet denied"],
+            );
+        }
+        holds(nsg_section(&databricks, "snet-a"), &[deny_holds], &[]);
+    }
 
     #[test]
     fn tables_escape_pipes_and_vanish_without_rows() {

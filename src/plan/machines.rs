@@ -1,5 +1,6 @@
 //! The machines amlgen creates in the VNet for the workspace to use: Ubuntu VMs with a network
-//! interface and no public IP, and HDInsight clusters with a storage account of their own.
+//! interface (and, when attached, a public IP Azure ML reaches them at), and HDInsight clusters
+//! with a storage account of their own.
 
 use super::parameters::{self, EnvVar, Names};
 use crate::azure::hdinsight::{self, Definition};

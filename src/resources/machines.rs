@@ -319,7 +319,7 @@ fn virtual_machine(b: &mut Builder, vm: &VirtualMachine) -> Vec<Resource> {
     let machine = if vm.encryption_at_host {
         machine
     } else {
-        let reason = "encryption at host is off in the spec (encryption_at_host: false)";
+        let reason = "encryption at host is off (encryption_at_host: false, the default: it needs the subscription's EncryptionAtHost feature)";
         machine
             .suppress("CKV_AZURE_97", reason)
             .suppress("CKV_AZURE_151", reason)

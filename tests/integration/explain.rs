@@ -56,6 +56,20 @@ fn a_spec_gets_every_rule_and_route_with_its_reason_and_the_firewalls_list() {
 }
 
 #[test]
+fn hdinsight_gets_its_own_hosts_and_not_azure_mls() {
+    let spec = root().join("examples/hdinsight-spark.yaml");
+    let run = amlgen(&["explain", spec.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("  HDInsight also needs these hosts")
+            && run.stdout.contains("    login.windows.net "),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("ml.azure.com"), "{}", run.stdout);
+}
+
+#[test]
 fn an_invalid_spec_is_reported_not_explained() {
     let spec = root().join("tests/fixtures/invalid/cidr-overlap.yaml");
     let run = amlgen(&["explain", spec.to_str().unwrap()]);

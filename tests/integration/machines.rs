@@ -77,7 +77,13 @@ const ATTACHED: &str = "  - name: vm-a
 #[test]
 fn a_valid_mix_of_every_kind_passes() {
     let computes = format!("{DATABRICKS}{ATTACHED}");
-    assert_eq!(validate("mix", &computes), (0, Vec::new()));
+    // Valid; under `current` the attached HDInsight cluster is warned about: only the retired
+    // SDK v1 attaches HDInsight.
+    let attach = line_of(&computes, "cluster_type: kafka") + 1;
+    assert_eq!(
+        validate("mix", &computes),
+        (0, vec![("hdinsight-attach-sdk-v1".to_string(), attach)])
+    );
 }
 
 #[test]
@@ -183,6 +189,41 @@ fn secrets_are_secure_parameters_without_defaults_and_never_written() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn docs_spec_says_what_attaching_a_vm_and_the_lockdown_really_do() {
+    let docs = std::fs::read_to_string(root().join("docs/spec.md")).unwrap();
+    let docs = docs.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The code: an attached VM gets a public IP, and the lockdown's intra-VNet allow names the
+    // VNet's address space, not the `VirtualNetwork` tag.
+    let spec = format!(
+        "{}  outbound: locked\ncompute:\n  - name: vm-a\n    type: virtualmachine\n    subnet: snet-a\n    attach: true\n",
+        BASE.trim_end_matches("compute:\n")
+    );
+    let compiled = amlgen::compile(amlgen::source::Source::new("spec.yaml", spec), root()).unwrap();
+    let plan = compiled.plan.expect("valid");
+    assert!(plan.virtual_machines[0].public_ip.is_some());
+    let allow = plan.nsgs[0]
+        .rules
+        .iter()
+        .find(|r| r.name == "AllowVirtualNetworkOutbound")
+        .unwrap();
+    assert_eq!(
+        allow.destination,
+        amlgen::plan::Address::One("10.10.0.0/16".into())
+    );
+    // The docs say the same.
+    for said in [
+        "With `attach: true`, the VM also gets a Standard static public IP",
+        "reached at that public IP",
+        "allows TCP 443 and 445 to the VNet's own address space",
+    ] {
+        assert!(docs.contains(said), "docs/spec.md lacks: {said}");
+    }
+    for wrong in ["reached at the VM's private IP", "allows `VirtualNetwork`"] {
+        assert!(!docs.contains(wrong), "docs/spec.md still says: {wrong}");
     }
 }
 
