@@ -300,7 +300,7 @@ const DENY_INTERNET_OUT: NsgRule = NsgRule {
     peer: Tag("Internet"),
     local: Local::VirtualNetwork,
     when: When::LockedAny,
-    reason: "Enforces the lockdown: everything not allowed above is denied, instead of only documented.",
+    reason: "Enforces the lockdown: internet destinations the rules above do not allow are denied, instead of only documented.",
     source: "amlgen: outbound: locked",
 };
 

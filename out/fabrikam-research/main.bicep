@@ -288,7 +288,7 @@ resource nsgSnetGpu 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
       {
         name: 'DenyInternetOutbound'
         properties: {
-          description: 'Enforces the lockdown: everything not allowed above is denied, instead of only documented.'
+          description: 'Enforces the lockdown: internet destinations the rules above do not allow are denied, instead of only documented.'
           protocol: '*'
           sourcePortRange: '*'
           destinationPortRange: '*'
@@ -549,7 +549,7 @@ resource nsgSnetCpu 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
       {
         name: 'DenyInternetOutbound'
         properties: {
-          description: 'Enforces the lockdown: everything not allowed above is denied, instead of only documented.'
+          description: 'Enforces the lockdown: internet destinations the rules above do not allow are denied, instead of only documented.'
           protocol: '*'
           sourcePortRange: '*'
           destinationPortRange: '*'

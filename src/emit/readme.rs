@@ -203,12 +203,41 @@ fn defaults(plan: &Plan, nsg: &Nsg) -> String {
                 && r.ports == ["*"]
         })
     });
-    let inbound = if everything {
-        "inbound: `AllowVnetInBound` allows the `VirtualNetwork` tag, which includes the route \
-         table's prefixes, here 0.0.0.0/0, so it allows every source that reaches the subnet and \
-         `DenyAllInBound` denies nothing"
-    } else {
-        "inbound: VNet and load balancer allowed, everything else denied by `DenyAllInBound`"
+    let inbound_rules = || {
+        nsg.rules
+            .iter()
+            .filter(|r| r.direction == Direction::Inbound)
+    };
+    let deny_all = inbound_rules().find(|r| r.access == Access::Deny && tag(&r.source, "*"));
+    // An earlier allow of `VirtualNetwork` on every port (Databricks' worker-to-worker rule)
+    // admits every source first.
+    let open_before = inbound_rules().find(|r| {
+        everything
+            && r.access == Access::Allow
+            && deny_all.is_none_or(|d| r.priority < d.priority)
+            && tag(&r.source, "VirtualNetwork")
+            && r.ports == ["*"]
+    });
+    let inbound = match (open_before, deny_all) {
+        (Some(open), _) => format!(
+            "inbound: `{}` (priority {}) allows the `VirtualNetwork` tag, which includes the \
+             route table's prefixes, here 0.0.0.0/0, so it allows every source that reaches the \
+             subnet",
+            open.name, open.priority
+        ),
+        (None, Some(deny)) if everything => format!(
+            "inbound: everything the rules above do not allow is denied by `{}` (priority {}), \
+             before Azure's `AllowVnetInBound`, whose `VirtualNetwork` tag here includes the \
+             route table's 0.0.0.0/0",
+            deny.name, deny.priority
+        ),
+        (None, _) if everything => "inbound: `AllowVnetInBound` allows the `VirtualNetwork` tag, \
+             which includes the route table's prefixes, here 0.0.0.0/0, so it allows every \
+             source that reaches the subnet and `DenyAllInBound` denies nothing"
+            .to_string(),
+        (None, _) => "inbound: VNet and load balancer allowed, everything else denied by \
+                      `DenyAllInBound`"
+            .to_string(),
     };
     let outbound = match (deny, shadow) {
         (Some(deny), Some(shadow)) => format!(
@@ -826,8 +855,12 @@ mod tests {
         });
         holds(&tunnelled, &[], &["everything else denied"]);
         for subnet in ["snet-a", "snet-b"] {
-            let nothing = "`DenyAllInBound` denies nothing";
-            holds(nsg_section(&tunnelled, subnet), &[nothing, deny_holds], &[]);
+            let denied = "everything the rules above do not allow is denied by `DenyAllInbound` (priority 4096)";
+            holds(
+                nsg_section(&tunnelled, subnet),
+                &[denied, deny_holds],
+                &["denies nothing"],
+            );
         }
         // Databricks' VirtualNetwork rule at 100 matches everything first: the deny never fires.
         let databricks = readme(|v| {
@@ -845,10 +878,12 @@ mod tests {
         });
         for subnet in ["dbw-public", "dbw-private"] {
             let never = "`DenyInternetOutbound` never fires";
+            let admitted =
+                "worker-to-worker-inbound` (priority 100) allows the `VirtualNetwork` tag";
             holds(
                 nsg_section(&databricks, subnet),
-                &[never],
-                &["Internet denied"],
+                &[never, admitted],
+                &["Internet denied", "do not allow is denied"],
             );
         }
         holds(nsg_section(&databricks, "snet-a"), &[deny_holds], &[]);
