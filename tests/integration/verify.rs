@@ -428,3 +428,271 @@ fn an_unreadable_template_is_an_io_error() {
         run.stderr
     );
 }
+
+/// The security rules of every NSG of `template` that `pick` selects by their properties.
+fn rules_where(template: &mut Value, pick: impl Fn(&Value) -> bool) -> Vec<&mut Value> {
+    template["resources"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .filter(|r| r["type"] == "Microsoft.Network/networkSecurityGroups")
+        .flat_map(|nsg| {
+            nsg["properties"]["securityRules"]
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+        })
+        .filter(|rule| pick(&rule["properties"]))
+        .collect()
+}
+
+/// Adds `rule` (its `properties`) to the NSG of `template` whose name ends with `nsg`.
+fn add_rule(template: &mut Value, nsg: &str, name: &str, properties: Value) {
+    let nsgs = template["resources"].as_array_mut().unwrap();
+    let found = nsgs
+        .iter_mut()
+        .find(|r| {
+            r["type"] == "Microsoft.Network/networkSecurityGroups"
+                && r["name"].as_str().unwrap().ends_with(nsg)
+        })
+        .unwrap();
+    let rules = found["properties"]["securityRules"].as_array_mut().unwrap();
+    rules.push(serde_json::json!({"name": name, "properties": properties}));
+}
+
+/// Removes the rules `pick` selects from every NSG of `template`.
+fn remove_rules(template: &mut Value, pick: impl Fn(&Value) -> bool) {
+    for nsg in template["resources"].as_array_mut().unwrap() {
+        if nsg["type"] == "Microsoft.Network/networkSecurityGroups" {
+            let rules = nsg["properties"]["securityRules"].as_array_mut().unwrap();
+            rules.retain(|r| !pick(&r["properties"]));
+        }
+    }
+}
+
+/// The routes of every route table of `template`.
+fn routes_of(template: &mut Value) -> Vec<&mut Value> {
+    template["resources"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .filter(|r| r["type"] == "Microsoft.Network/routeTables")
+        .flat_map(|t| t["properties"]["routes"].as_array_mut().unwrap().iter_mut())
+        .collect()
+}
+
+fn allow(direction: &str, protocol: &str, source: &str, destination: &str, ports: &str) -> Value {
+    serde_json::json!({
+        "protocol": protocol, "sourcePortRange": "*", "destinationPortRange": ports,
+        "sourceAddressPrefix": source, "destinationAddressPrefix": destination,
+        "access": "Allow", "priority": 300, "direction": direction
+    })
+}
+
+/// One mutant: a committed output folder, an edit by properties, and the code it must fail with.
+struct Mutant {
+    name: &'static str,
+    out: &'static str,
+    edit: fn(&mut Value),
+    code: &'static str,
+}
+
+const MUTANTS: &[Mutant] = &[
+    Mutant {
+        name: "outbound-azurecloud-any-port",
+        out: "out/contoso-train-prod",
+        edit: |t| {
+            add_rule(
+                t,
+                "snet-training-nsg",
+                "AllowCloud",
+                allow("Outbound", "*", "VirtualNetwork", "AzureCloud", "*"),
+            )
+        },
+        code: "snet-training: verify-outbound-unjustified",
+    },
+    Mutant {
+        name: "global-storage-instead-of-regional",
+        out: "out/contoso-train-prod",
+        edit: |t| {
+            for rule in rules_where(t, |p| {
+                p["direction"] == "Outbound"
+                    && p["destinationAddressPrefix"]
+                        .as_str()
+                        .is_some_and(|d| d.starts_with("Storage."))
+            }) {
+                rule["properties"]["destinationAddressPrefix"] = "Storage".into();
+            }
+        },
+        code: "snet-training: verify-outbound-unjustified",
+    },
+    Mutant {
+        name: "internet-inbound-on-no-public-ip",
+        out: "out/contoso-train-prod",
+        edit: |t| {
+            add_rule(
+                t,
+                "snet-training-nsg",
+                "AllowWeb",
+                allow("Inbound", "Tcp", "Internet", "VirtualNetwork", "443"),
+            )
+        },
+        code: "snet-training: verify-inbound-unjustified",
+    },
+    Mutant {
+        name: "udp-from-anywhere",
+        out: "out/contoso-train-prod",
+        edit: |t| {
+            add_rule(
+                t,
+                "snet-training-nsg",
+                "AllowUdp",
+                allow("Inbound", "Udp", "*", "*", "0-65535"),
+            )
+        },
+        code: "snet-training: verify-inbound-unjustified",
+    },
+    Mutant {
+        name: "lockdown-deny-removed",
+        out: "out/contoso-train-prod",
+        edit: |t| {
+            remove_rules(t, |p| {
+                p["access"] == "Deny"
+                    && p["direction"] == "Outbound"
+                    && p["destinationAddressPrefix"] == "Internet"
+            })
+        },
+        code: "snet-training: verify-outbound-unjustified",
+    },
+    Mutant {
+        name: "allow-any-inbound-forced-tunnel-public-ip",
+        out: "out/fabrikam-research",
+        edit: |t| {
+            add_rule(
+                t,
+                "snet-gpu-nsg",
+                "AllowAny",
+                allow("Inbound", "*", "*", "*", "*"),
+            )
+        },
+        code: "snet-gpu: verify-inbound-unjustified",
+    },
+    Mutant {
+        name: "internet-ssh-inbound",
+        out: "out/fabrikam-research",
+        edit: |t| {
+            for rule in rules_where(t, |p| {
+                p["direction"] == "Inbound" && p["destinationPortRange"] == "22"
+            }) {
+                rule["properties"]["sourceAddressPrefix"] = "Internet".into();
+            }
+        },
+        code: "snet-gpu: verify-inbound-unjustified",
+    },
+    Mutant {
+        name: "forced-tunnel-inbound-deny-removed",
+        out: "out/fabrikam-research",
+        edit: |t| remove_rules(t, |p| p["access"] == "Deny" && p["direction"] == "Inbound"),
+        code: "snet-cpu: verify-inbound-unjustified",
+    },
+    Mutant {
+        name: "route-table-removed-from-public-ip-subnet",
+        out: "out/fabrikam-research",
+        edit: |t| {
+            subnet(t, "snet-gpu")["properties"]
+                .as_object_mut()
+                .unwrap()
+                .remove("routeTable");
+        },
+        code: "snet-gpu: verify-tunnel-bypassed",
+    },
+    Mutant {
+        name: "default-route-next-hop-in-compute-subnet",
+        out: "out/fabrikam-research",
+        edit: |t| {
+            for route in routes_of(t) {
+                if route["properties"]["addressPrefix"] == "0.0.0.0/0" {
+                    route["properties"]["nextHopIpAddress"] = "10.60.0.200".into();
+                }
+            }
+        },
+        code: "snet-gpu: verify-next-hop-in-compute",
+    },
+    Mutant {
+        name: "databricks-storage-route-on-aml-subnet",
+        out: "out/fabrikam-research",
+        edit: |t| {
+            let table = t["resources"]
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+                .find(|r| {
+                    r["type"] == "Microsoft.Network/routeTables"
+                        && r["properties"]["routes"].as_array().unwrap().len() > 1
+                })
+                .unwrap();
+            table["properties"]["routes"]
+                .as_array_mut()
+                .unwrap()
+                .push(serde_json::json!({
+                    "name": "bypass-Storage",
+                    "properties": {"addressPrefix": "Storage", "nextHopType": "Internet"}
+                }));
+        },
+        code: "snet-gpu: verify-tunnel-bypassed",
+    },
+    Mutant {
+        name: "azure-ml-44224-inbound-removed",
+        out: "out/fabrikam-research",
+        edit: |t| remove_rules(t, |p| p["destinationPortRange"] == "44224"),
+        code: "snet-gpu: verify-required-flow",
+    },
+    Mutant {
+        name: "databricks-delegations-removed",
+        out: "out/adatum-lakehouse",
+        edit: |t| {
+            let vnet = resource(t, "Microsoft.Network/virtualNetworks");
+            for subnet in vnet["properties"]["subnets"].as_array_mut().unwrap() {
+                subnet["properties"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("delegations");
+            }
+        },
+        code: "snet-dbw-public: verify-databricks-delegation",
+    },
+    Mutant {
+        name: "ssh-from-outside-the-spec-sources",
+        out: "out/tailspin-gpu",
+        edit: |t| {
+            for rule in rules_where(t, |p| {
+                p["direction"] == "Inbound" && p["destinationPortRange"] == "22"
+            }) {
+                if rule["properties"]["sourceAddressPrefix"] == "198.51.100.0/24" {
+                    rule["properties"]["sourceAddressPrefix"] = "198.51.0.0/16".into();
+                }
+            }
+        },
+        code: "snet-gpu: verify-inbound-unjustified",
+    },
+];
+
+#[test]
+fn every_mutant_of_a_verified_template_fails_with_its_code() {
+    for mutant in MUTANTS {
+        let (code, clean) = failures(&[root().join(mutant.out).to_str().unwrap()]);
+        assert_eq!((code, clean), (0, vec![]), "{} before the edit", mutant.out);
+        let (code, found) = edited(
+            &format!("verify-mutant-{}", mutant.name),
+            mutant.out,
+            mutant.edit,
+        );
+        assert_eq!(code, 1, "{}: {found:#?}", mutant.name);
+        assert!(
+            found.iter().any(|f| f.starts_with(mutant.code)),
+            "{} should fail with {}: {found:#?}",
+            mutant.name,
+            mutant.code
+        );
+    }
+}
