@@ -76,6 +76,12 @@ pub const SERVICE_TAGS_LIMIT: Limit = Limit {
     what: "a service-tags file (Microsoft's is about 4 MB)",
 };
 
+/// The largest ARM template `verify` reads: Azure refuses templates over 4 MB.
+pub const TEMPLATE_LIMIT: Limit = Limit {
+    bytes: 16 << 20,
+    what: "an ARM template (Azure accepts at most 4 MB)",
+};
+
 /// Reads the regular file at `path`, at most `limit` bytes. Anything else (a folder, a FIFO, a
 /// device such as `/dev/zero`) and anything larger is an error that says why, returned before
 /// the read could block or grow without bound.

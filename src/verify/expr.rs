@@ -7,13 +7,23 @@
 //! (`reference()`, `uniqueString()`, `copyIndex()`, ...) is an [`Unknown`] naming the function:
 //! verify reports it instead of guessing a value.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
 /// The subscription every resource id is built in; verify works on one deployment.
 const SUBSCRIPTION: &str = "00000000-0000-0000-0000-000000000000";
+
+/// How deep expressions, and the parameters and variables they refer to, may nest while being
+/// evaluated. Network templates nest a handful of levels; a hostile one nests thousands, which
+/// would overflow the stack.
+const MAX_DEPTH: usize = 128;
+
+/// The longest string or array an expression may build: ARM templates are at most 4 MB, and a
+/// name, prefix or ID is far shorter. `concat()` of a variable with itself 40 times, or
+/// `format()` with 200,000 placeholders, stops here instead of exhausting memory.
+const MAX_VALUE: usize = 1 << 20;
 
 /// An expression verify cannot evaluate, in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +50,8 @@ pub(crate) struct Scope {
     /// Parameters and variables evaluated so far, keyed `parameters/<name>`, `variables/<name>`.
     resolved: RefCell<BTreeMap<String, Eval>>,
     group: Group,
+    /// How deep the evaluation under way nests.
+    depth: Cell<usize>,
 }
 
 impl Scope {
@@ -55,7 +67,22 @@ impl Scope {
             variables: lowercase_keys(template.get("variables")),
             resolved: RefCell::new(BTreeMap::new()),
             group,
+            depth: Cell::new(0),
         }
+    }
+
+    /// Runs `evaluate` one level deeper, or refuses past [`MAX_DEPTH`].
+    fn nested(&self, evaluate: impl FnOnce() -> Eval) -> Eval {
+        let depth = self.depth.get();
+        if depth >= MAX_DEPTH {
+            return Err(Unknown(format!(
+                "expressions, parameters and variables nest more than {MAX_DEPTH} levels deep"
+            )));
+        }
+        self.depth.set(depth + 1);
+        let value = evaluate();
+        self.depth.set(depth);
+        value
     }
 
     /// The same scope deployed to another resource group (a nested deployment in outer scope).
@@ -69,6 +96,7 @@ impl Scope {
                 name: name.to_string(),
                 location: self.group.location.clone(),
             },
+            depth: Cell::new(self.depth.get()),
         }
     }
 
@@ -164,7 +192,7 @@ impl Scope {
             key.to_string(),
             Err(Unknown(format!("`{key}` refers to itself"))),
         );
-        let value = self.value(raw);
+        let value = self.nested(|| self.value(raw));
         self.resolved
             .borrow_mut()
             .insert(key.to_string(), value.clone());
@@ -191,7 +219,7 @@ impl Scope {
             "format" => {
                 let pattern = text(0)?;
                 let values = (1..args.len()).map(text).collect::<Result<Vec<_>, _>>()?;
-                Ok(Value::String(format_pattern(&pattern, &values)))
+                format_pattern(&pattern, &values).map(Value::String)
             }
             "tolower" => Ok(Value::String(text(0)?.to_lowercase())),
             "toupper" => Ok(Value::String(text(0)?.to_uppercase())),
@@ -279,31 +307,76 @@ fn resource_id(args: &[Value], group: Option<&str>) -> Eval {
     Ok(Value::String(id))
 }
 
+/// The error of a value longer than [`MAX_VALUE`].
+fn too_long(function: &str) -> Unknown {
+    Unknown(format!(
+        "`{function}()` builds a value longer than {MAX_VALUE} characters or items"
+    ))
+}
+
 fn concat(args: Vec<Value>) -> Eval {
     if args.iter().all(Value::is_array) {
-        let items = args
-            .into_iter()
-            .flat_map(|a| a.as_array().cloned().unwrap_or_default());
-        return Ok(Value::Array(items.collect()));
+        let mut items = Vec::new();
+        for arg in args {
+            if let Value::Array(more) = arg {
+                if items.len() + more.len() > MAX_VALUE {
+                    return Err(too_long("concat"));
+                }
+                items.extend(more);
+            }
+        }
+        return Ok(Value::Array(items));
     }
     let mut out = String::new();
     for arg in args {
-        match arg {
-            Value::String(s) => out.push_str(&s),
-            Value::Number(n) => out.push_str(&n.to_string()),
+        let text = match arg {
+            Value::String(s) => s,
+            Value::Number(n) => n.to_string(),
             other => return Err(Unknown(format!("`concat()` of {other}"))),
+        };
+        if out.len() + text.len() > MAX_VALUE {
+            return Err(too_long("concat"));
         }
+        out.push_str(&text);
     }
     Ok(Value::String(out))
 }
 
-/// `format()`'s `{0}`, `{1}`... placeholders; `{{` and `}}` are braces.
-fn format_pattern(pattern: &str, values: &[String]) -> String {
-    let mut out = pattern.replace("{{", "\u{1}").replace("}}", "\u{2}");
-    for (i, v) in values.iter().enumerate() {
-        out = out.replace(&format!("{{{i}}}"), v);
+/// `format()`'s `{0}`, `{1}`... placeholders; `{{` and `}}` are braces. One pass, within
+/// [`MAX_VALUE`].
+fn format_pattern(pattern: &str, values: &[String]) -> Result<String, Unknown> {
+    let mut out = String::new();
+    let mut rest = pattern;
+    while let Some(at) = rest.find(['{', '}']) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(after) = tail.strip_prefix("{{").or_else(|| tail.strip_prefix("}}")) {
+            out.push_str(&tail[..1]);
+            rest = after;
+        } else if let Some((index, after)) =
+            tail[1..].split_once('}').and_then(|(digits, after)| {
+                let i: usize = digits.parse().ok()?;
+                Some((i, after))
+            })
+        {
+            match values.get(index) {
+                Some(value) => out.push_str(value),
+                None => out.push_str(&tail[..tail.len() - after.len()]),
+            }
+            rest = after;
+        } else {
+            out.push_str(&tail[..1]);
+            rest = &tail[1..];
+        }
+        if out.len() > MAX_VALUE {
+            return Err(too_long("format"));
+        }
     }
-    out.replace('\u{1}', "{").replace('\u{2}', "}")
+    out.push_str(rest);
+    if out.len() > MAX_VALUE {
+        return Err(too_long("format"));
+    }
+    Ok(out)
 }
 
 /// A recursive-descent parser that evaluates as it reads.
@@ -346,6 +419,11 @@ impl Parser<'_> {
     }
 
     fn expression(&mut self) -> Eval {
+        let scope = self.scope;
+        scope.nested(|| self.postfix())
+    }
+
+    fn postfix(&mut self) -> Eval {
         let mut value = self.primary()?;
         loop {
             if self.eat('.') {
@@ -493,6 +571,55 @@ mod tests {
             "10.0.0.0/16"
         );
         assert_eq!(s.string(&json!("[variables('o').a.b]")).unwrap(), "x");
+    }
+
+    #[test]
+    fn hostile_nesting_and_growth_are_refused_not_followed() {
+        let deep = format!("[{}'a'{}]", "concat(".repeat(20_000), ")".repeat(20_000));
+        let unknown = scope(json!({})).string(&json!(deep)).unwrap_err();
+        assert!(
+            unknown.0.contains("nest more than 128 levels"),
+            "{unknown:?}"
+        );
+        let chain: Map<String, Value> = (0..5_000)
+            .map(|i| (format!("v{i}"), json!(format!("[variables('v{}')]", i + 1))))
+            .collect();
+        let unknown = scope(json!({ "variables": chain }))
+            .string(&json!("[variables('v0')]"))
+            .unwrap_err();
+        assert!(unknown.0.contains("nest more than"), "{unknown:?}");
+        let mut doubling = Map::new();
+        doubling.insert("v0".into(), json!("x".repeat(1000)));
+        for i in 1..12 {
+            let twice = format!("[concat(variables('v{0}'), variables('v{0}'))]", i - 1);
+            doubling.insert(format!("v{i}"), json!(twice));
+        }
+        let unknown = scope(json!({ "variables": doubling }))
+            .string(&json!("[variables('v11')]"))
+            .unwrap_err();
+        assert!(
+            unknown.0.contains("`concat()` builds a value longer"),
+            "{unknown:?}"
+        );
+        let bomb = format!(
+            "[format('{}', '{}')]",
+            "{0}".repeat(200_000),
+            "x".repeat(100)
+        );
+        let unknown = scope(json!({})).string(&json!(bomb)).unwrap_err();
+        assert!(
+            unknown.0.contains("`format()` builds a value longer"),
+            "{unknown:?}"
+        );
+    }
+
+    #[test]
+    fn format_fills_placeholders_and_keeps_escaped_braces() {
+        let s = scope(json!({}));
+        let text = s
+            .string(&json!("[format('{0}-{{1}}-{1}-{2}', 'a', 'b')]"))
+            .unwrap();
+        assert_eq!(text, "a-{1}-b-{2}");
     }
 
     #[test]

@@ -24,7 +24,7 @@ use serde_json::Value;
 use crate::azure::service_tags::ServiceTags;
 use crate::diag::{self, Format, has_errors};
 use crate::plan::Plan;
-use crate::source::Source;
+use crate::source::{Limit, SERVICE_TAGS_LIMIT, Source, TEMPLATE_LIMIT, read_file};
 use crate::spec::Spec;
 use crate::{Error, VERSION, compile_file, emit};
 
@@ -174,15 +174,19 @@ fn inputs(given: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     Ok(out)
 }
 
-fn read_text(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|source| Error::Read {
+/// Reads a template or service-tags file: a regular file within `limit`, UTF-8.
+fn read_text(path: &Path, limit: Limit) -> Result<String, Error> {
+    let error = |source| Error::Read {
         path: path.display().to_string(),
         source,
-    })
+    };
+    let bytes = read_file(path, limit).map_err(error)?;
+    String::from_utf8(bytes)
+        .map_err(|e| error(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
 }
 
 fn read_json(path: &Path) -> Result<Value, Error> {
-    let text = read_text(path)?;
+    let text = read_text(path, TEMPLATE_LIMIT)?;
     serde_json::from_str(&text).map_err(|e| Error::Read {
         path: path.display().to_string(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
@@ -190,7 +194,7 @@ fn read_json(path: &Path) -> Result<Value, Error> {
 }
 
 fn read_service_tags(path: &Path) -> Result<ServiceTags, Error> {
-    ServiceTags::parse(&read_text(path)?).map_err(|why| Error::Read {
+    ServiceTags::parse(&read_text(path, SERVICE_TAGS_LIMIT)?).map_err(|why| Error::Read {
         path: path.display().to_string(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, why),
     })

@@ -696,3 +696,60 @@ fn every_mutant_of_a_verified_template_fails_with_its_code() {
         );
     }
 }
+
+#[test]
+fn hostile_files_are_refused_before_they_are_read() {
+    let dir = scratch("verify-hostile-files");
+    let big = dir.join("big.json");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(100 << 20)
+        .unwrap();
+    let run = amlgen(&["verify", big.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("larger than 16 MiB"), "{}", run.stderr);
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, b"{\"a\": \"\xff\"}").unwrap();
+    let run = amlgen(&["verify", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("invalid utf-8"), "{}", run.stderr);
+    #[cfg(unix)]
+    {
+        let fifo = dir.join("fifo.json");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let run = amlgen(&["verify", fifo.to_str().unwrap()]);
+            assert_eq!(run.code, 2);
+            assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
+            let tags = amlgen(&[
+                "verify",
+                root().join("out/minimal").to_str().unwrap(),
+                "--service-tags",
+                fifo.to_str().unwrap(),
+            ]);
+            assert_eq!(tags.code, 2);
+            assert!(
+                tags.stderr.contains("not a regular file"),
+                "{}",
+                tags.stderr
+            );
+        }
+    }
+}
+
+#[test]
+fn expressions_nested_past_the_limit_are_a_finding_not_a_crash() {
+    let (code, found) = edited("verify-deep-expression", "out/contoso-train-prod", |t| {
+        let deep = format!("[{}'x'{}]", "concat(".repeat(10_000), ")".repeat(10_000));
+        resource(t, "Microsoft.Network/virtualNetworks")["location"] = deep.into();
+    });
+    assert_eq!(code, 1);
+    assert!(
+        has(
+            &found,
+            "-: verify-unreadable: ",
+            &["nest more than 128 levels"]
+        ),
+        "{found:#?}"
+    );
+}
