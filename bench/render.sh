@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Whole-process timing of `amlgen render` on N generated specs, side by side in one run with
 #   - the floor: `cp -r` of the output amlgen produced (creating the same files, nothing else),
+#   - `amlgen verify` of the N templates rendered (it reads them and writes nothing),
 #   - the peer: ../shared/bench/baseline_jinja.py (PyYAML + jsonschema + Jinja2), when present,
-# and of rendering the largest example alone. Every timed run writes a fresh folder; nothing is
+# and of rendering and verifying the largest example alone. Every timed run writes a fresh folder; nothing is
 # deleted before or between runs, only when the script exits. Peak memory (max RSS) comes from
 # /usr/bin/time when it is installed. Measures, asserts nothing.
 #
@@ -107,7 +108,7 @@ probe() {
 }
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-labels=("amlgen render" "cp -r (floor)")
+labels=("amlgen render" "cp -r (floor)" "amlgen verify")
 [ "$peer" = yes ] && labels+=("baseline_jinja.py")
 echo "filesystem: 2,000 empty files created in $(probe) ms"
 echo "median of $reps runs each, $(nproc) cores:"
@@ -121,6 +122,7 @@ for n in "${sizes[@]}"; do
       case "$label" in
         "amlgen render") result=$(timed "$amlgen" render "$specs" -o {}) ;;
         "cp -r (floor)") result=$(timed cp -r "$work/reference-$n" {}) ;;
+        "amlgen verify") result=$(timed "$amlgen" verify --quiet "$work/reference-$n") ;;
         *) result=$(timed python3 "$baseline" {} "$specs") ;;
       esac
       times[$label]+="${result% *} "; rss[$label]="${result#* }"
@@ -139,3 +141,6 @@ fi
 single=""
 for _ in $(seq 1 20); do single+="$(timed bare "$amlgen" render "$largest" -o {} | cut -d' ' -f1) "; done
 echo "largest example ($largest), whole process: median $(echo "$single" | median) ms of 20"
+checked=""
+for _ in $(seq 1 20); do checked+="$(timed bare "$amlgen" verify --quiet "$largest" | cut -d' ' -f1) "; done
+echo "verify of the largest example (compiled, rendered in memory, verified), whole process: median $(echo "$checked" | median) ms of 20"

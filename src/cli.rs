@@ -133,10 +133,11 @@ pub fn run(
         }
     };
     let result = match cli.command {
-        Command::Schema => {
-            let _ = out.write_all(crate::schema::SCHEMA.as_bytes());
-            Ok(0)
-        }
+        Command::Schema => out
+            .write_all(crate::schema::SCHEMA.as_bytes())
+            .and_then(|()| out.flush())
+            .map(|()| 0)
+            .map_err(Error::Output),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             command.set_bin_name("amlgen");
@@ -156,10 +157,15 @@ pub fn run(
         Command::Verify(args) => crate::verify::command(&args, out, err),
         Command::Explain(args) => crate::explain::command(&args, out, err),
     };
-    result.unwrap_or_else(|e| {
-        let _ = writeln!(err, "error: {e}");
-        2
-    })
+    match result {
+        Ok(code) => code,
+        // A reader that stops early (`| head`) is not an error of amlgen's, as in ripgrep.
+        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            2
+        }
+    }
 }
 
 /// Expands folders (recursively) and globs into spec files, in the order given, each once.

@@ -61,6 +61,9 @@ pub enum Error {
     Write(write::Error),
     /// The command line named no spec file, or only folders and globs without one.
     NoSpec(String),
+    /// Standard output or error could not be written (a full disk; a closed pipe is not
+    /// reported).
+    Output(std::io::Error),
     Internal(String),
 }
 
@@ -69,6 +72,7 @@ impl std::fmt::Display for Error {
         match self {
             Error::Read { path, source } => write!(f, "cannot read {path}: {source}"),
             Error::Write(error) => write!(f, "cannot write {error}"),
+            Error::Output(error) => write!(f, "cannot write the output: {error}"),
             Error::NoSpec(given) => write!(
                 f,
                 "no spec found in {given}: give spec files, folders holding *.yaml or *.yml \

@@ -19,6 +19,7 @@ mod template;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::azure::service_tags::ServiceTags;
@@ -81,37 +82,30 @@ impl ReportFormat {
     }
 }
 
-/// Runs `amlgen verify`. Exit code 1 when a required flow is denied or dropped, a forbidden one
-/// is allowed, a template cannot be read completely, or a spec is invalid.
+/// Runs `amlgen verify`. Exit code 1 when a template has a finding (a required flow fails, a
+/// flow nothing justifies is let through, a structural fault, something cannot be evaluated),
+/// or a spec is invalid. Inputs are verified in parallel; the reports keep their order.
 pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
     let given_tags = args
         .service_tags
         .as_deref()
         .map(read_service_tags)
         .transpose()?;
+    let options = Options {
+        profile: args.profile.as_deref().and_then(report::profile_named),
+        service_tags: given_tags.as_ref(),
+        location: args.location.as_deref(),
+    };
+    let outcomes = inputs(&args.inputs)?
+        .par_iter()
+        .map(|input| verify_input(input, &options, args.format.diagnostics()))
+        .collect::<Result<Vec<_>, Error>>()?;
     let mut reports = Vec::new();
     let mut failed = false;
-    for input in inputs(&args.inputs)? {
-        let name = input.display().to_string();
-        let report = if is_template(&input) {
-            let template = read_json(&input)?;
-            let options = Options {
-                profile: args.profile.as_deref().and_then(report::profile_named),
-                service_tags: given_tags.as_ref(),
-                location: args.location.as_deref(),
-            };
-            Report::new(name, &template, &options)
-        } else {
-            match render_spec(&input, args.format.diagnostics(), err)? {
-                Some(rendered) => rendered.report(name),
-                None => {
-                    failed = true;
-                    continue;
-                }
-            }
-        };
-        failed |= !report.passed();
-        reports.push(report);
+    for (report, diagnostics) in outcomes {
+        err.write_all(&diagnostics).map_err(Error::Output)?;
+        failed |= report.as_ref().is_none_or(|r| !r.passed());
+        reports.extend(report);
     }
     let text = match args.format {
         ReportFormat::Human => {
@@ -130,8 +124,27 @@ pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         ReportFormat::Json => report::to_json(&reports),
         ReportFormat::Sarif => report::to_sarif(&reports),
     };
-    let _ = out.write_all(text.as_bytes());
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(Error::Output)?;
     Ok(u8::from(failed))
+}
+
+/// Verifies one template, or one spec rendered in memory: its report (none for an invalid
+/// spec) and the spec's diagnostics, rendered.
+fn verify_input(
+    input: &Path,
+    options: &Options<'_>,
+    format: Format,
+) -> Result<(Option<Report>, Vec<u8>), Error> {
+    let name = input.display().to_string();
+    if is_template(input) {
+        let template = read_json(input)?;
+        return Ok((Some(Report::new(name, &template, options)), Vec::new()));
+    }
+    let mut diagnostics = Vec::new();
+    let rendered = render_spec(input, format, &mut diagnostics)?;
+    Ok((rendered.map(|r| r.report(name)), diagnostics))
 }
 
 fn is_template(path: &Path) -> bool {

@@ -1,6 +1,6 @@
 //! NSG rule evaluation as Azure does it: per direction, by priority, first match wins; the
 //! default rules (65000-65500) after the template's own. [`decide`] judges one packet;
-//! [`decide_all`] judges every protocol and port between two addresses at once, as sets of
+//! [`Ordered::decide_all`] judges every protocol and port between two addresses at once, as sets of
 //! ports, which is what lets `coverage` account for every flow.
 
 use serde::Serialize;
@@ -208,8 +208,21 @@ pub(crate) fn port_range(text: &str) -> Option<(u16, u16)> {
     }
 }
 
-/// Azure's default rules, which no template can remove.
-fn defaults(direction: Direction) -> Vec<Rule> {
+/// Azure's default rules of `direction`, which no template can remove.
+fn defaults(direction: Direction) -> &'static [Rule] {
+    static DEFAULTS: std::sync::LazyLock<[Vec<Rule>; 2]> = std::sync::LazyLock::new(|| {
+        [
+            default_rules(Direction::Inbound),
+            default_rules(Direction::Outbound),
+        ]
+    });
+    match direction {
+        Direction::Inbound => &DEFAULTS[0],
+        Direction::Outbound => &DEFAULTS[1],
+    }
+}
+
+fn default_rules(direction: Direction) -> Vec<Rule> {
     let rule = |name: &str, priority, access, source: &str, destination: &str| Rule {
         name: name.to_string(),
         priority,
@@ -277,16 +290,20 @@ impl Rule {
         destination: &Endpoint,
         sets: &Sets<'_>,
     ) -> bool {
-        self.sources.iter().any(|p| sets.contains(p, source))
-            && self
-                .destinations
-                .iter()
-                .any(|p| sets.contains(p, destination))
+        self.matches_sides(source, destination, sets)
             && (self.source_ports.is_empty()
                 || self
                     .source_ports
                     .iter()
                     .any(|(a, b)| (*a..=*b).contains(&EPHEMERAL_PORT)))
+    }
+
+    fn matches_sides(&self, source: &Endpoint, destination: &Endpoint, sets: &Sets<'_>) -> bool {
+        self.sources.iter().any(|p| sets.contains(p, source))
+            && self
+                .destinations
+                .iter()
+                .any(|p| sets.contains(p, destination))
     }
 
     fn protocol_matches(&self, transport: Transport) -> bool {
@@ -328,62 +345,113 @@ fn no_nsg() -> Decision {
     }
 }
 
-/// How `rules` (then the defaults) decide every flow from `source` to `destination` in
-/// `direction`: for each protocol, the ports each rule decides, in priority order. The segments
-/// of one protocol partition its ports.
-pub(crate) fn decide_all(
-    rules: Option<&[Rule]>,
-    direction: Direction,
-    source: &Endpoint,
-    destination: &Endpoint,
-    sets: &Sets<'_>,
-) -> Vec<Segment> {
-    let Some(rules) = rules else {
-        return Transport::ALL
-            .into_iter()
-            .map(|transport| Segment {
-                transport,
-                ports: Ports::all(),
-                decision: no_nsg(),
-            })
-            .collect();
-    };
-    let mut own: Vec<&Rule> = rules.iter().filter(|r| r.direction == direction).collect();
-    own.sort_by_key(|r| r.priority);
-    let defaults = defaults(direction);
-    let mut remaining: Vec<(Transport, Ports)> = Transport::ALL
-        .into_iter()
-        .map(|t| (t, Ports::all()))
-        .collect();
-    let mut out = Vec::new();
-    let ordered = own
-        .into_iter()
-        .map(|r| (r, false))
-        .chain(defaults.iter().map(|r| (r, true)));
-    for (rule, default) in ordered {
-        if remaining.iter().all(|(_, p)| p.is_empty()) {
-            break;
-        }
-        if !rule.matches_addresses(source, destination, sets) {
-            continue;
-        }
-        for (transport, left) in &mut remaining {
-            if left.is_empty() || !rule.protocol_matches(*transport) {
-                continue;
-            }
-            let taken = left.intersect(&rule.ports_of(*transport));
-            if taken.is_empty() {
-                continue;
-            }
-            *left = left.minus(&taken);
-            out.push(Segment {
-                transport: *transport,
-                ports: taken,
-                decision: rule.decision(default),
-            });
-        }
+/// One NSG's rules of one direction, in priority order with Azure's defaults after them, each
+/// with the ports it covers per kind of protocol, for deciding every flow at once.
+///
+/// Where a rule could match some flows of a class and not others, it is read the way that lets
+/// more through: an allow limited to some source ports (or an ICMP, ESP or AH allow that names
+/// ports, which Azure documents nowhere) is taken as matching every flow, and such a deny as
+/// matching none. A flow chooses its own source port, so the proof must not rely on it.
+#[derive(Debug)]
+pub(crate) struct Ordered<'r> {
+    /// `None`: no NSG, everything is allowed.
+    rules: Option<Vec<OrderedRule<'r>>>,
+}
+
+#[derive(Debug)]
+struct OrderedRule<'r> {
+    rule: &'r Rule,
+    default: bool,
+    /// The ports of TCP and UDP it matches.
+    ports: Ports,
+    /// It matches ICMP, ESP and AH.
+    portless: bool,
+}
+
+impl<'r> Ordered<'r> {
+    /// The rules of `direction` of an NSG with `rules` (`None`: no NSG).
+    pub(crate) fn new(rules: Option<&'r [Rule]>, direction: Direction) -> Ordered<'r> {
+        let rules = rules.map(|rules| {
+            let mut own: Vec<&Rule> = rules.iter().filter(|r| r.direction == direction).collect();
+            own.sort_by_key(|r| r.priority);
+            let own = own.into_iter().map(|r| (r, false));
+            let defaults = defaults(direction).iter().map(|r| (r, true));
+            own.chain(defaults)
+                .filter_map(|(rule, default)| {
+                    let allow = rule.access == Access::Allow;
+                    let any_source =
+                        rule.source_ports.is_empty() || Ports::of(&rule.source_ports).is_all();
+                    if !any_source && !allow {
+                        return None;
+                    }
+                    let ports = Ports::of(&rule.ports);
+                    let portless = allow || ports.is_all();
+                    Some(OrderedRule {
+                        rule,
+                        default,
+                        ports,
+                        portless,
+                    })
+                })
+                .collect()
+        });
+        Ordered { rules }
     }
-    out
+
+    /// How the rules decide every flow from `source` to `destination`: for each protocol, the
+    /// ports each rule decides, in priority order. The segments of one protocol partition its
+    /// ports.
+    pub(crate) fn decide_all(
+        &self,
+        source: &Endpoint,
+        destination: &Endpoint,
+        sets: &Sets<'_>,
+    ) -> Vec<Segment> {
+        let Some(rules) = &self.rules else {
+            return Transport::ALL
+                .into_iter()
+                .map(|transport| Segment {
+                    transport,
+                    ports: Ports::all(),
+                    decision: no_nsg(),
+                })
+                .collect();
+        };
+        let mut remaining: Vec<(Transport, Ports)> = Transport::ALL
+            .into_iter()
+            .map(|t| (t, Ports::all()))
+            .collect();
+        let mut out = Vec::new();
+        for ordered in rules {
+            if remaining.iter().all(|(_, p)| p.is_empty()) {
+                break;
+            }
+            let rule = ordered.rule;
+            if !rule.matches_sides(source, destination, sets) {
+                continue;
+            }
+            for (transport, left) in &mut remaining {
+                if left.is_empty() || !rule.protocol_matches(*transport) {
+                    continue;
+                }
+                let taken = match (transport.has_ports(), ordered.portless) {
+                    (true, _) => left.intersect(&ordered.ports),
+                    (false, true) => std::mem::take(left),
+                    (false, false) => continue,
+                };
+                if taken.is_empty() {
+                    continue;
+                }
+                *left = left.minus(&taken);
+                out.push(Segment {
+                    transport: *transport,
+                    ports: taken,
+                    decision: rule.decision(ordered.default),
+                });
+            }
+        }
+        out
+    }
 }
 
 /// The rule of `rules` (then the defaults) that decides `packet`. With no NSG (`rules` is
@@ -476,9 +544,7 @@ mod tests {
             rule("AllowStorage", 100, Access::Allow, "Storage", "443-445"),
         ];
         let source = Endpoint::Ip("10.0.0.4".parse().unwrap());
-        let segments = decide_all(
-            Some(&rules),
-            Direction::Outbound,
+        let segments = Ordered::new(Some(&rules), Direction::Outbound).decide_all(
             &source,
             &Endpoint::Tag("Storage.eastus2".into()),
             &sets(),

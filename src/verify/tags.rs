@@ -134,7 +134,8 @@ impl Sets<'_> {
         }
     }
 
-    fn tag_contains(&self, tag: &str, endpoint: &Endpoint) -> bool {
+    /// Whether every address `endpoint` may stand for is within the service tag `tag`.
+    pub(crate) fn tag_contains(&self, tag: &str, endpoint: &Endpoint) -> bool {
         if tag.eq_ignore_ascii_case("VirtualNetwork") {
             return self.virtual_network_contains(endpoint);
         }
@@ -190,19 +191,27 @@ impl Sets<'_> {
 /// public IP addresses") for every public tag but `Internet`, a regional `AzureCloud.<region>`
 /// for the tags of that region.
 pub(crate) fn tag_within(member: &str, tag: &str) -> bool {
-    let member = member.to_lowercase();
-    let tag = tag.to_lowercase();
-    let public = !NOT_PUBLIC.iter().any(|t| t.eq_ignore_ascii_case(&member));
-    let azure = public && member != "internet" && !member.starts_with("azurecloud.");
-    member == tag
-        || member
-            .strip_prefix(&tag)
-            .is_some_and(|r| r.starts_with('.'))
-        || (tag == "internet" && public)
-        || (tag == "azurecloud" && azure)
-        || tag.strip_prefix("azurecloud.").is_some_and(|region| {
-            azure && member.rsplit_once('.').is_some_and(|(_, r)| r == region)
+    let public = !NOT_PUBLIC.iter().any(|t| t.eq_ignore_ascii_case(member));
+    let azure = public
+        && !member.eq_ignore_ascii_case("internet")
+        && strip_prefix_ignore_case(member, "azurecloud.").is_none();
+    member.eq_ignore_ascii_case(tag)
+        || strip_prefix_ignore_case(member, tag).is_some_and(|r| r.starts_with('.'))
+        || (tag.eq_ignore_ascii_case("internet") && public)
+        || (tag.eq_ignore_ascii_case("azurecloud") && azure)
+        || strip_prefix_ignore_case(tag, "azurecloud.").is_some_and(|region| {
+            azure
+                && member
+                    .rsplit_once('.')
+                    .is_some_and(|(_, r)| r.eq_ignore_ascii_case(region))
         })
+}
+
+/// `text` without `prefix`, compared without ASCII case.
+fn strip_prefix_ignore_case<'t>(text: &'t str, prefix: &str) -> Option<&'t str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
 }
 
 fn is_internet(ip: &Ipv4Addr) -> bool {

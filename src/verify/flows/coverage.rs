@@ -4,7 +4,7 @@
 //! split at every boundary of a prefix that a rule, a route, the VNet, the non-internet ranges,
 //! the spec's SSH sources or the service-tags file names, plus one class per service tag whose
 //! addresses are unknown ("an address of this tag and of no narrower tag named"). Each class is
-//! judged both ways, for every protocol and every port at once (`nsg::decide_all`), through the
+//! judged both ways, for every protocol and every port at once (`nsg::Ordered::decide_all`), through the
 //! subnet's NSG and each host's NIC NSG, and, outbound, through the routes. Every flow that gets
 //! through must be justified: by staying in the VNet, by Azure's load balancer probes, by a row
 //! of the requirement profile that applies to what the subnet hosts, or by a spec setting in the
@@ -21,7 +21,7 @@ use super::{ComputeKind, Machine, SubnetCheck};
 use crate::profile::{Access, Context, DATABRICKS_BYPASS, Direction, HDINSIGHT_BYPASS, Peer};
 use crate::profile::{Profile, Protocol};
 use crate::verify::finding::{Code, Finding, Level};
-use crate::verify::nsg::{self, Decision, Ports, Segment, Transport};
+use crate::verify::nsg::{self, Decision, Ordered, Ports, Segment, Transport};
 use crate::verify::routes::{self, Chosen, NextHop};
 use crate::verify::tags::{self, Endpoint, Prefix};
 
@@ -191,19 +191,33 @@ impl SubnetCheck<'_> {
         let bypasses = self.bypasses(profile);
         let classes = self.classes(&allowances, &bypasses);
         let locals: Vec<&Class> = classes.iter().filter(|c| self.is_host_class(c)).collect();
-        let mut nics: Vec<Option<&String>> =
+        let mut keys: Vec<Option<&String>> =
             self.hosts.iter().map(|m| m.nic_nsg.as_ref()).collect();
-        nics.sort();
-        nics.dedup();
+        keys.sort();
+        keys.dedup();
+        let own = both_ways(self.rules);
+        let nics: Vec<Option<Nic<'_>>> = keys
+            .into_iter()
+            .map(|key| {
+                key.map(|key| Nic {
+                    name: key.rsplit('/').next().unwrap_or_default(),
+                    rules: both_ways(Some(
+                        self.nsgs.get(key).map(Vec::as_slice).unwrap_or_default(),
+                    )),
+                })
+            })
+            .collect();
         let mut tally = Tally::default();
         for peer in &classes {
             let routes = routes::lookup(self.table, &peer.endpoint(), &self.sets);
             for local in &locals {
                 for nic in &nics {
                     for direction in [Direction::Inbound, Direction::Outbound] {
-                        for segment in
-                            self.segments(direction, local, peer, nic.map(String::as_str))
-                        {
+                        let ends = match direction {
+                            Direction::Inbound => (peer.endpoint(), local.endpoint()),
+                            Direction::Outbound => (local.endpoint(), peer.endpoint()),
+                        };
+                        for segment in self.segments(direction, &ends, &own, nic.as_ref()) {
                             if segment.decision.access == Access::Deny {
                                 continue;
                             }
@@ -231,31 +245,26 @@ impl SubnetCheck<'_> {
     fn segments(
         &self,
         direction: Direction,
-        local: &Class,
-        peer: &Class,
-        nic: Option<&str>,
+        (source, destination): &(Endpoint, Endpoint),
+        own: &[Ordered<'_>; 2],
+        nic: Option<&Nic<'_>>,
     ) -> Vec<Segment> {
-        let (source, destination) = match direction {
-            Direction::Inbound => (peer.endpoint(), local.endpoint()),
-            Direction::Outbound => (local.endpoint(), peer.endpoint()),
-        };
-        let subnet = nsg::decide_all(self.rules, direction, &source, &destination, &self.sets);
-        let Some(key) = nic else {
+        let at = usize::from(direction == Direction::Outbound);
+        let subnet = own[at].decide_all(source, destination, &self.sets);
+        let Some(nic) = nic else {
             return subnet;
         };
-        let rules = self.nsgs.get(key).map(Vec::as_slice).unwrap_or_default();
-        let name = key.rsplit('/').next().unwrap_or_default().to_string();
-        let nic: Vec<Segment> =
-            nsg::decide_all(Some(rules), direction, &source, &destination, &self.sets)
-                .into_iter()
-                .map(|s| Segment {
-                    decision: Decision {
-                        nic_nsg: Some(name.clone()),
-                        ..s.decision
-                    },
-                    ..s
-                })
-                .collect();
+        let nic: Vec<Segment> = nic.rules[at]
+            .decide_all(source, destination, &self.sets)
+            .into_iter()
+            .map(|s| Segment {
+                decision: Decision {
+                    nic_nsg: Some(nic.name.to_string()),
+                    ..s.decision
+                },
+                ..s
+            })
+            .collect();
         let (first, second) = match direction {
             Direction::Inbound => (&subnet, &nic),
             Direction::Outbound => (&nic, &subnet),
@@ -631,6 +640,17 @@ fn route_text(chosen: &Chosen) -> String {
         "route {} ({} -> {})",
         chosen.route, chosen.prefix, chosen.next_hop
     )
+}
+
+/// An NSG's rules ordered for each direction: inbound, then outbound.
+fn both_ways(rules: Option<&[nsg::Rule]>) -> [Ordered<'_>; 2] {
+    [Direction::Inbound, Direction::Outbound].map(|d| Ordered::new(rules, d))
+}
+
+/// A host's NIC NSG, by name, ordered both ways.
+struct Nic<'r> {
+    name: &'r str,
+    rules: [Ordered<'r>; 2],
 }
 
 /// One allowed segment of one class, being judged.
