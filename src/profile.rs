@@ -216,6 +216,21 @@ impl Profile {
 }
 
 const GUIDE_2021: &str = "Microsoft Learn, \"Secure an Azure Machine Learning training environment with virtual networks\" (2021)";
+
+/// The source of an outbound allow-list rule of the 2021 guide: the guide names the service tag
+/// but gives no port ("limit outbound traffic to the following items: ... by using Service Tag
+/// of ..."); the port is the one its companion page of the time, "Use workspace behind a
+/// Firewall for Azure Machine Learning" (ms.date 2021-07-29), gives the tag in its table of
+/// network rules (`$entry`, as written there).
+macro_rules! guide_2021_tag {
+    ($entry:literal) => {
+        concat!(
+            "Microsoft Learn, \"Secure an Azure Machine Learning training environment with virtual networks\" (2021) names the tag; the port: \"Use workspace behind a Firewall for Azure Machine Learning\" (2021-07-29), network rule \"",
+            $entry,
+            "\""
+        )
+    };
+}
 const GUIDE_2021_UDR: &str =
     "Microsoft Learn, include \"machine-learning-compute-user-defined-routes\" (2021-08-26)";
 const DOC_NOW: &str = "Microsoft Learn, \"Secure an Azure Machine Learning training environment with virtual networks\" (2025-06-12)";
@@ -352,7 +367,7 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
             Regional("Storage"),
             When::Locked,
             "Lockdown allow-list: Azure Storage in the region.",
-            GUIDE_2021,
+            guide_2021_tag!("Storage.region TCP 443"),
         ),
         rule(
             "AllowAzureContainerRegistryOutbound",
@@ -363,7 +378,7 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
             Regional("AzureContainerRegistry"),
             When::Locked,
             "Lockdown allow-list: Azure Container Registry in the region.",
-            GUIDE_2021,
+            guide_2021_tag!("ContainerRegistry.region TCP 443"),
         ),
         rule(
             "AllowAzureMachineLearningOutbound",
@@ -374,7 +389,7 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
             Tag("AzureMachineLearning"),
             When::Locked,
             "Lockdown allow-list: the Azure ML service.",
-            GUIDE_2021,
+            guide_2021_tag!("AzureMachineLearning TCP 443"),
         ),
         rule(
             "AllowAzureResourceManagerOutbound",
@@ -385,18 +400,18 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
             Tag("AzureResourceManager"),
             When::Locked,
             "Lockdown allow-list: Azure Resource Manager.",
-            GUIDE_2021,
+            guide_2021_tag!("AzureResourceManager TCP 443"),
         ),
         rule(
             "AllowAzureActiveDirectoryOutbound",
             150,
             Outbound,
             Tcp,
-            &["443"],
+            &["*"],
             Tag("AzureActiveDirectory"),
             When::Locked,
-            "Lockdown allow-list: Microsoft Entra ID (Azure Active Directory).",
-            GUIDE_2021,
+            "Lockdown allow-list: Microsoft Entra ID (Azure Active Directory), on any TCP port, as the 2021 firewall page gives it.",
+            guide_2021_tag!("AzureActiveDirectory TCP *"),
         ),
         rule(
             "AllowMicrosoftContainerRegistryOutbound",
@@ -407,7 +422,7 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
             Tag("MicrosoftContainerRegistry"),
             When::LockedMicrosoftImages,
             "Microsoft base images with user-managed dependencies come from Microsoft Container Registry.",
-            GUIDE_2021,
+            guide_2021_tag!("MicrosoftContainerRegistry.region TCP 443"),
         ),
         rule(
             "AllowAzureFrontDoorFirstPartyOutbound",
@@ -418,7 +433,7 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
             Tag("AzureFrontDoor.FirstParty"),
             When::LockedMicrosoftImages,
             "Microsoft Container Registry serves image layers through Azure Front Door.",
-            GUIDE_2021,
+            "Microsoft Learn, \"Secure an Azure Machine Learning training environment with virtual networks\" (2021) names the tag; the port is amlgen's: \"Use workspace behind a Firewall for Azure Machine Learning\" (2021-07-29) does not list this tag, and gives TCP 443 to MicrosoftContainerRegistry.region, whose layers it serves",
         ),
         DENY_INTERNET_OUT,
     ],
@@ -958,6 +973,37 @@ mod tests {
                 Tag("AzureMachineLearning"),
                 Tag("AzureResourceManager"),
                 Tag("AzureActiveDirectory")
+            ]
+        );
+    }
+
+    #[test]
+    fn the_2021_allow_list_ports_are_the_2021_firewall_pages_and_say_so() {
+        // The guide names the tags without ports; "Use workspace behind a Firewall" (2021-07-29)
+        // gives them: AzureActiveDirectory TCP *, the others TCP 443.
+        let ports: Vec<(Peer, &[&str])> = GUIDE_2021_PROFILE
+            .nsg_rules
+            .iter()
+            .filter(|r| r.direction == Outbound && r.access == Access::Allow)
+            .filter(|r| matches!(r.peer, Tag(_) | Regional(_)))
+            .inspect(|r| {
+                let port_from = r.source.contains("the port: \"Use workspace behind a Firewall for Azure Machine Learning\" (2021-07-29)")
+                    || r.source.contains("the port is amlgen's");
+                assert!(port_from, "{}: {}", r.name, r.source);
+                assert!(r.source.contains("(2021) names the tag"), "{}", r.name);
+            })
+            .map(|r| (r.peer, r.ports))
+            .collect();
+        assert_eq!(
+            ports,
+            [
+                (Regional("Storage"), &["443"][..]),
+                (Regional("AzureContainerRegistry"), &["443"]),
+                (Tag("AzureMachineLearning"), &["443"]),
+                (Tag("AzureResourceManager"), &["443"]),
+                (Tag("AzureActiveDirectory"), &["*"]),
+                (Tag("MicrosoftContainerRegistry"), &["443"]),
+                (Tag("AzureFrontDoor.FirstParty"), &["443"]),
             ]
         );
     }

@@ -145,10 +145,10 @@ resource nsgDefault 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
       {
         name: 'AllowAzureActiveDirectoryOutbound'
         properties: {
-          description: 'Lockdown allow-list: Microsoft Entra ID (Azure Active Directory).'
+          description: 'Lockdown allow-list: Microsoft Entra ID (Azure Active Directory), on any TCP port, as the 2021 firewall page gives it.'
           protocol: 'Tcp'
           sourcePortRange: '*'
-          destinationPortRange: '443'
+          destinationPortRange: '*'
           sourceAddressPrefix: 'VirtualNetwork'
           destinationAddressPrefix: 'AzureActiveDirectory'
           access: 'Allow'
