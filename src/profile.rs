@@ -168,6 +168,16 @@ impl When {
     }
 }
 
+/// Who asks for a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The documentation its `source` cites asks for it.
+    Documented,
+    /// amlgen adds it beyond the profile's documentation: `reason` says why, `source` what the
+    /// reason rests on. The output README marks it.
+    Amlgen,
+}
+
 /// One NSG rule of a profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NsgRule {
@@ -183,6 +193,7 @@ pub struct NsgRule {
     pub when: When,
     pub reason: &'static str,
     pub source: &'static str,
+    pub origin: Origin,
 }
 
 /// One bypass route of a forced-tunnel route table: traffic to a service goes straight to the
@@ -263,6 +274,15 @@ const fn rule(
         when,
         reason,
         source,
+        origin: Origin::Documented,
+    }
+}
+
+/// A row amlgen adds beyond the documentation.
+const fn addition(rule: NsgRule) -> NsgRule {
+    NsgRule {
+        origin: Origin::Amlgen,
+        ..rule
     }
 }
 
@@ -293,7 +313,7 @@ const fn ssh_rule(priority: u16, source: &'static str) -> NsgRule {
     )
 }
 
-const ALLOW_VNET_OUT: NsgRule = rule(
+const ALLOW_VNET_OUT: NsgRule = addition(rule(
     "AllowVirtualNetworkOutbound",
     100,
     Outbound,
@@ -303,7 +323,7 @@ const ALLOW_VNET_OUT: NsgRule = rule(
     When::Locked,
     "Private endpoints (workspace, storage over HTTPS and SMB, key vault, registry) in the VNet's own address space, not the VirtualNetwork tag, which includes the route table's prefixes; peered VNets stay reachable through Azure's default AllowVnetOutBound.",
     VNET_SOURCES,
-);
+));
 
 const DENY_INTERNET_OUT: NsgRule = NsgRule {
     name: "DenyInternetOutbound",
@@ -317,6 +337,16 @@ const DENY_INTERNET_OUT: NsgRule = NsgRule {
     when: When::LockedAny,
     reason: "Enforces the lockdown: internet destinations the rules above do not allow are denied, instead of only documented.",
     source: "amlgen: outbound: locked",
+    origin: Origin::Amlgen,
+};
+
+/// The 2021 guide's first lockdown step, "Deny outbound internet connection by using the NSG
+/// rules", as [`DENY_INTERNET_OUT`] writes it.
+const GUIDE_2021_DENY_INTERNET_OUT: NsgRule = NsgRule {
+    reason: "The lockdown's first step: internet destinations the rules above do not allow are denied.",
+    source: "Microsoft Learn, \"Secure an Azure Machine Learning training environment with virtual networks\" (2021): \"Deny outbound internet connection by using the NSG rules\"; name and priority are amlgen's",
+    origin: Origin::Documented,
+    ..DENY_INTERNET_OUT
 };
 
 /// The 2021 guide, exactly.
@@ -435,7 +465,7 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
             "Microsoft Container Registry serves image layers through Azure Front Door.",
             "Microsoft Learn, \"Secure an Azure Machine Learning training environment with virtual networks\" (2021) names the tag; the port is amlgen's: \"Use workspace behind a Firewall for Azure Machine Learning\" (2021-07-29) does not list this tag, and gives TCP 443 to MicrosoftContainerRegistry.region, whose layers it serves",
         ),
-        DENY_INTERNET_OUT,
+        GUIDE_2021_DENY_INTERNET_OUT,
     ],
     bypass_routes: &[
         BypassRoute {
@@ -638,6 +668,7 @@ const FORCED_TUNNEL_INBOUND: [NsgRule; 3] = [
         when: When::ForcedTunnel,
         reason: "Traffic between hosts of the VNet, named by its own address space: the VirtualNetwork tag includes the route table's 0.0.0.0/0 here.",
         source: SERVICE_TAGS_DOC,
+        origin: Origin::Amlgen,
     },
     NsgRule {
         name: "AllowAzureLoadBalancerInbound",
@@ -651,6 +682,7 @@ const FORCED_TUNNEL_INBOUND: [NsgRule; 3] = [
         when: When::ForcedTunnel,
         reason: "Azure's load balancer health probes, as Azure's default AllowAzureLoadBalancerInBound (65001) allows them; the deny below would otherwise come first.",
         source: "Microsoft Learn, \"Network security groups\" (default security rules)",
+        origin: Origin::Amlgen,
     },
     NsgRule {
         name: "DenyAllInbound",
@@ -664,6 +696,7 @@ const FORCED_TUNNEL_INBOUND: [NsgRule; 3] = [
         when: When::ForcedTunnel,
         reason: "Forced tunnelling puts 0.0.0.0/0 in the VirtualNetwork tag, so Azure's default AllowVnetInBound (65000) would admit any source on any port; everything not allowed above is denied.",
         source: SERVICE_TAGS_DOC,
+        origin: Origin::Amlgen,
     },
 ];
 
@@ -686,6 +719,7 @@ pub const SERVICE_RULES: &[NsgRule] = &[
         when: When::NotDatabricks,
         reason: "Against lateral movement: no compute here uses Remote Desktop, so none may open it to other hosts. SSH stays open: Azure ML and HDInsight reach their nodes over it.",
         source: "PSRule for Azure, Azure.NSG.LateralTraversal",
+        origin: Origin::Amlgen,
     },
     to_any(rule(
         "AllowHDInsightManagementInbound",

@@ -173,7 +173,7 @@ resource nsgDefault 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
       {
         name: 'DenyInternetOutbound'
         properties: {
-          description: 'Enforces the lockdown: internet destinations the rules above do not allow are denied, instead of only documented.'
+          description: 'The lockdown\'s first step: internet destinations the rules above do not allow are denied.'
           protocol: '*'
           sourcePortRange: '*'
           destinationPortRange: '*'
