@@ -467,6 +467,12 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
         ),
         GUIDE_2021_DENY_INTERNET_OUT,
     ],
+    // The UDR include (ms.date 2021-08-26), both tabs, next hop Internet. Service tags: "Create
+    // user-defined routes for the following service tags: `AzureMachineLearning`,
+    // `BatchNodeManagement.<region>`". IP addresses: "For the Azure Machine Learning service, you
+    // must add the IP address of both the primary and secondary regions"; its CLI example reads
+    // Batch's prefixes for the primary region only (`[?properties.region=='eastus2']`) and
+    // AzureMachineLearning's for East US 2 and Central US. Hence Batch regional and unpaired.
     bypass_routes: &[
         BypassRoute {
             service: "BatchNodeManagement",
