@@ -168,6 +168,16 @@ impl When {
     }
 }
 
+/// Who asks for a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The documentation its `source` cites asks for it.
+    Documented,
+    /// amlgen adds it beyond the profile's documentation: `reason` says why, `source` what the
+    /// reason rests on. The output README marks it.
+    Amlgen,
+}
+
 /// One NSG rule of a profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NsgRule {
@@ -183,6 +193,7 @@ pub struct NsgRule {
     pub when: When,
     pub reason: &'static str,
     pub source: &'static str,
+    pub origin: Origin,
 }
 
 /// One bypass route of a forced-tunnel route table: traffic to a service goes straight to the
@@ -216,6 +227,21 @@ impl Profile {
 }
 
 const GUIDE_2021: &str = "Microsoft Learn, \"Secure an Azure Machine Learning training environment with virtual networks\" (2021)";
+
+/// The source of an outbound allow-list rule of the 2021 guide: the guide names the service tag
+/// but gives no port ("limit outbound traffic to the following items: ... by using Service Tag
+/// of ..."); the port is the one its companion page of the time, "Use workspace behind a
+/// Firewall for Azure Machine Learning" (ms.date 2021-07-29), gives the tag in its table of
+/// network rules (`$entry`, as written there).
+macro_rules! guide_2021_tag {
+    ($entry:literal) => {
+        concat!(
+            "Microsoft Learn, \"Secure an Azure Machine Learning training environment with virtual networks\" (2021) names the tag; the port: \"Use workspace behind a Firewall for Azure Machine Learning\" (2021-07-29), network rule \"",
+            $entry,
+            "\""
+        )
+    };
+}
 const GUIDE_2021_UDR: &str =
     "Microsoft Learn, include \"machine-learning-compute-user-defined-routes\" (2021-08-26)";
 const DOC_NOW: &str = "Microsoft Learn, \"Secure an Azure Machine Learning training environment with virtual networks\" (2025-06-12)";
@@ -248,6 +274,15 @@ const fn rule(
         when,
         reason,
         source,
+        origin: Origin::Documented,
+    }
+}
+
+/// A row amlgen adds beyond the documentation.
+const fn addition(rule: NsgRule) -> NsgRule {
+    NsgRule {
+        origin: Origin::Amlgen,
+        ..rule
     }
 }
 
@@ -278,7 +313,7 @@ const fn ssh_rule(priority: u16, source: &'static str) -> NsgRule {
     )
 }
 
-const ALLOW_VNET_OUT: NsgRule = rule(
+const ALLOW_VNET_OUT: NsgRule = addition(rule(
     "AllowVirtualNetworkOutbound",
     100,
     Outbound,
@@ -288,7 +323,7 @@ const ALLOW_VNET_OUT: NsgRule = rule(
     When::Locked,
     "Private endpoints (workspace, storage over HTTPS and SMB, key vault, registry) in the VNet's own address space, not the VirtualNetwork tag, which includes the route table's prefixes; peered VNets stay reachable through Azure's default AllowVnetOutBound.",
     VNET_SOURCES,
-);
+));
 
 const DENY_INTERNET_OUT: NsgRule = NsgRule {
     name: "DenyInternetOutbound",
@@ -302,6 +337,16 @@ const DENY_INTERNET_OUT: NsgRule = NsgRule {
     when: When::LockedAny,
     reason: "Enforces the lockdown: internet destinations the rules above do not allow are denied, instead of only documented.",
     source: "amlgen: outbound: locked",
+    origin: Origin::Amlgen,
+};
+
+/// The 2021 guide's first lockdown step, "Deny outbound internet connection by using the NSG
+/// rules", as [`DENY_INTERNET_OUT`] writes it.
+const GUIDE_2021_DENY_INTERNET_OUT: NsgRule = NsgRule {
+    reason: "The lockdown's first step: internet destinations the rules above do not allow are denied.",
+    source: "Microsoft Learn, \"Secure an Azure Machine Learning training environment with virtual networks\" (2021): \"Deny outbound internet connection by using the NSG rules\"; name and priority are amlgen's",
+    origin: Origin::Documented,
+    ..DENY_INTERNET_OUT
 };
 
 /// The 2021 guide, exactly.
@@ -352,7 +397,7 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
             Regional("Storage"),
             When::Locked,
             "Lockdown allow-list: Azure Storage in the region.",
-            GUIDE_2021,
+            guide_2021_tag!("Storage.region TCP 443"),
         ),
         rule(
             "AllowAzureContainerRegistryOutbound",
@@ -363,7 +408,7 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
             Regional("AzureContainerRegistry"),
             When::Locked,
             "Lockdown allow-list: Azure Container Registry in the region.",
-            GUIDE_2021,
+            guide_2021_tag!("ContainerRegistry.region TCP 443"),
         ),
         rule(
             "AllowAzureMachineLearningOutbound",
@@ -374,7 +419,7 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
             Tag("AzureMachineLearning"),
             When::Locked,
             "Lockdown allow-list: the Azure ML service.",
-            GUIDE_2021,
+            guide_2021_tag!("AzureMachineLearning TCP 443"),
         ),
         rule(
             "AllowAzureResourceManagerOutbound",
@@ -385,18 +430,18 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
             Tag("AzureResourceManager"),
             When::Locked,
             "Lockdown allow-list: Azure Resource Manager.",
-            GUIDE_2021,
+            guide_2021_tag!("AzureResourceManager TCP 443"),
         ),
         rule(
             "AllowAzureActiveDirectoryOutbound",
             150,
             Outbound,
             Tcp,
-            &["443"],
+            &["*"],
             Tag("AzureActiveDirectory"),
             When::Locked,
-            "Lockdown allow-list: Microsoft Entra ID (Azure Active Directory).",
-            GUIDE_2021,
+            "Lockdown allow-list: Microsoft Entra ID (Azure Active Directory), on any TCP port, as the 2021 firewall page gives it.",
+            guide_2021_tag!("AzureActiveDirectory TCP *"),
         ),
         rule(
             "AllowMicrosoftContainerRegistryOutbound",
@@ -407,7 +452,7 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
             Tag("MicrosoftContainerRegistry"),
             When::LockedMicrosoftImages,
             "Microsoft base images with user-managed dependencies come from Microsoft Container Registry.",
-            GUIDE_2021,
+            guide_2021_tag!("MicrosoftContainerRegistry.region TCP 443"),
         ),
         rule(
             "AllowAzureFrontDoorFirstPartyOutbound",
@@ -418,10 +463,16 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
             Tag("AzureFrontDoor.FirstParty"),
             When::LockedMicrosoftImages,
             "Microsoft Container Registry serves image layers through Azure Front Door.",
-            GUIDE_2021,
+            "Microsoft Learn, \"Secure an Azure Machine Learning training environment with virtual networks\" (2021) names the tag; the port is amlgen's: \"Use workspace behind a Firewall for Azure Machine Learning\" (2021-07-29) does not list this tag, and gives TCP 443 to MicrosoftContainerRegistry.region, whose layers it serves",
         ),
-        DENY_INTERNET_OUT,
+        GUIDE_2021_DENY_INTERNET_OUT,
     ],
+    // The UDR include (ms.date 2021-08-26), both tabs, next hop Internet. Service tags: "Create
+    // user-defined routes for the following service tags: `AzureMachineLearning`,
+    // `BatchNodeManagement.<region>`". IP addresses: "For the Azure Machine Learning service, you
+    // must add the IP address of both the primary and secondary regions"; its CLI example reads
+    // Batch's prefixes for the primary region only (`[?properties.region=='eastus2']`) and
+    // AzureMachineLearning's for East US 2 and Central US. Hence Batch regional and unpaired.
     bypass_routes: &[
         BypassRoute {
             service: "BatchNodeManagement",
@@ -623,6 +674,7 @@ const FORCED_TUNNEL_INBOUND: [NsgRule; 3] = [
         when: When::ForcedTunnel,
         reason: "Traffic between hosts of the VNet, named by its own address space: the VirtualNetwork tag includes the route table's 0.0.0.0/0 here.",
         source: SERVICE_TAGS_DOC,
+        origin: Origin::Amlgen,
     },
     NsgRule {
         name: "AllowAzureLoadBalancerInbound",
@@ -636,6 +688,7 @@ const FORCED_TUNNEL_INBOUND: [NsgRule; 3] = [
         when: When::ForcedTunnel,
         reason: "Azure's load balancer health probes, as Azure's default AllowAzureLoadBalancerInBound (65001) allows them; the deny below would otherwise come first.",
         source: "Microsoft Learn, \"Network security groups\" (default security rules)",
+        origin: Origin::Amlgen,
     },
     NsgRule {
         name: "DenyAllInbound",
@@ -649,6 +702,7 @@ const FORCED_TUNNEL_INBOUND: [NsgRule; 3] = [
         when: When::ForcedTunnel,
         reason: "Forced tunnelling puts 0.0.0.0/0 in the VirtualNetwork tag, so Azure's default AllowVnetInBound (65000) would admit any source on any port; everything not allowed above is denied.",
         source: SERVICE_TAGS_DOC,
+        origin: Origin::Amlgen,
     },
 ];
 
@@ -671,6 +725,7 @@ pub const SERVICE_RULES: &[NsgRule] = &[
         when: When::NotDatabricks,
         reason: "Against lateral movement: no compute here uses Remote Desktop, so none may open it to other hosts. SSH stays open: Azure ML and HDInsight reach their nodes over it.",
         source: "PSRule for Azure, Azure.NSG.LateralTraversal",
+        origin: Origin::Amlgen,
     },
     to_any(rule(
         "AllowHDInsightManagementInbound",
@@ -958,6 +1013,37 @@ mod tests {
                 Tag("AzureMachineLearning"),
                 Tag("AzureResourceManager"),
                 Tag("AzureActiveDirectory")
+            ]
+        );
+    }
+
+    #[test]
+    fn the_2021_allow_list_ports_are_the_2021_firewall_pages_and_say_so() {
+        // The guide names the tags without ports; "Use workspace behind a Firewall" (2021-07-29)
+        // gives them: AzureActiveDirectory TCP *, the others TCP 443.
+        let ports: Vec<(Peer, &[&str])> = GUIDE_2021_PROFILE
+            .nsg_rules
+            .iter()
+            .filter(|r| r.direction == Outbound && r.access == Access::Allow)
+            .filter(|r| matches!(r.peer, Tag(_) | Regional(_)))
+            .inspect(|r| {
+                let port_from = r.source.contains("the port: \"Use workspace behind a Firewall for Azure Machine Learning\" (2021-07-29)")
+                    || r.source.contains("the port is amlgen's");
+                assert!(port_from, "{}: {}", r.name, r.source);
+                assert!(r.source.contains("(2021) names the tag"), "{}", r.name);
+            })
+            .map(|r| (r.peer, r.ports))
+            .collect();
+        assert_eq!(
+            ports,
+            [
+                (Regional("Storage"), &["443"][..]),
+                (Regional("AzureContainerRegistry"), &["443"]),
+                (Tag("AzureMachineLearning"), &["443"]),
+                (Tag("AzureResourceManager"), &["443"]),
+                (Tag("AzureActiveDirectory"), &["*"]),
+                (Tag("MicrosoftContainerRegistry"), &["443"]),
+                (Tag("AzureFrontDoor.FirstParty"), &["443"]),
             ]
         );
     }

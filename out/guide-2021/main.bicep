@@ -145,10 +145,10 @@ resource nsgDefault 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
       {
         name: 'AllowAzureActiveDirectoryOutbound'
         properties: {
-          description: 'Lockdown allow-list: Microsoft Entra ID (Azure Active Directory).'
+          description: 'Lockdown allow-list: Microsoft Entra ID (Azure Active Directory), on any TCP port, as the 2021 firewall page gives it.'
           protocol: 'Tcp'
           sourcePortRange: '*'
-          destinationPortRange: '443'
+          destinationPortRange: '*'
           sourceAddressPrefix: 'VirtualNetwork'
           destinationAddressPrefix: 'AzureActiveDirectory'
           access: 'Allow'
@@ -173,7 +173,7 @@ resource nsgDefault 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
       {
         name: 'DenyInternetOutbound'
         properties: {
-          description: 'Enforces the lockdown: internet destinations the rules above do not allow are denied, instead of only documented.'
+          description: 'The lockdown\'s first step: internet destinations the rules above do not allow are denied.'
           protocol: '*'
           sourcePortRange: '*'
           destinationPortRange: '*'
@@ -206,56 +206,210 @@ resource routeTableAml 'Microsoft.Network/routeTables@2025-07-01' = {
       {
         name: 'bypass-BatchNodeManagement-eastus2-001'
         properties: {
-          addressPrefix: '20.36.250.128/26'
+          addressPrefix: '13.77.80.138/32'
           nextHopType: 'Internet'
         }
       }
       {
         name: 'bypass-BatchNodeManagement-eastus2-002'
         properties: {
-          addressPrefix: '40.70.146.64/29'
+          addressPrefix: '20.41.5.224/27'
           nextHopType: 'Internet'
         }
       }
       {
         name: 'bypass-BatchNodeManagement-eastus2-003'
         properties: {
-          addressPrefix: '52.167.106.64/29'
+          addressPrefix: '40.70.147.224/27'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-BatchNodeManagement-eastus2-004'
+        properties: {
+          addressPrefix: '40.84.49.170/32'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-BatchNodeManagement-eastus2-005'
+        properties: {
+          addressPrefix: '40.84.62.82/32'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-BatchNodeManagement-eastus2-006'
+        properties: {
+          addressPrefix: '52.167.106.128/27'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-BatchNodeManagement-eastus2-007'
+        properties: {
+          addressPrefix: '104.208.144.128/27'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-BatchNodeManagement-eastus2-008'
+        properties: {
+          addressPrefix: '104.208.156.99/32'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-BatchNodeManagement-eastus2-009'
+        properties: {
+          addressPrefix: '104.208.157.18/32'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-BatchNodeManagement-eastus2-010'
+        properties: {
+          addressPrefix: '104.210.3.254/32'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-BatchNodeManagement-eastus2-011'
+        properties: {
+          addressPrefix: '137.116.33.5/32'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-BatchNodeManagement-eastus2-012'
+        properties: {
+          addressPrefix: '137.116.33.29/32'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-BatchNodeManagement-eastus2-013'
+        properties: {
+          addressPrefix: '137.116.33.71/32'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-BatchNodeManagement-eastus2-014'
+        properties: {
+          addressPrefix: '137.116.37.146/32'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-BatchNodeManagement-eastus2-015'
+        properties: {
+          addressPrefix: '137.116.46.180/32'
           nextHopType: 'Internet'
         }
       }
       {
         name: 'bypass-AzureMachineLearning-eastus2-001'
         properties: {
-          addressPrefix: '20.36.242.160/28'
+          addressPrefix: '20.41.0.240/28'
           nextHopType: 'Internet'
         }
       }
       {
         name: 'bypass-AzureMachineLearning-eastus2-002'
         properties: {
-          addressPrefix: '40.70.147.176/28'
+          addressPrefix: '20.62.61.128/28'
           nextHopType: 'Internet'
         }
       }
       {
         name: 'bypass-AzureMachineLearning-eastus2-003'
         properties: {
-          addressPrefix: '104.208.144.208/28'
+          addressPrefix: '20.98.195.64/27'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-AzureMachineLearning-eastus2-004'
+        properties: {
+          addressPrefix: '40.70.146.192/28'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-AzureMachineLearning-eastus2-005'
+        properties: {
+          addressPrefix: '40.70.154.161/32'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-AzureMachineLearning-eastus2-006'
+        properties: {
+          addressPrefix: '52.167.106.160/28'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-AzureMachineLearning-eastus2-007'
+        properties: {
+          addressPrefix: '52.177.164.219/32'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-AzureMachineLearning-eastus2-008'
+        properties: {
+          addressPrefix: '104.208.144.160/28'
           nextHopType: 'Internet'
         }
       }
       {
         name: 'bypass-AzureMachineLearning-centralus-001'
         properties: {
-          addressPrefix: '13.89.171.176/28'
+          addressPrefix: '13.89.171.64/28'
           nextHopType: 'Internet'
         }
       }
       {
         name: 'bypass-AzureMachineLearning-centralus-002'
         properties: {
-          addressPrefix: '20.40.200.160/28'
+          addressPrefix: '20.37.152.240/28'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-AzureMachineLearning-centralus-003'
+        properties: {
+          addressPrefix: '20.40.231.32/28'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-AzureMachineLearning-centralus-004'
+        properties: {
+          addressPrefix: '52.182.139.32/28'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-AzureMachineLearning-centralus-005'
+        properties: {
+          addressPrefix: '52.185.70.56/32'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-AzureMachineLearning-centralus-006'
+        properties: {
+          addressPrefix: '52.242.224.215/32'
+          nextHopType: 'Internet'
+        }
+      }
+      {
+        name: 'bypass-AzureMachineLearning-centralus-007'
+        properties: {
+          addressPrefix: '104.208.16.160/28'
           nextHopType: 'Internet'
         }
       }

@@ -13,7 +13,7 @@ use crate::azure::hdinsight::{GATEWAY_NODES, HEAD_NODES, ZOOKEEPER_NODES};
 use crate::model::Template;
 use crate::plan::{
     Address, Compute, ComputeKind, DatabricksWorkspace, HdInsightCluster, Nsg, Plan, RoleName,
-    VirtualMachine,
+    SecurityRule, VirtualMachine,
 };
 use crate::profile::{Access, Direction, Protocol};
 use crate::routes::{NextHop, Prefix, Route};
@@ -153,7 +153,7 @@ fn nsgs(plan: &Plan) -> Value {
                     address(&r.destination),
                     r.ports.join(", "),
                     r.reason.to_string(),
-                    r.citation.to_string(),
+                    citation(r),
                 ]);
             }
             json!({"name": n.name, "subnet": n.subnet, "compute": n.compute, "rules": table.text(), "defaults": defaults(plan, n)})
@@ -161,6 +161,19 @@ fn nsgs(plan: &Plan) -> Value {
         .collect();
     Value::Array(nsgs)
 }
+
+/// The "Source of the rule" cell: a rule amlgen adds beyond the profile's documentation says so
+/// first, then what its reason rests on.
+fn citation(rule: &SecurityRule) -> String {
+    if rule.addition {
+        format!("{ADDITION}; its reason rests on: {}", rule.citation)
+    } else {
+        rule.citation.to_string()
+    }
+}
+
+/// The marker of a rule amlgen adds beyond the profile's documentation.
+const ADDITION: &str = "**amlgen's addition**";
 
 /// Whether the route table of `subnet` holds a 0.0.0.0/0 route: Azure counts the prefixes of
 /// user-defined routes in the `VirtualNetwork` tag, which then holds every address.
@@ -688,6 +701,7 @@ pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<
         "secrets_setup": secrets_setup, "arm_extra": arm_extra, "encryption_at_host": encryption_at_host(plan),
         "private_compute": plan.computes.iter().any(|c| matches!(&c.kind, ComputeKind::Cluster(k) if !k.public_ip) || matches!(&c.kind, ComputeKind::Instance(i) if !i.public_ip)),
         "diagram": diagram(plan), "subnets": subnets(plan), "nsgs": nsgs(plan),
+        "additions": plan.nsgs.iter().flat_map(|n| &n.rules).any(|r| r.addition), "addition": ADDITION,
         "empty_nsg_reason": "the computes here need no inbound rule, and outbound is open.",
         "route_tables": route_tables(plan),
         "computes": computes_table(plan), "suppressions": suppressions(template), "resources": resources, "permissions": permissions(plan),
@@ -887,6 +901,49 @@ mod tests {
             );
         }
         holds(nsg_section(&databricks, "snet-a"), &[deny_holds], &[]);
+    }
+
+    #[test]
+    fn rules_amlgen_adds_are_marked_and_the_documented_ones_are_not() {
+        let marked = |section: &str, rule: &str| {
+            let row = section
+                .lines()
+                .find(|l| l.contains(rule))
+                .unwrap_or_else(|| panic!("no row for {rule}:\n{section}"));
+            row.contains("| **amlgen's addition**; its reason rests on: ")
+        };
+        for requirements in ["guide-2021", "current"] {
+            let locked = readme(|v| {
+                tunnel(v);
+                v["requirements"] = json!(requirements);
+                v["network"]["outbound"] = json!("locked");
+            });
+            assert!(
+                locked.contains("Rules marked **amlgen's addition**"),
+                "{locked}"
+            );
+            let section = nsg_section(&locked, "snet-a");
+            // Rows are told apart by their reasons' opening words.
+            for addition in [
+                "Private endpoints (workspace, storage over HTTPS and SMB",
+                "Against lateral movement",
+                "Traffic between hosts of the VNet, named by its own address space",
+                "Azure's load balancer health probes",
+                "Forced tunnelling puts 0.0.0.0/0 in the VirtualNetwork tag",
+            ] {
+                assert!(
+                    marked(section, addition),
+                    "{requirements}: {addition}\n{section}"
+                );
+            }
+            assert!(!marked(section, "Azure Resource Manager."), "{section}");
+            // The guide asks to deny outbound internet itself; today's documentation does not.
+            let deny = marked(
+                section,
+                "internet destinations the rules above do not allow",
+            );
+            assert_eq!(deny, requirements == "current", "{section}");
+        }
     }
 
     #[test]

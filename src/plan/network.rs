@@ -4,7 +4,7 @@
 
 use crate::azure::service_tags::ServiceTags;
 use crate::naming;
-use crate::profile::{Access, Context, Direction, NsgRule, Peer, Profile, Protocol};
+use crate::profile::{Access, Context, Direction, NsgRule, Origin, Peer, Profile, Protocol};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::routes::{self, Route, Workload};
@@ -33,6 +33,8 @@ pub struct SecurityRule {
     pub ports: Vec<&'static str>,
     pub reason: &'static str,
     pub citation: &'static str,
+    /// amlgen adds the rule beyond the profile's documentation (`profile::Origin::Amlgen`).
+    pub addition: bool,
 }
 
 /// The NSG of one compute subnet.
@@ -271,6 +273,7 @@ fn security_rule(spec: &Spec, rule: &NsgRule) -> SecurityRule {
         ports: rule.ports.to_vec(),
         reason: rule.reason,
         citation: rule.source,
+        addition: rule.origin == Origin::Amlgen,
     }
 }
 

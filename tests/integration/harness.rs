@@ -65,7 +65,7 @@ pub(crate) fn render_verified(plan: &amlgen::plan::Plan) -> Vec<amlgen::emit::Ar
     let path = dir.join("azuredeploy.json");
     std::fs::write(&path, &arm.contents).unwrap();
     // The examples' service tags, for templates whose routes are IP prefixes.
-    let tags = root().join("examples/service-tags/ServiceTags_Public_sample.json");
+    let tags = root().join("examples/service-tags/ServiceTags_Public_2025-10-26.excerpt.json");
     let run = amlgen(&[
         "verify",
         "--service-tags",
