@@ -671,9 +671,11 @@ impl Judged<'_> {
                     && check.covers(&a.peer, self.class)
             })
             .fold(self.segment.ports.clone(), |left, a| {
+                // A requirement for any protocol on named ports lets ICMP, ESP and AH through
+                // as the rule written from it does (see `nsg::Ordered`).
                 if self.segment.transport.has_ports() {
                     left.minus(&a.ports)
-                } else if a.ports.is_all() {
+                } else if a.ports.is_all() || a.transport.is_none() {
                     Ports::default()
                 } else {
                     left
