@@ -22,7 +22,7 @@ use super::routes::{self, Chosen, NextHop};
 use super::tags::{Endpoint, Prefix, Sets};
 use super::template::{ComputeKind, Facts, Intent, Machine, Subnet, Vnet};
 use crate::azure::service_tags::ServiceTags;
-use crate::profile::{Access, Context, Direction, NsgRule, Peer, Profile, Protocol};
+use crate::profile::{Access, Context, Direction, NsgRule, Peer, Profile, Protocol, When};
 
 /// Services whose nodes talk to the instance in their own region: a flow to them is a flow to
 /// the regional tag, which is within the global one.
@@ -251,9 +251,15 @@ impl<'a> SubnetCheck<'a> {
             if row.access != Access::Allow {
                 continue;
             }
+            // A service reaches only hosts with public IPs: compute without one is managed over
+            // its own outbound connections (the 2021 guide predates it, yet its rows apply).
+            // An attached machine is the exception: Azure ML attaches it at its public IP.
+            let from_service = row.direction == Direction::Inbound
+                && row.when != When::Attached
+                && matches!(row.peer, Peer::Tag(t) if !t.eq_ignore_ascii_case("VirtualNetwork"));
             let hosts: Vec<&Machine> = contexts
                 .iter()
-                .filter(|(_, c)| row.when.holds(c))
+                .filter(|(m, c)| row.when.holds(c) && (m.public_ip || !from_service))
                 .map(|(m, _)| *m)
                 .collect();
             if !hosts.is_empty() {
