@@ -120,6 +120,7 @@ fn forced_tunnel(
     let mut found: Vec<Diagnostic> = next_hop(spec, tunnel).into_iter().collect();
     found.extend(mixed_subnets(spec));
     found.extend(databricks_firewall_only(spec, tunnel));
+    found.extend(databricks_public_ip(spec));
     if !any_public(spec) {
         return found;
     }
@@ -176,6 +177,31 @@ fn databricks_firewall_only(spec: &Spec, tunnel: &ForcedTunnel) -> Option<Diagno
         .with_label(Label::value(format!("{TUNNEL}/next_hop_ip"), "the only egress control"))
         .with_help("allow only Databricks' documented destinations on the firewall (its control plane, secure cluster connectivity relay, web application, metastore, artifact and log storage, and Event Hubs of the region)"),
     )
+}
+
+/// `databricks-public-ip-tunnel` for each Databricks workspace without secure cluster
+/// connectivity under forced tunnelling. Its mandatory worker-to-worker inbound rule
+/// (`VirtualNetwork` to `VirtualNetwork`, any port, priority 100) then admits every source,
+/// because the tunnel's 0.0.0.0/0 route is in the `VirtualNetwork` tag, and its nodes have public
+/// IPs: the internet reaches them on every port, before any deny amlgen can write.
+fn databricks_public_ip(spec: &Spec) -> Vec<Diagnostic> {
+    spec.compute
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| match c {
+            Compute::Databricks(d) if !d.no_public_ip => Some((i, d)),
+            _ => None,
+        })
+        .map(|(i, workspace)| {
+            Diagnostic::error(
+                Code::DatabricksPublicIpTunnel,
+                format!("Databricks workspace `{}` has public IPs on its nodes (no secure cluster connectivity) under forced tunnelling: Databricks' mandatory worker-to-worker inbound rule (`VirtualNetwork` to `VirtualNetwork`, any port, priority 100) admits every source once the tunnel's 0.0.0.0/0 route puts all addresses in the `VirtualNetwork` tag, so the internet reaches the nodes on every port and no NSG rule amlgen writes comes first", workspace.name),
+                Label::value(format!("{}/no_public_ip", super::compute_pointer(i)), "public IPs on the nodes"),
+            )
+            .with_label(Label::value("/network/egress", "forced_tunnel"))
+            .with_help("set `no_public_ip: true` (secure cluster connectivity: no public IPs, no inbound ports), or use `egress: nat`")
+        })
+        .collect()
 }
 
 /// `route-table-mixed` for each subnet holding compute with a public address and compute

@@ -81,6 +81,7 @@ codes! {
     HdinsightAttachSdkV1 => "hdinsight-attach-sdk-v1", "Under `requirements: current`, an HDInsight cluster is attached to the workspace, which only the Azure ML Python SDK v1 supports, and SDK v1 support ended on 2026-06-30.";
     SshNoPublicIp => "ssh-no-public-ip", "A cluster or compute instance enables SSH but has no public IP, so SSH reaches its nodes only from inside the VNet or peered networks, never from the internet.";
     DatabricksFirewallOnly => "databricks-firewall-only", "With Databricks, forced tunnelling and `outbound: locked`, Databricks' mandatory VNet-to-VNet rule matches every destination, so the NSG's `DenyInternetOutbound` never fires for its subnets and the firewall is their only egress control.";
+    DatabricksPublicIpTunnel => "databricks-public-ip-tunnel", "A Databricks workspace without secure cluster connectivity (`no_public_ip: false`) under forced tunnelling: its mandatory worker-to-worker rule admits every internet source to nodes with public IPs.";
 }
 
 #[cfg(test)]

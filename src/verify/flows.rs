@@ -428,11 +428,16 @@ impl<'a> SubnetCheck<'a> {
     }
 
     /// SSH from each public source of `network.ssh.allow_from` that the subnet's NSG admits,
-    /// to hosts with public IPs: it must reach them and its replies must go back the way they
+    /// to hosts with public IPs that accept SSH: it must reach them and its replies must go back the way they
     /// came. A private source is reached through peerings or gateways outside the template, an
     /// assumption `coverage` reports.
     fn ssh_flows(&self) -> Vec<Flow> {
-        let hosts: Vec<&Machine> = self.hosts.iter().copied().filter(|m| m.public_ip).collect();
+        let hosts: Vec<&Machine> = self
+            .hosts
+            .iter()
+            .copied()
+            .filter(|m| m.public_ip && m.ssh)
+            .collect();
         if hosts.is_empty() {
             return Vec::new();
         }

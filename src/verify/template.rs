@@ -78,6 +78,9 @@ pub(crate) struct Machine {
     pub(crate) databricks: bool,
     /// The NSG of the machine's NIC, besides the subnet's.
     pub(crate) nic_nsg: Option<String>,
+    /// It accepts SSH logins: VMs and HDInsight always, Azure ML compute when its SSH public
+    /// access is `Enabled`, Databricks never (its control plane reaches its nodes itself).
+    pub(crate) ssh: bool,
 }
 
 /// A network interface: its subnet, whether it has a public IP, its own NSG.
@@ -492,11 +495,18 @@ impl Facts {
             // Azure ML gives nodes a public IP unless told otherwise.
             let public_ip = r.eval(&["properties", "properties", "enableNodePublicIp"])?
                 != Some(Value::Bool(false));
+            let access = match kind {
+                ComputeKind::Instance => {
+                    r.string(&["properties", "properties", "sshSettings", "sshPublicAccess"])?
+                }
+                _ => r.string(&["properties", "properties", "remoteLoginPortPublicAccess"])?,
+            };
             self.machines.push(Machine {
                 label: format!("{label} {short}"),
                 subnet: key(&subnet),
                 public_ip,
                 compute: Some(kind),
+                ssh: access.is_some_and(|a| a.eq_ignore_ascii_case("Enabled")),
                 ..Machine::default()
             });
         } else if let Some(target) = r.string(&["properties", "resourceId"])? {
@@ -582,6 +592,7 @@ impl Facts {
                 public_ip: nic.public_ip,
                 compute: attached.map(|(_, k, _)| *k),
                 nic_nsg: nic.nsg.clone(),
+                ssh: true,
                 ..Machine::default()
             });
         }
@@ -595,6 +606,7 @@ impl Facts {
                     public_ip: true,
                     compute: attached.map(|(_, k, _)| *k),
                     hdinsight: true,
+                    ssh: true,
                     ..Machine::default()
                 });
             }
@@ -782,6 +794,7 @@ mod tests {
                 subnet: "microsoft.network/virtualnetworks/vnet/subnets/s".into(),
                 public_ip: true,
                 nic_nsg: Some("microsoft.network/networksecuritygroups/nsg".into()),
+                ssh: true,
                 ..Machine::default()
             }]
         );

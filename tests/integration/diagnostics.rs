@@ -331,6 +331,13 @@ fn generated_spec() -> impl proptest::strategy::Strategy<Value = serde_json::Val
             });
             if egress == 2 {
                 spec["network"]["forced_tunnel"] = json!({"next_hop_ip": "10.250.0.4"});
+                // Databricks with public IPs cannot be tunnelled safely
+                // (`databricks-public-ip-tunnel`).
+                for compute in spec["compute"].as_array_mut().unwrap() {
+                    if compute["type"] == "databricks" {
+                        compute["no_public_ip"] = json!(true);
+                    }
+                }
             }
             spec
         })

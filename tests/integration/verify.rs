@@ -662,6 +662,39 @@ const MUTANTS: &[Mutant] = &[
         code: "snet-dbw-public: verify-databricks-delegation",
     },
     Mutant {
+        name: "databricks-subnet-allows-the-internet",
+        out: "out/adatum-lakehouse",
+        edit: |t| {
+            let mut rule = allow("Outbound", "*", "VirtualNetwork", "Internet", "*");
+            rule["priority"] = 99.into();
+            add_rule(t, "snet-dbw-public-nsg", "AllowOut", rule);
+        },
+        code: "snet-dbw-public: verify-outbound-unjustified",
+    },
+    Mutant {
+        name: "allow-limited-to-a-source-port",
+        out: "out/contoso-train-prod",
+        edit: |t| {
+            let mut rule = allow("Outbound", "Tcp", "VirtualNetwork", "Internet", "*");
+            rule["sourcePortRange"] = "443".into();
+            add_rule(t, "snet-training-nsg", "AllowFrom443", rule);
+        },
+        code: "snet-training: verify-outbound-unjustified",
+    },
+    Mutant {
+        name: "icmp-allow-naming-a-port",
+        out: "out/contoso-train-prod",
+        edit: |t| {
+            add_rule(
+                t,
+                "snet-training-nsg",
+                "AllowPing",
+                allow("Inbound", "Icmp", "Internet", "*", "8"),
+            )
+        },
+        code: "snet-training: verify-inbound-unjustified",
+    },
+    Mutant {
         name: "ssh-from-outside-the-spec-sources",
         out: "out/tailspin-gpu",
         edit: |t| {

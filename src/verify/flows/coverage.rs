@@ -367,7 +367,12 @@ impl SubnetCheck<'_> {
             Some(chosen) => format!("outbound through {}", route_text(chosen)),
             None => "inbound".to_string(),
         };
-        let (code, level, what) = if self.databricks() && self.names_virtual_network(decision) {
+        let outside_reach = via.is_some() || self.hosts.iter().all(|m| !m.public_ip);
+        let (code, level, what) = if self.intent.forced_tunnel
+            && outside_reach
+            && self.databricks()
+            && self.is_worker_to_worker(decision)
+        {
             let what = format!(
                 "{way}, let through by Databricks' rule {rule}, which matches every address the route table puts in the VirtualNetwork tag: only the appliance controls it"
             );
@@ -401,7 +406,8 @@ impl SubnetCheck<'_> {
         tally.add(code, level, what, resource, j.class, segment);
     }
 
-    /// What the profile's rows for the subnet's hosts, and the spec's SSH sources, let through.
+    /// What the profile's rows for the subnet's hosts, and the spec's SSH sources (where a host
+    /// accepts SSH), let through.
     fn allowances(&self, profile: &Profile, contexts: &[(&Machine, Context)]) -> Vec<Allowance> {
         let mut out: Vec<Allowance> = profile
             .all_nsg_rules()
@@ -409,7 +415,10 @@ impl SubnetCheck<'_> {
                 row.access == Access::Allow && contexts.iter().any(|(_, c)| row.when.holds(c))
             })
             .filter_map(|row| {
+                // A row for `VirtualNetwork` justifies the VNet (which needs no justification),
+                // not every address a route table adds to the tag.
                 let peer = match row.peer {
+                    Peer::Tag(t) if t.eq_ignore_ascii_case("VirtualNetwork") => return None,
                     Peer::Tag(t) => Allowed::Tag(t.to_string()),
                     Peer::Regional(t) => Allowed::Tag(format!("{t}.{}", self.region)),
                     Peer::SshSources | Peer::AddressSpace => return None,
@@ -432,7 +441,7 @@ impl SubnetCheck<'_> {
                 })
             })
             .collect();
-        if !self.intent.ssh_sources.is_empty() {
+        if !self.intent.ssh_sources.is_empty() && self.hosts.iter().any(|m| m.ssh) {
             out.push(Allowance {
                 direction: Direction::Inbound,
                 peer: Allowed::Nets(self.intent.ssh_sources.clone()),
@@ -474,7 +483,9 @@ impl SubnetCheck<'_> {
             }
         }
         let mut out: Vec<Allowed> = tags.into_iter().map(Allowed::Tag).collect();
-        out.push(Allowed::Nets(self.intent.ssh_sources.clone()));
+        if self.hosts.iter().any(|m| m.ssh) {
+            out.push(Allowed::Nets(self.intent.ssh_sources.clone()));
+        }
         out
     }
 
@@ -581,21 +592,28 @@ impl SubnetCheck<'_> {
         self.hosts.iter().any(|m| m.databricks)
     }
 
-    /// The rule that decided names the `VirtualNetwork` tag.
-    fn names_virtual_network(&self, decision: &Decision) -> bool {
-        let rules = match &decision.nic_nsg {
-            Some(_) => None,
-            None => self.rules,
+    /// The rule that decided has the shape of Databricks' mandatory worker-to-worker rule:
+    /// `VirtualNetwork` to `VirtualNetwork`, any protocol, any port, in the subnet's own NSG.
+    /// Under forced tunnelling it matches every address; no other rule earns that excuse.
+    fn is_worker_to_worker(&self, decision: &Decision) -> bool {
+        let vnet = |sides: &[Prefix]| {
+            sides
+                .iter()
+                .all(|p| matches!(p, Prefix::Tag(t) if t.eq_ignore_ascii_case("VirtualNetwork")))
         };
-        rules
-            .unwrap_or_default()
-            .iter()
-            .filter(|r| r.name == decision.rule)
-            .any(|r| {
-                r.sources.iter().chain(&r.destinations).any(
-                    |p| matches!(p, Prefix::Tag(t) if t.eq_ignore_ascii_case("VirtualNetwork")),
-                )
-            })
+        decision.nic_nsg.is_none()
+            && !decision.default
+            && self
+                .rules
+                .unwrap_or_default()
+                .iter()
+                .filter(|r| r.name == decision.rule)
+                .any(|r| {
+                    vnet(&r.sources)
+                        && vnet(&r.destinations)
+                        && r.protocol.as_deref().is_none_or(|p| p == "*")
+                        && Ports::of(&r.ports).is_all()
+                })
     }
 
     fn nsg_resource(&self, decision: &Decision) -> String {
