@@ -70,6 +70,14 @@ impl ServiceTags {
             .extend(prefixes);
     }
 
+    /// The tags (`Service.region`) with a prefix that holds all of `net`.
+    pub fn owners<'a>(&'a self, net: &'a Ipv4Net) -> impl Iterator<Item = String> + 'a {
+        self.prefixes
+            .iter()
+            .filter(move |(_, set)| set.iter().any(|p| p.contains(net)))
+            .map(|((service, region), _)| format!("{service}.{region}"))
+    }
+
     /// The prefixes of `service` in every region the file holds.
     pub fn service_prefixes(&self, service: &str) -> impl Iterator<Item = &Ipv4Net> {
         let service = service.to_lowercase();

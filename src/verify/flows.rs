@@ -199,6 +199,7 @@ impl<'a> SubnetCheck<'a> {
                 vnet: vnet.address_space.clone(),
                 route_prefixes: table.iter().map(|r| r.prefix.clone()).collect(),
                 service_tags,
+                others: Vec::new(),
             },
             // An unknown location is already a problem of the template.
             region: vnet.location.clone().unwrap_or_else(|| "unknown".into()),
@@ -208,6 +209,11 @@ impl<'a> SubnetCheck<'a> {
                 ssh_sources: Vec::new(),
             },
         };
+        check.sets.others = facts
+            .intent
+            .as_ref()
+            .map(|i| i.ssh_sources.clone())
+            .unwrap_or_default();
         check.intent = match &facts.intent {
             Some(Intent {
                 locked,

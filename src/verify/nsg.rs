@@ -481,6 +481,7 @@ mod tests {
             vnet: vec!["10.0.0.0/16".parse().unwrap()],
             route_prefixes: vec![],
             service_tags: None,
+            others: Vec::new(),
         }
     }
 

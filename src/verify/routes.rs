@@ -121,7 +121,10 @@ fn rank(route: &Route, point: &Point<'_>, sets: &Sets<'_>, system: bool) -> Opti
     }
 }
 
-/// The routes a flow to `destination` takes, one per distinct choice.
+/// The routes a flow to `destination` takes, one per distinct choice. For a service tag whose
+/// prefixes are unknown, that is the route the tag itself chooses and every route of the table
+/// for public addresses that could hold some of them (a `0.0.0.0/1` to the internet would take
+/// them around the appliance).
 pub(crate) fn lookup(table: &[Route], destination: &Endpoint, sets: &Sets<'_>) -> Vec<Chosen> {
     let points: Vec<Point<'_>> = match destination {
         Endpoint::Ip(ip) => vec![Point::Net(Ipv4Net::from(*ip), None)],
@@ -144,7 +147,20 @@ pub(crate) fn lookup(table: &[Route], destination: &Endpoint, sets: &Sets<'_>) -
             .clone()
             .filter_map(|(r, s)| rank(r, point, sets, s).map(|k| (k, r, s)))
             .max_by_key(|(k, _, _)| *k);
-        if let Some((_, route, system)) = best {
+        let possible = match point {
+            Point::Member(tag) => table
+                .iter()
+                .filter(|r| {
+                    matches!(&r.prefix, Prefix::Cidr(n) if n.prefix_len() > 0 && sets.may_hold(tag, n))
+                })
+                .collect(),
+            Point::Net(..) => Vec::new(),
+        };
+        let routes = best
+            .map(|(_, route, system)| (route, system))
+            .into_iter()
+            .chain(possible.into_iter().map(|r| (r, false)));
+        for (route, system) in routes {
             let c = Chosen {
                 route: route.name.clone(),
                 prefix: route.prefix.to_string(),
@@ -176,6 +192,7 @@ mod tests {
             vnet: vec!["10.60.0.0/20".parse().unwrap()],
             route_prefixes: vec![],
             service_tags: None,
+            others: Vec::new(),
         }
     }
 

@@ -110,6 +110,9 @@ pub(crate) struct Sets<'a> {
     /// The prefixes of the routes on the subnet's route table: part of `VirtualNetwork`.
     pub(crate) route_prefixes: Vec<Prefix>,
     pub(crate) service_tags: Option<&'a ServiceTags>,
+    /// Prefixes the template's intent gives to something that is no service (the spec's SSH
+    /// sources): no service tag's addresses are assumed to lie in them.
+    pub(crate) others: Vec<Ipv4Net>,
 }
 
 impl Sets<'_> {
@@ -166,6 +169,21 @@ impl Sets<'_> {
                     |p| !matches!(p, Prefix::Tag(t) if t.eq_ignore_ascii_case("VirtualNetwork")),
                 )
                 .any(|p| self.contains(p, endpoint))
+    }
+
+    /// Whether addresses of `tag`, whose prefixes are unknown, may lie in `net`: it is public
+    /// space outside the VNet, none of the intent's other prefixes, and no prefix the
+    /// service-tags file gives an unrelated tag (service tags of different services are taken
+    /// to be disjoint).
+    pub(crate) fn may_hold(&self, tag: &str, net: &Ipv4Net) -> bool {
+        let private = NOT_INTERNET.iter().any(|n| n.contains(net))
+            || self.vnet.iter().any(|v| v.contains(net));
+        let other = self.others.iter().any(|o| o.contains(net));
+        let owned = self.service_tags.is_some_and(|file| {
+            file.owners(net)
+                .any(|owner| !tag_within(tag, &owner) && !tag_within(&owner, tag))
+        });
+        !private && !other && !owned
     }
 
     /// The IPv4 prefixes the service-tags file gives `tag`: a regional tag's own, a global
@@ -227,6 +245,7 @@ mod tests {
             vnet: vec!["10.60.0.0/20".parse().unwrap()],
             route_prefixes: route_prefixes.iter().map(|p| Prefix::parse(p)).collect(),
             service_tags: None,
+            others: Vec::new(),
         }
     }
 

@@ -481,6 +481,25 @@ fn routes_of(template: &mut Value) -> Vec<&mut Value> {
         .collect()
 }
 
+/// Adds a route of `prefix` with next hop `Internet` to the route table whose name ends with
+/// `table`.
+fn add_route(template: &mut Value, table: &str, name: &str, prefix: &str) {
+    let found = template["resources"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| {
+            r["type"] == "Microsoft.Network/routeTables"
+                && r["name"].as_str().unwrap().ends_with(table)
+        })
+        .unwrap();
+    let routes = found["properties"]["routes"].as_array_mut().unwrap();
+    routes.push(serde_json::json!({
+        "name": name,
+        "properties": {"addressPrefix": prefix, "nextHopType": "Internet"}
+    }));
+}
+
 fn allow(direction: &str, protocol: &str, source: &str, destination: &str, ports: &str) -> Value {
     serde_json::json!({
         "protocol": protocol, "sourcePortRange": "*", "destinationPortRange": ports,
@@ -640,6 +659,18 @@ const MUTANTS: &[Mutant] = &[
                 }));
         },
         code: "snet-gpu: verify-tunnel-bypassed",
+    },
+    Mutant {
+        name: "half-the-internet-routed-around-the-appliance",
+        out: "out/fabrikam-research",
+        edit: |t| add_route(t, "aml-rt", "half", "0.0.0.0/1"),
+        code: "snet-gpu: verify-tunnel-bypassed",
+    },
+    Mutant {
+        name: "a-wide-prefix-around-the-appliance-beside-stamped-ones",
+        out: "out/guide-2021",
+        edit: |t| add_route(t, "-rt", "wide", "20.0.0.0/6"),
+        code: "default: verify-tunnel-bypassed",
     },
     Mutant {
         name: "azure-ml-44224-inbound-removed",
