@@ -150,6 +150,8 @@ struct SubnetCheck<'a> {
     rules: Option<&'a [nsg::Rule]>,
     nsgs: &'a BTreeMap<String, Vec<nsg::Rule>>,
     table: &'a [routes::Route],
+    /// The route tables that let a gateway's learned routes in.
+    bgp_propagation: &'a [String],
     sets: Sets<'a>,
     region: String,
     intent: SubnetIntent,
@@ -195,6 +197,7 @@ impl<'a> SubnetCheck<'a> {
             rules: rules.map(Vec::as_slice),
             nsgs: &facts.nsgs,
             table,
+            bgp_propagation: &facts.bgp_propagation,
             sets: Sets {
                 vnet: vnet.address_space.clone(),
                 route_prefixes: table.iter().map(|r| r.prefix.clone()).collect(),
@@ -564,6 +567,18 @@ impl<'a> SubnetCheck<'a> {
                 Code::DatabricksNotDelegated,
                 self.subnet_resource(),
                 "a Databricks workspace injects its nodes here, but the subnet is not delegated to Microsoft.Databricks/workspaces".into(),
+            ));
+        }
+        let learned = self
+            .subnet
+            .route_table
+            .as_ref()
+            .is_some_and(|k| self.bgp_propagation.contains(k));
+        if self.intent.forced_tunnel && learned {
+            found.push(Finding::note(
+                Code::OutsideTemplate,
+                table.clone(),
+                "BGP route propagation is on: routes a VPN or ExpressRoute gateway learns could take traffic around the appliance; verify sees only the template's routes".into(),
             ));
         }
         if self.intent.forced_tunnel && !self.tunnelled() {

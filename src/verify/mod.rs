@@ -47,6 +47,11 @@ pub struct Args {
     /// prefixes; a spec uses its own `forced_tunnel.service_tags_file`.
     #[arg(long, value_name = "FILE")]
     service_tags: Option<PathBuf>,
+    /// The parameters file the templates are deployed with; default: the
+    /// `<template>.parameters.json` beside each template (`azuredeploy.parameters.json`), if any,
+    /// else the templates' default values.
+    #[arg(long, value_name = "FILE")]
+    parameters: Option<PathBuf>,
     /// The region of the resource group templates are deployed to, for templates whose
     /// `location` defaults to `resourceGroup().location`.
     #[arg(long, value_name = "REGION")]
@@ -91,10 +96,12 @@ pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         .as_deref()
         .map(read_service_tags)
         .transpose()?;
+    let given_parameters = args.parameters.as_deref().map(read_json).transpose()?;
     let options = Options {
         profile: args.profile.as_deref().and_then(report::profile_named),
         service_tags: given_tags.as_ref(),
         location: args.location.as_deref(),
+        parameters: given_parameters.as_ref(),
     };
     let outcomes = inputs(&args.inputs)?
         .par_iter()
@@ -140,11 +147,27 @@ fn verify_input(
     let name = input.display().to_string();
     if is_template(input) {
         let template = read_json(input)?;
-        return Ok((Some(Report::new(name, &template, options)), Vec::new()));
+        let beside = parameters_beside(input)
+            .filter(|_| options.parameters.is_none())
+            .map(|p| read_json(&p))
+            .transpose()?;
+        let options = Options {
+            parameters: options.parameters.or(beside.as_ref()),
+            ..*options
+        };
+        return Ok((Some(Report::new(name, &template, &options)), Vec::new()));
     }
     let mut diagnostics = Vec::new();
     let rendered = render_spec(input, format, &mut diagnostics)?;
     Ok((rendered.map(|r| r.report(name)), diagnostics))
+}
+
+/// The parameters file that goes with the template at `path`: `X.parameters.json` beside
+/// `X.json`, when it is a file.
+fn parameters_beside(path: &Path) -> Option<PathBuf> {
+    let stem = path.file_stem()?.to_str()?;
+    let file = path.with_file_name(format!("{stem}.parameters.json"));
+    file.is_file().then_some(file)
 }
 
 fn is_template(path: &Path) -> bool {
@@ -219,6 +242,8 @@ pub(crate) struct RenderedSpec {
     pub(crate) plan: Plan,
     /// Its `azuredeploy.json`.
     pub(crate) template: Value,
+    /// Its `azuredeploy.parameters.json`.
+    pub(crate) parameters: Value,
     /// The service-tags file the spec names.
     pub(crate) service_tags: Option<ServiceTags>,
 }
@@ -230,6 +255,7 @@ impl RenderedSpec {
             profile: Some(self.plan.profile),
             service_tags: self.service_tags.as_ref(),
             location: None,
+            parameters: Some(&self.parameters),
         };
         Report::new(input, &self.template, &options)
     }
@@ -256,16 +282,21 @@ pub(crate) fn render_spec(
         return Ok(None);
     };
     let artifacts = emit::render(&plan, VERSION).map_err(Error::Internal)?;
-    let arm = artifacts
-        .iter()
-        .find(|a| a.name == "azuredeploy.json")
-        .ok_or_else(|| Error::Internal("no azuredeploy.json rendered".into()))?;
-    let template = serde_json::from_str(&arm.contents)
-        .map_err(|e| Error::Internal(format!("rendered ARM is not JSON: {e}")))?;
+    let json = |name: &str| -> Result<Value, Error> {
+        let artifact = artifacts
+            .iter()
+            .find(|a| a.name == name)
+            .ok_or_else(|| Error::Internal(format!("no {name} rendered")))?;
+        serde_json::from_str(&artifact.contents)
+            .map_err(|e| Error::Internal(format!("rendered {name} is not JSON: {e}")))
+    };
+    let template = json("azuredeploy.json")?;
+    let parameters = json("azuredeploy.parameters.json")?;
     let service_tags = spec_service_tags(&compiled.source, path)?;
     Ok(Some(RenderedSpec {
         plan,
         template,
+        parameters,
         service_tags,
     }))
 }

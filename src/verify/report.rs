@@ -20,6 +20,8 @@ pub(crate) struct Options<'a> {
     pub(crate) service_tags: Option<&'a ServiceTags>,
     /// The region of the resource group, for `resourceGroup().location`.
     pub(crate) location: Option<&'a str>,
+    /// The parameters file the template is deployed with.
+    pub(crate) parameters: Option<&'a Value>,
 }
 
 /// What verify found in one template.
@@ -36,7 +38,7 @@ pub(crate) struct Report {
 impl Report {
     /// Verifies `template`.
     pub(crate) fn new(input: String, template: &Value, options: &Options<'_>) -> Report {
-        let facts = template::read(template, options.location);
+        let facts = template::read(template, options.location, options.parameters);
         let mut problems = facts.problems.clone();
         let profile = options
             .profile

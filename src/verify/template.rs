@@ -143,6 +143,9 @@ pub(crate) struct Facts {
     pub(crate) vnets: Vec<Vnet>,
     pub(crate) nsgs: BTreeMap<String, Vec<Rule>>,
     pub(crate) route_tables: BTreeMap<String, Vec<Route>>,
+    /// The route tables that let a gateway's learned routes in (`disableBgpRoutePropagation`
+    /// not `true`).
+    pub(crate) bgp_propagation: Vec<String>,
     pub(crate) machines: Vec<Machine>,
     pub(crate) problems: Vec<String>,
     nics: BTreeMap<String, Nic>,
@@ -178,8 +181,9 @@ fn at<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
     path.iter().try_fold(value, |v, p| v.get(p))
 }
 
-/// Reads `template`, deployed to a resource group in `location` when it is known.
-pub(crate) fn read(template: &Value, location: Option<&str>) -> Facts {
+/// Reads `template`, deployed to a resource group in `location` when it is known, with the
+/// parameter values of a parameters file (`parameters`: its `parameters` object) where given.
+pub(crate) fn read(template: &Value, location: Option<&str>, parameters: Option<&Value>) -> Facts {
     let generator = at(template, &["metadata", "_generator"])
         .filter(|g| g.get("name").and_then(Value::as_str) == Some("amlgen"));
     let mut facts = Facts {
@@ -194,7 +198,24 @@ pub(crate) fn read(template: &Value, location: Option<&str>) -> Facts {
         name: "rg".into(),
         location: location.map(str::to_string),
     };
-    let scope = Scope::new(template, group, BTreeMap::new());
+    let given = parameters
+        .and_then(|p| p.get("parameters"))
+        .and_then(Value::as_object)
+        .map(|values| {
+            values
+                .iter()
+                .map(|(name, p)| {
+                    let value = p.get("value").cloned().ok_or_else(|| {
+                        Unknown(format!(
+                            "parameter `{name}` of the parameters file has no `value` (a Key Vault reference is resolved at deployment time)"
+                        ))
+                    });
+                    (name.to_lowercase(), value)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let scope = Scope::new(template, group, given);
     facts.resources(template, &scope, None);
     facts.finish();
     facts
@@ -351,6 +372,10 @@ impl Facts {
                     .iter()
                     .map(|route| route_of(&r, route))
                     .collect::<Result<Vec<_>, _>>()?;
+                let disabled = r.eval(&["properties", "disableBgpRoutePropagation"])?;
+                if disabled != Some(Value::Bool(true)) {
+                    self.bgp_propagation.push(key.clone());
+                }
                 self.route_tables.entry(key).or_default().extend(routes);
             }
             "microsoft.network/routetables/routes" => {
@@ -754,7 +779,7 @@ mod tests {
     use serde_json::json;
 
     fn facts_of(template: Value) -> Facts {
-        read(&template, None)
+        read(&template, None, None)
     }
 
     fn vnet_with(subnet: Value) -> Value {

@@ -817,3 +817,47 @@ fn expressions_nested_past_the_limit_are_a_finding_not_a_crash() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn the_parameters_file_beside_a_template_is_what_is_verified() {
+    let file = write_edited("verify-parameters-file", "out/contoso-train-prod", |t| {
+        t["parameters"]["allowedDestination"] = serde_json::json!({
+            "type": "string", "defaultValue": "10.40.0.0/16"
+        });
+        let mut rule = allow("Outbound", "*", "VirtualNetwork", "*", "*");
+        rule["destinationAddressPrefix"] = "[parameters('allowedDestination')]".into();
+        add_rule(t, "snet-training-nsg", "AllowChosen", rule);
+    });
+    let (code, found) = failures(&[file.to_str().unwrap()]);
+    assert_eq!(
+        (code, found),
+        (0, vec![]),
+        "the default is the VNet's own range"
+    );
+    let parameters = serde_json::json!({
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {"allowedDestination": {"value": "Internet"}}
+    });
+    let beside = file.with_file_name("azuredeploy.parameters.json");
+    std::fs::write(&beside, parameters.to_string()).unwrap();
+    let (code, found) = failures(&[file.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        has(
+            &found,
+            "snet-training: verify-outbound-unjustified: ",
+            &["AllowChosen (300)"]
+        ),
+        "{found:#?}"
+    );
+    // Named on the command line, a parameters file wins over the one beside the template.
+    let defaults = file.with_file_name("defaults.parameters.json");
+    std::fs::write(&defaults, r#"{"parameters": {}}"#).unwrap();
+    let (code, found) = failures(&[
+        file.to_str().unwrap(),
+        "--parameters",
+        defaults.to_str().unwrap(),
+    ]);
+    assert_eq!((code, found), (0, vec![]));
+}
