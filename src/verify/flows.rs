@@ -150,6 +150,8 @@ struct SubnetCheck<'a> {
     rules: Option<&'a [nsg::Rule]>,
     nsgs: &'a BTreeMap<String, Vec<nsg::Rule>>,
     table: &'a [routes::Route],
+    /// The route table with the system routes, for lookups.
+    routes: routes::Table<'a>,
     /// The route tables that let a gateway's learned routes in.
     bgp_propagation: &'a [String],
     sets: Sets<'a>,
@@ -197,6 +199,7 @@ impl<'a> SubnetCheck<'a> {
             rules: rules.map(Vec::as_slice),
             nsgs: &facts.nsgs,
             table,
+            routes: routes::Table::new(table, &vnet.address_space),
             bgp_propagation: &facts.bgp_propagation,
             sets: Sets {
                 vnet: vnet.address_space.clone(),
@@ -643,7 +646,7 @@ impl<'a> SubnetCheck<'a> {
             port,
         };
         let decision = self.decide(&packet, &hosts);
-        let routes = routes::lookup(self.table, &peer, &self.sets);
+        let routes = routes::lookup(&self.routes, &peer, &self.sets);
         let (verdict, detail) = if decision.access == Access::Deny {
             (
                 Verdict::Denied,

@@ -140,11 +140,31 @@ impl std::fmt::Display for Ports {
 
 /// The ports of one protocol that one rule decides between two addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Segment {
+pub(crate) struct Segment<'r> {
     pub(crate) transport: Transport,
     /// For a protocol without ports, every port: the segment is the whole protocol.
     pub(crate) ports: Ports,
-    pub(crate) decision: Decision,
+    /// The rule that decides; `None` when there is no NSG (everything is allowed).
+    pub(crate) rule: Option<&'r Rule>,
+    /// The rule is one of Azure's defaults.
+    pub(crate) default: bool,
+    /// The NSG the rule is in, when it is a NIC's.
+    pub(crate) nic_nsg: Option<&'r str>,
+}
+
+impl Segment<'_> {
+    pub(crate) fn access(&self) -> Access {
+        self.rule.map_or(Access::Allow, |r| r.access)
+    }
+
+    /// The decision, as reports name it.
+    pub(crate) fn decision(&self) -> Decision {
+        let decision = self.rule.map_or_else(no_nsg, |r| r.decision(self.default));
+        Decision {
+            nic_nsg: self.nic_nsg.map(str::to_string),
+            ..decision
+        }
+    }
 }
 
 /// One security rule, read from a template or one of Azure's defaults.
@@ -406,14 +426,16 @@ impl<'r> Ordered<'r> {
         source: &Endpoint,
         destination: &Endpoint,
         sets: &Sets<'_>,
-    ) -> Vec<Segment> {
+    ) -> Vec<Segment<'r>> {
         let Some(rules) = &self.rules else {
             return Transport::ALL
                 .into_iter()
                 .map(|transport| Segment {
                     transport,
                     ports: Ports::all(),
-                    decision: no_nsg(),
+                    rule: None,
+                    default: true,
+                    nic_nsg: None,
                 })
                 .collect();
         };
@@ -446,7 +468,9 @@ impl<'r> Ordered<'r> {
                 out.push(Segment {
                     transport: *transport,
                     ports: taken,
-                    decision: rule.decision(ordered.default),
+                    rule: Some(rule),
+                    default: ordered.default,
+                    nic_nsg: None,
                 });
             }
         }
@@ -552,7 +576,7 @@ mod tests {
         );
         let text: Vec<String> = segments
             .iter()
-            .map(|s| format!("{} {} {}", s.transport, s.ports, s.decision.rule))
+            .map(|s| format!("{} {} {}", s.transport, s.ports, s.decision().rule))
             .collect();
         assert_eq!(
             text,

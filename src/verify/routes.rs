@@ -101,6 +101,23 @@ fn system_routes(vnet: &[Ipv4Net]) -> Vec<Route> {
     routes
 }
 
+/// A subnet's route table with Azure's system routes for its VNet, built once.
+#[derive(Debug)]
+pub(crate) struct Table<'a> {
+    user: &'a [Route],
+    system: Vec<Route>,
+}
+
+impl<'a> Table<'a> {
+    /// The routes of a subnet with route table `user` in a VNet with address space `vnet`.
+    pub(crate) fn new(user: &'a [Route], vnet: &[Ipv4Net]) -> Table<'a> {
+        Table {
+            user,
+            system: system_routes(vnet),
+        }
+    }
+}
+
 /// How specific `route` is for `point`: `None` when it does not match; a larger key wins.
 fn rank(route: &Route, point: &Point<'_>, sets: &Sets<'_>, system: bool) -> Option<(u8, u8)> {
     let kind = if system { 0 } else { 1 };
@@ -125,7 +142,8 @@ fn rank(route: &Route, point: &Point<'_>, sets: &Sets<'_>, system: bool) -> Opti
 /// prefixes are unknown, that is the route the tag itself chooses and every route of the table
 /// for public addresses that could hold some of them (a `0.0.0.0/1` to the internet would take
 /// them around the appliance).
-pub(crate) fn lookup(table: &[Route], destination: &Endpoint, sets: &Sets<'_>) -> Vec<Chosen> {
+pub(crate) fn lookup(table: &Table<'_>, destination: &Endpoint, sets: &Sets<'_>) -> Vec<Chosen> {
+    let (table, system) = (table.user, &table.system);
     let points: Vec<Point<'_>> = match destination {
         Endpoint::Ip(ip) => vec![Point::Net(Ipv4Net::from(*ip), None)],
         Endpoint::Tag(tag) => match sets.tag_prefixes(tag) {
@@ -136,7 +154,6 @@ pub(crate) fn lookup(table: &[Route], destination: &Endpoint, sets: &Sets<'_>) -
             _ => vec![Point::Member(tag)],
         },
     };
-    let system = system_routes(&sets.vnet);
     let candidates = table
         .iter()
         .map(|r| (r, false))
@@ -207,7 +224,7 @@ mod tests {
             route("bypass-aml", "AzureMachineLearning", NextHop::Internet),
         ];
         let names = |d: Endpoint| -> Vec<String> {
-            lookup(&table, &d, &sets())
+            lookup(&Table::new(&table, &sets().vnet), &d, &sets())
                 .into_iter()
                 .map(|c| c.route)
                 .collect()
@@ -229,9 +246,14 @@ mod tests {
 
     #[test]
     fn without_a_route_table_private_ranges_outside_the_vnet_go_nowhere() {
-        let chosen = lookup(&[], &Endpoint::Ip("192.168.1.1".parse().unwrap()), &sets());
+        let empty = Table::new(&[], &sets().vnet);
+        let chosen = lookup(
+            &empty,
+            &Endpoint::Ip("192.168.1.1".parse().unwrap()),
+            &sets(),
+        );
         assert_eq!(chosen[0].next_hop, NextHop::None);
-        let chosen = lookup(&[], &Endpoint::Tag("Storage".into()), &sets());
+        let chosen = lookup(&empty, &Endpoint::Tag("Storage".into()), &sets());
         assert_eq!(
             (chosen[0].next_hop.clone(), chosen[0].system),
             (NextHop::Internet, true)

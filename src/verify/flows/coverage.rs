@@ -208,17 +208,19 @@ impl SubnetCheck<'_> {
             })
             .collect();
         let mut tally = Tally::default();
+        let locals: Vec<Endpoint> = locals.iter().map(|c| c.endpoint()).collect();
         for peer in &classes {
-            let routes = routes::lookup(self.table, &peer.endpoint(), &self.sets);
-            for local in &locals {
+            let far = peer.endpoint();
+            let routes = routes::lookup(&self.routes, &far, &self.sets);
+            for near in &locals {
                 for nic in &nics {
                     for direction in [Direction::Inbound, Direction::Outbound] {
                         let ends = match direction {
-                            Direction::Inbound => (peer.endpoint(), local.endpoint()),
-                            Direction::Outbound => (local.endpoint(), peer.endpoint()),
+                            Direction::Inbound => (&far, near),
+                            Direction::Outbound => (near, &far),
                         };
-                        for segment in self.segments(direction, &ends, &own, nic.as_ref()) {
-                            if segment.decision.access == Access::Deny {
+                        for segment in self.segments(direction, ends, &own, nic.as_ref()) {
+                            if segment.access() == Access::Deny {
                                 continue;
                             }
                             let judged = Judged {
@@ -242,13 +244,13 @@ impl SubnetCheck<'_> {
 
     /// The segments of the subnet's NSG and, when a host has one, its NIC's NSG, combined: a
     /// flow passes both (the subnet's first inbound, the NIC's first outbound).
-    fn segments(
+    fn segments<'r>(
         &self,
         direction: Direction,
-        (source, destination): &(Endpoint, Endpoint),
-        own: &[Ordered<'_>; 2],
-        nic: Option<&Nic<'_>>,
-    ) -> Vec<Segment> {
+        (source, destination): (&Endpoint, &Endpoint),
+        own: &[Ordered<'r>; 2],
+        nic: Option<&Nic<'r>>,
+    ) -> Vec<Segment<'r>> {
         let at = usize::from(direction == Direction::Outbound);
         let subnet = own[at].decide_all(source, destination, &self.sets);
         let Some(nic) = nic else {
@@ -258,10 +260,7 @@ impl SubnetCheck<'_> {
             .decide_all(source, destination, &self.sets)
             .into_iter()
             .map(|s| Segment {
-                decision: Decision {
-                    nic_nsg: Some(nic.name.to_string()),
-                    ..s.decision
-                },
+                nic_nsg: Some(nic.name),
                 ..s
             })
             .collect();
@@ -276,15 +275,10 @@ impl SubnetCheck<'_> {
                 if ports.is_empty() {
                     continue;
                 }
-                let decision = if a.decision.access == Access::Deny {
-                    &a.decision
-                } else {
-                    &b.decision
-                };
+                let decider = if a.access() == Access::Deny { a } else { b };
                 out.push(Segment {
-                    transport: a.transport,
                     ports,
-                    decision: decision.clone(),
+                    ..decider.clone()
                 });
             }
         }
@@ -361,7 +355,7 @@ impl SubnetCheck<'_> {
         if left.is_empty() {
             return;
         }
-        let decision = &j.segment.decision;
+        let decision = &j.segment.decision();
         let rule = super::rule_text(decision);
         let way = match via {
             Some(chosen) => format!("outbound through {}", route_text(chosen)),
@@ -674,7 +668,7 @@ struct Nic<'r> {
 /// One allowed segment of one class, being judged.
 struct Judged<'a> {
     class: &'a Class,
-    segment: &'a Segment,
+    segment: &'a Segment<'a>,
     allowances: &'a [Allowance],
 }
 
