@@ -67,6 +67,9 @@ pub(crate) struct Finding {
     pub(crate) subnet: Option<String>,
     /// The resource to change: `Microsoft.Network/networkSecurityGroups/<name>`, ...
     pub(crate) resource: String,
+    /// The line of the template that declares the resource, when it is found there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) line: Option<usize>,
     pub(crate) message: String,
 }
 
@@ -81,6 +84,7 @@ impl Finding {
             level: Level::Error,
             subnet: None,
             resource,
+            line: None,
             message,
         }
     }
@@ -90,6 +94,19 @@ impl Finding {
             level: Level::Note,
             ..Finding::error(code, resource, message)
         }
+    }
+
+    /// Finds the line of `text` (the template) that names the resource: the first
+    /// `"name": "<its last name segment>"`.
+    pub(crate) fn locate(&mut self, text: &str) {
+        let Some(name) = self.resource.rsplit('/').next() else {
+            return;
+        };
+        let needle = format!("\"name\": \"{name}\"");
+        self.line = text
+            .lines()
+            .position(|line| line.trim_start().starts_with(&needle))
+            .map(|i| i + 1);
     }
 
     pub(crate) fn in_subnet(self, subnet: &str) -> Finding {
@@ -120,6 +137,10 @@ mod tests {
                 "docs/verify.md has no section for {name}"
             );
             assert!(!code.summary().is_empty());
+        }
+        for heading in docs.lines().filter_map(|l| l.strip_prefix("### `verify-")) {
+            let name = format!("verify-{}", heading.trim_end_matches('`'));
+            assert!(names.contains(&name.as_str()), "docs/verify.md documents {name}, no code");
         }
         names.sort_unstable();
         let before = names.len();

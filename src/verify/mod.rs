@@ -146,7 +146,8 @@ fn verify_input(
 ) -> Result<(Option<Report>, Vec<u8>), Error> {
     let name = input.display().to_string();
     if is_template(input) {
-        let template = read_json(input)?;
+        let text = read_text(input, TEMPLATE_LIMIT)?;
+        let template = parse_json(input, &text)?;
         let beside = parameters_beside(input)
             .filter(|_| options.parameters.is_none())
             .map(|p| read_json(&p))
@@ -155,7 +156,9 @@ fn verify_input(
             parameters: options.parameters.or(beside.as_ref()),
             ..*options
         };
-        return Ok((Some(Report::new(name, &template, &options)), Vec::new()));
+        let mut report = Report::new(name, &template, &options);
+        report.locate(&text);
+        return Ok((Some(report), Vec::new()));
     }
     let mut diagnostics = Vec::new();
     let rendered = render_spec(input, format, &mut diagnostics)?;
@@ -222,8 +225,12 @@ fn read_text(path: &Path, limit: Limit) -> Result<String, Error> {
 }
 
 fn read_json(path: &Path) -> Result<Value, Error> {
-    let text = read_text(path, TEMPLATE_LIMIT)?;
-    serde_json::from_str(&text).map_err(|e| Error::Read {
+    parse_json(path, &read_text(path, TEMPLATE_LIMIT)?)
+}
+
+/// `text`, read from `path`, as JSON.
+fn parse_json(path: &Path, text: &str) -> Result<Value, Error> {
+    serde_json::from_str(text).map_err(|e| Error::Read {
         path: path.display().to_string(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
     })

@@ -72,6 +72,15 @@ impl Report {
         self.passed
     }
 
+    /// Locates every finding at the line of `text` (the template's) that declares its
+    /// resource.
+    pub(crate) fn locate(&mut self, text: &str) {
+        let subnets = self.subnets.iter_mut().flat_map(|s| &mut s.findings);
+        for finding in self.findings.iter_mut().chain(subnets) {
+            finding.locate(text);
+        }
+    }
+
     fn all_findings(&self) -> impl Iterator<Item = &Finding> {
         self.findings
             .iter()
@@ -120,7 +129,7 @@ impl Report {
                         None => f.message.clone(),
                     }},
                     "locations": [{
-                        "physicalLocation": {"artifactLocation": {"uri": uri(&self.input)}},
+                        "physicalLocation": physical(&self.input, f.line),
                         "logicalLocations": [{"fullyQualifiedName": f.resource, "kind": "resource"}]
                     }]
                 })
@@ -170,12 +179,22 @@ fn finding_text(f: &Finding) -> String {
         .as_deref()
         .map(|s| format!("subnet {s}: "))
         .unwrap_or_default();
+    let line = f.line.map(|l| format!(" (line {l})")).unwrap_or_default();
     format!(
-        "  {kind}[{}]: {subnet}{}\n      at {}\n",
+        "  {kind}[{}]: {subnet}{}\n      at {}{line}\n",
         f.code.as_str(),
         f.message,
         f.resource
     )
+}
+
+/// The SARIF physical location of a finding: the input, and the line when it is known.
+fn physical(input: &str, line: Option<usize>) -> Value {
+    let mut location = json!({"artifactLocation": {"uri": uri(input)}});
+    if let Some(line) = line {
+        location["region"] = json!({"startLine": line});
+    }
+    location
 }
 
 /// A relative URI for SARIF: the input path with `/` separators.

@@ -239,8 +239,8 @@ fn names_and_tags_cannot_inject_bicep_or_arm() {
     std::fs::remove_dir_all(out).unwrap();
 }
 
-#[test]
-fn sarif_is_one_log_that_matches_the_sarif_2_1_0_schema() {
+/// The SARIF 2.1.0 schema's validator.
+pub(crate) fn sarif_validator() -> jsonschema::Validator {
     // tests/schemas/sarif-2.1.0-rtm.5.json comes unchanged from the npm package
     // @microsoft/jest-sarif (MIT); 2.1.0-rtm.5 is the schema of the SARIF 2.1.0 standard. Its
     // language-tag pattern has a bare `]`, which JavaScript reads as a literal and Rust's regex
@@ -249,7 +249,12 @@ fn sarif_is_one_log_that_matches_the_sarif_2_1_0_schema() {
         .unwrap()
         .replace(r#"{2}]?$""#, r#"{2}\\]?$""#);
     let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+#[test]
+fn sarif_is_one_log_that_matches_the_sarif_2_1_0_schema() {
+    let validator = sarif_validator();
     let run = amlgen(&[
         "validate",
         "--format",

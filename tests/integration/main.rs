@@ -6,6 +6,7 @@
 mod agreement;
 mod cli;
 mod diagnostics;
+mod docs;
 mod examples;
 mod explain;
 mod harness;

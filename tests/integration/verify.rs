@@ -861,3 +861,74 @@ fn the_parameters_file_beside_a_template_is_what_is_verified() {
     ]);
     assert_eq!((code, found), (0, vec![]));
 }
+
+#[test]
+fn verify_findings_as_sarif_match_the_schema_and_point_at_the_resource() {
+    let file = write_edited("verify-sarif", "out/contoso-train-prod", |t| {
+        add_rule(
+            t,
+            "snet-training-nsg",
+            "AllowCloud",
+            allow("Outbound", "*", "VirtualNetwork", "AzureCloud", "*"),
+        );
+    });
+    let run = amlgen(&["verify", "--format", "sarif", file.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    let log: Value = serde_json::from_str(&run.stdout).unwrap();
+    let validator = crate::cli::sarif_validator();
+    let errors: Vec<String> = validator.iter_errors(&log).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "verify-outbound-unjustified");
+    let location = &result["locations"][0];
+    assert_eq!(
+        location["logicalLocations"][0]["fullyQualifiedName"],
+        "Microsoft.Network/networkSecurityGroups/contoso-train-prod-snet-training-nsg"
+    );
+    let line = location["physicalLocation"]["region"]["startLine"]
+        .as_u64()
+        .unwrap() as usize;
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.lines()
+            .nth(line - 1)
+            .unwrap()
+            .contains("\"contoso-train-prod-snet-training-nsg\""),
+        "line {line}"
+    );
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(
+        rules
+            .iter()
+            .any(|r| r["id"] == "verify-outbound-unjustified")
+    );
+}
+
+#[test]
+fn quiet_prints_the_summary_and_the_failing_findings_only() {
+    let file = write_edited("verify-quiet", "out/contoso-train-prod", |t| {
+        add_rule(
+            t,
+            "snet-training-nsg",
+            "AllowWeb",
+            allow("Inbound", "Tcp", "Internet", "VirtualNetwork", "443"),
+        );
+    });
+    let ok = root().join("out/minimal");
+    let run = amlgen(&[
+        "verify",
+        "--quiet",
+        ok.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{}", run.stdout);
+    assert!(lines[0].ends_with("verified (0 findings, 0 assumptions)"));
+    assert!(lines[1].ends_with("FAILED (1 finding, 0 assumptions)"));
+    assert!(lines[2].starts_with("  error[verify-inbound-unjustified]: subnet snet-training: inbound, allowed by AllowWeb (300)"));
+    assert!(lines[3].starts_with("      at Microsoft.Network/networkSecurityGroups/contoso-train-prod-snet-training-nsg (line "));
+    assert_eq!(lines[4], "1 template verified, 1 failed");
+}
