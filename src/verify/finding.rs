@@ -140,7 +140,10 @@ mod tests {
         }
         for heading in docs.lines().filter_map(|l| l.strip_prefix("### `verify-")) {
             let name = format!("verify-{}", heading.trim_end_matches('`'));
-            assert!(names.contains(&name.as_str()), "docs/verify.md documents {name}, no code");
+            assert!(
+                names.contains(&name.as_str()),
+                "docs/verify.md documents {name}, no code"
+            );
         }
         names.sort_unstable();
         let before = names.len();
