@@ -678,6 +678,10 @@ fn encryption_at_host(plan: &Plan) -> String {
     }
 }
 
+/// The schema of an ARM parameters file.
+const PARAMETERS_SCHEMA: &str =
+    "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#";
+
 /// Renders `README.md` for `plan`, whose model is `template`.
 pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<String, String> {
     let secrets: Vec<_> = plan
@@ -689,16 +693,24 @@ pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<
         .iter()
         .map(|(_, env)| format!("{}   # read by main.bicepparam", env.setup))
         .collect();
-    let arm_extra: String = secrets
+    // The ARM path reads the secrets from a parameters file that jq builds from the
+    // environment ($ENV), so no secret is ever an argument of a process.
+    let members: Vec<String> = secrets
         .iter()
-        .map(|(p, env)| format!(" \\\n  --parameters {}=\"${}\"", p.name, env.name))
+        .map(|(p, env)| format!("{}: {{value: $ENV.{}}}", p.name, env.name))
         .collect();
+    let arm_secrets = (!members.is_empty()).then(|| {
+        format!(
+            "(umask 077; jq -n '{{\"$schema\": \"{PARAMETERS_SCHEMA}\", contentVersion: \"1.0.0.0\", parameters: {{{}}}}}' > secrets.parameters.json)",
+            members.join(", ")
+        )
+    });
     let resources = resources(template);
     let view = json!({
         "name": plan.name, "version": version, "profile": plan.profile.name, "profile_summary": summary(plan.profile.name),
         "location": plan.location, "workspace": plan.workspace.name, "workspace_group": plan.workspace.resource_group,
         "module": plan.workspace.resource_group.is_some(),
-        "secrets_setup": secrets_setup, "arm_extra": arm_extra, "encryption_at_host": encryption_at_host(plan),
+        "secrets_setup": secrets_setup, "arm_secrets": arm_secrets, "encryption_at_host": encryption_at_host(plan),
         "private_compute": plan.computes.iter().any(|c| matches!(&c.kind, ComputeKind::Cluster(k) if !k.public_ip) || matches!(&c.kind, ComputeKind::Instance(i) if !i.public_ip)),
         "diagram": diagram(plan), "subnets": subnets(plan), "nsgs": nsgs(plan),
         "additions": plan.nsgs.iter().flat_map(|n| &n.rules).any(|r| r.addition), "addition": ADDITION,
@@ -729,6 +741,39 @@ mod tests {
 
     fn push(v: &mut serde_json::Value, compute: serde_json::Value) {
         v["compute"].as_array_mut().unwrap().push(compute);
+    }
+
+    #[test]
+    fn deploys_preview_first_remove_what_is_no_longer_declared_and_keep_secrets_off_arguments() {
+        let text = readme(|v| {
+            push(
+                v,
+                json!({"name": "vm-a", "type": "virtualmachine", "subnet": "snet-b", "attach": true}),
+            );
+            v["network"]["ssh"] = json!({"allow_from": ["198.51.100.0/24"]});
+        });
+        let deploy = &text[text.find("## Deploy").unwrap()..text.find("## Network").unwrap()];
+        for block in deploy.split("```sh").skip(1) {
+            let block = &block[..block.find("```").unwrap()];
+            let what_if = block.find("az deployment group what-if").unwrap();
+            let stack = block.find("az stack group create").unwrap();
+            assert!(what_if < stack, "{block}");
+            assert!(
+                block.contains(
+                    "--action-on-unmanage deleteResources --deny-settings-mode denyDelete"
+                )
+            );
+            assert!(!block.contains("az deployment group create"), "{block}");
+            // A secret is never a value on a command line.
+            for line in block.lines().filter(|l| l.starts_with("az ")) {
+                assert!(!line.contains("=\"$"), "{line}");
+            }
+        }
+        assert!(
+            deploy.contains("sshPrivateKey: {value: $ENV.AMLGEN_SSH_PRIVATE_KEY}"),
+            "{deploy}"
+        );
+        assert!(deploy.contains("(umask 077; jq -n"), "{deploy}");
     }
 
     #[test]
