@@ -90,6 +90,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_schema_offers_editors_every_known_region() {
+        let schema: serde_json::Value = serde_json::from_str(crate::schema::SCHEMA).unwrap();
+        let known: Vec<&str> = names().collect();
+        for pointer in [
+            "/properties/location",
+            "/properties/workspace/properties/location",
+            "/properties/network/properties/forced_tunnel/properties/secondary_region",
+        ] {
+            let examples: Vec<&str> = schema
+                .pointer(&format!("{pointer}/examples"))
+                .and_then(|e| e.as_array())
+                .unwrap_or_else(|| panic!("{pointer} has no examples"))
+                .iter()
+                .filter_map(|e| e.as_str())
+                .collect();
+            assert_eq!(examples, known, "{pointer}");
+        }
+        assert!(schema.get("$id").is_none(), "the schema has no address of its own");
+    }
+
+    #[test]
     fn table_is_sorted_for_binary_search() {
         assert!(REGIONS.windows(2).all(|w| w[0].0 < w[1].0));
     }
