@@ -17,6 +17,7 @@ use crate::routes::{self, NextHop};
 use crate::verify::{self, Report};
 
 const DIAGNOSTICS_DOC: &str = include_str!("../docs/diagnostics.md");
+const VERIFY_DOC: &str = include_str!("../docs/verify.md");
 
 /// The arguments of `amlgen explain`.
 #[derive(Debug, clap::Args)]
@@ -35,7 +36,7 @@ pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     }
     let path = PathBuf::from(&args.subject);
     if !path.is_file() {
-        let names = Code::ALL.iter().map(|c| c.as_str());
+        let names = code_names();
         let hint = crate::suggest::closest(&args.subject, names)
             .map(|c| format!(" (did you mean `{c}`?)"))
             .unwrap_or_default();
@@ -54,14 +55,61 @@ pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     Ok(0)
 }
 
-/// The section of `docs/diagnostics.md` about `code`, heading included.
+/// Every code `explain` documents: the spec's diagnostics and verify's findings.
+fn code_names() -> impl Iterator<Item = &'static str> {
+    let findings = verify::codes().map(|(name, _)| name);
+    Code::ALL.iter().map(|c| c.as_str()).chain(findings)
+}
+
+/// The section about `code`, heading included: of `docs/diagnostics.md` for a spec diagnostic,
+/// of `docs/verify.md` for a finding of verify. Links are printed as their text, with the path
+/// of a fixture after it, since a terminal does not follow Markdown links.
 fn code_section(code: &str) -> Option<String> {
-    let known = Code::ALL.iter().any(|c| c.as_str() == code);
-    let heading = format!("## `{code}`\n");
-    let start = DIAGNOSTICS_DOC.find(&heading).filter(|_| known)?;
-    let rest = &DIAGNOSTICS_DOC[start + heading.len()..];
-    let end = rest.find("\n## ").map_or(rest.len(), |e| e + 1);
-    Some(format!("{heading}{}", &rest[..end]).trim_end().to_string() + "\n")
+    let known = |name: &str| name == code;
+    let (doc, heading, next) = if Code::ALL.iter().any(|c| known(c.as_str())) {
+        (DIAGNOSTICS_DOC, format!("## `{code}`\n"), "\n## ")
+    } else if verify::codes().any(|(name, _)| known(name)) {
+        (VERIFY_DOC, format!("### `{code}`\n"), "\n#")
+    } else {
+        return None;
+    };
+    let start = doc.find(&heading)?;
+    let rest = &doc[start + heading.len()..];
+    let end = rest.find(next).map_or(rest.len(), |e| e + 1);
+    let section = format!("{heading}{}", &rest[..end]);
+    Some(plain_links(section.trim_end()) + "\n")
+}
+
+/// `text` with every Markdown link `[label](target)` written as `label (target)`, the target
+/// relative to the repository.
+fn plain_links(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let tail = &rest[open..];
+        let link = tail.find("](").and_then(|mid| {
+            let close = tail[mid..].find(')')? + mid;
+            Some((&tail[1..mid], &tail[mid + 2..close], close))
+        });
+        match link {
+            Some((label, target, close)) if !label.contains('[') => {
+                out.push_str(&rest[..open]);
+                let target = target.trim_start_matches("../");
+                if label.trim_matches('`') == target {
+                    out.push_str(label);
+                } else {
+                    out.push_str(&format!("{label} ({target})"));
+                }
+                rest = &tail[close + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..=open]);
+                rest = &rest[open + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn spec_text(plan: &Plan, report: &Report, path: &Path) -> String {
@@ -258,6 +306,16 @@ mod tests {
         assert!(
             both.contains("*.azureml.ms") && both.contains("FQDN tag HDInsight"),
             "{both}"
+        );
+    }
+
+    #[test]
+    fn links_print_as_their_text_with_the_target_after_it() {
+        assert_eq!(
+            plain_links(
+                "See [`a.yaml`](../a.yaml) and [the guide](https://x.test/g) [not a link]."
+            ),
+            "See `a.yaml` and the guide (https://x.test/g) [not a link]."
         );
     }
 

@@ -107,7 +107,10 @@ mod tests {
                 .collect();
             assert_eq!(examples, known, "{pointer}");
         }
-        assert!(schema.get("$id").is_none(), "the schema has no address of its own");
+        assert!(
+            schema.get("$id").is_none(),
+            "the schema has no address of its own"
+        );
     }
 
     #[test]

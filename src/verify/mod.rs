@@ -32,6 +32,13 @@ use crate::{Error, VERSION, compile_file, emit};
 use report::Options;
 pub(crate) use report::Report;
 
+/// Every code of a finding or assumption, with its summary.
+pub(crate) fn codes() -> impl Iterator<Item = (&'static str, &'static str)> {
+    finding::Code::ALL_CODES
+        .iter()
+        .map(|c| (c.as_str(), c.summary()))
+}
+
 /// The arguments of `amlgen verify`.
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -21,6 +21,43 @@ fn a_code_prints_its_section_of_the_docs() {
 }
 
 #[test]
+fn codes_print_their_links_as_text_and_verify_codes_are_explained_too() {
+    for code in [
+        "cidr-overlap",
+        "ssh-open-to-internet",
+        "databricks-public-ip-tunnel",
+    ] {
+        let run = amlgen(&["explain", code]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(!run.stdout.contains("]("), "{}", run.stdout);
+    }
+    let run = amlgen(&["explain", "cidr-overlap"]);
+    assert!(
+        run.stdout
+            .contains("Example: `tests/fixtures/invalid/cidr-overlap.yaml`."),
+        "{}",
+        run.stdout
+    );
+    let run = amlgen(&["explain", "verify-tunnel-bypassed"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("### `verify-tunnel-bypassed`\n\nUnder forced tunnelling"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("### `verify-next-hop-in-compute`"));
+    let run = amlgen(&["explain", "verify-tunnel-bypased"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("did you mean `verify-tunnel-bypassed`?"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn a_misspelt_code_gets_a_suggestion() {
     let run = amlgen(&["explain", "cidr-overlp"]);
     assert_eq!(run.code, 2);
