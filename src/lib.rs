@@ -97,6 +97,9 @@ pub struct Compiled {
     pub diagnostics: Vec<Diagnostic>,
     /// The plan, when no error stands.
     pub plan: Option<plan::Plan>,
+    /// The service-tags file the spec's routes were read from, kept for `verify`, which follows
+    /// them.
+    pub service_tags: Option<ServiceTags>,
 }
 
 impl Compiled {
@@ -196,6 +199,7 @@ pub fn compile(source: Source, base: &Path) -> Result<Compiled, Error> {
                 spans: SpanIndex::default(),
                 diagnostics,
                 plan: None,
+                service_tags: None,
             });
         }
     };
@@ -206,6 +210,7 @@ pub fn compile(source: Source, base: &Path) -> Result<Compiled, Error> {
             spans: document.spans.clone(),
             diagnostics,
             plan: None,
+            service_tags: None,
         })
     };
     if has_errors(&diagnostics) {
@@ -233,6 +238,7 @@ pub fn compile(source: Source, base: &Path) -> Result<Compiled, Error> {
         spans: document.spans,
         diagnostics,
         plan: Some(plan),
+        service_tags,
     })
 }
 

@@ -25,8 +25,7 @@ use serde_json::Value;
 use crate::azure::service_tags::ServiceTags;
 use crate::diag::{self, Format, has_errors};
 use crate::plan::Plan;
-use crate::source::{Limit, SERVICE_TAGS_LIMIT, Source, TEMPLATE_LIMIT, read_file};
-use crate::spec::Spec;
+use crate::source::{Limit, SERVICE_TAGS_LIMIT, TEMPLATE_LIMIT, read_file};
 use crate::{Error, VERSION, compile_file, emit};
 
 use report::Options;
@@ -306,21 +305,10 @@ pub(crate) fn render_spec(
     };
     let template = json("azuredeploy.json")?;
     let parameters = json("azuredeploy.parameters.json")?;
-    let service_tags = spec_service_tags(&compiled.source, path)?;
     Ok(Some(RenderedSpec {
         plan,
         template,
         parameters,
-        service_tags,
+        service_tags: compiled.service_tags,
     }))
-}
-
-/// The service-tags file a valid spec names, read relative to the spec.
-fn spec_service_tags(source: &Source, path: &Path) -> Result<Option<ServiceTags>, Error> {
-    let invalid = |e: String| Error::Internal(format!("a compiled spec does not parse again: {e}"));
-    let document = crate::yaml::parse(source).map_err(|_| invalid("YAML".into()))?;
-    let spec = Spec::from_value(&document.value).map_err(invalid)?;
-    let file = spec.network.forced_tunnel.and_then(|t| t.service_tags_file);
-    let base = path.parent().unwrap_or(Path::new("."));
-    file.map(|f| read_service_tags(&base.join(f))).transpose()
 }
