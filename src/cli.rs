@@ -10,6 +10,7 @@
 //! every spec passed is everything renamed into place; otherwise what was staged is removed and
 //! nothing is written. Diagnostics of the whole run are printed as one document.
 
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -106,7 +107,8 @@ struct Inputs {
     /// The lowest severity that fails the run (exit 1, nothing written).
     #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Error)]
     fail_on: FailOn,
-    /// Threads that compile and render specs (default: one per core); output never depends on it.
+    /// Threads that compile and render specs (default: one per core; at most twice the cores,
+    /// 256 in all); output never depends on it.
     #[arg(short, long, value_name = "N")]
     jobs: Option<usize>,
 }
@@ -216,10 +218,21 @@ fn matches(pattern: &str) -> Result<Vec<PathBuf>, Error> {
     Ok(found)
 }
 
-/// A thread pool of `--jobs` threads.
+/// The most threads `-j` starts: twice the cores, at most [`MAX_JOBS`]. More only cost memory
+/// and start-up time (each thread has its own stack; `-j 10000` used to take minutes).
+fn max_jobs() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    cores.saturating_mul(2).clamp(1, MAX_JOBS)
+}
+
+/// The ceiling of [`max_jobs`], whatever the machine.
+const MAX_JOBS: usize = 256;
+
+/// A thread pool of `--jobs` threads (one per core when not given), capped at [`max_jobs`].
 fn pool(inputs: &Inputs) -> Result<rayon::ThreadPool, Error> {
+    let threads = inputs.jobs.unwrap_or(0).min(max_jobs());
     rayon::ThreadPoolBuilder::new()
-        .num_threads(inputs.jobs.unwrap_or(0))
+        .num_threads(threads)
         .build()
         .map_err(|e| Error::Internal(format!("cannot start threads: {e}")))
 }
@@ -320,6 +333,9 @@ fn render(
             dir.display()
         );
     };
+    // A run whose every SPEC is a folder covers the whole output folder: the spec folders no
+    // spec of it produces are its specs' that were deleted or renamed.
+    let whole = inputs.specs.iter().all(|spec| spec.is_dir());
     // The output folder is locked before the specs are checked, as they are staged as soon as
     // they pass. When it cannot be, the specs are still checked: an invalid spec fails the run
     // with its diagnostics (exit 1), not with the folder's error.
@@ -328,22 +344,42 @@ fn render(
             Ok(checking) => checking,
             Err(e) => return unusable(e, inputs, &pool, check, out, err),
         };
-        let then = |plan: &Plan| emit_into(plan, dir, &|output| checking.check(output));
-        let run = check_specs(inputs, &pool, &then, out, err)?;
-        let Some(reports) = reports(run, check, err)? else {
+        let then = |plan: &Plan| emit_into(plan, &|output| checking.check(output));
+        // A machine format's document is completed with the files found stale.
+        let mut document = Vec::new();
+        let sink: &mut dyn Write = if inputs.format == Format::Human {
+            out
+        } else {
+            &mut document
+        };
+        let run = check_specs(inputs, &pool, &then, sink, err)?;
+        let Some((names, mut reports)) = reports(run, check, err)? else {
+            let _ = out.write_all(&document);
             return Ok(1);
         };
-        return Ok(print_check(&reports, inputs.format, out, err));
+        if whole {
+            let orphaned = checking.orphans(&names).map_err(Error::Write)?;
+            reports.push(Report {
+                orphaned,
+                ..Report::default()
+            });
+        }
+        return Ok(print_check(&reports, inputs.format, &document, out, err));
     }
     let staging = match Staging::begin(dir, force, &mut waiting) {
         Ok(staging) => staging,
         Err(e) => return unusable(e, inputs, &pool, check, out, err),
     };
-    let then = |plan: &Plan| emit_into(plan, dir, &|output| staging.stage(output));
+    let then = |plan: &Plan| emit_into(plan, &|output| staging.stage(output));
     // An uncommitted staging, dropped on any return below, removes what it staged.
     let run = check_specs(inputs, &pool, &then, out, err)?;
-    let Some(reports) = reports(run, check, err)? else {
+    let Some((names, reports)) = reports(run, check, err)? else {
         return Ok(1);
+    };
+    let pruned = if whole {
+        staging.prune(&names).map_err(Error::Write)?
+    } else {
+        Vec::new()
     };
     pool.install(|| staging.commit()).map_err(Error::Write)?;
     let log: &mut dyn Write = if inputs.format == Format::Human {
@@ -352,6 +388,11 @@ fn render(
         err
     };
     list(&reports, log, "wrote", "removed");
+    let pruned = Report {
+        orphaned: pruned,
+        ..Report::default()
+    };
+    list(std::slice::from_ref(&pruned), log, "wrote", "removed");
     let rendered = reports.iter().filter(|r| touched(r)).count();
     let _ = writeln!(
         log,
@@ -362,21 +403,27 @@ fn render(
     Ok(0)
 }
 
-/// The reports of a run whose every spec passed, or `None` (after saying that nothing was
-/// written) when one failed; the first write error otherwise.
+/// The names of the spec folders a run renders, and their reports.
+type Passed = (BTreeSet<String>, Vec<Report>);
+
+/// The spec folders and reports of a run whose every spec passed, or `None` (after saying that
+/// nothing was written) when one failed; the first write error otherwise.
 fn reports(
-    run: Run<Result<Report, Error>>,
+    run: Run<Result<(String, Report), Error>>,
     check: bool,
     err: &mut dyn Write,
-) -> Result<Option<Vec<Report>>, Error> {
+) -> Result<Option<Passed>, Error> {
     if say_nothing_done(&run, check, err) {
         return Ok(None);
     }
-    run.passed
-        .into_iter()
-        .map(|(_, report)| report)
-        .collect::<Result<_, _>>()
-        .map(Some)
+    let mut names = BTreeSet::new();
+    let mut reports = Vec::with_capacity(run.passed.len());
+    for (_, made) in run.passed {
+        let (name, report) = made?;
+        names.insert(name);
+        reports.push(report);
+    }
+    Ok(Some((names, reports)))
 }
 
 /// Says that nothing was written (or compared) when a spec of `run` failed; true then.
@@ -413,21 +460,26 @@ fn unusable(
 }
 
 fn touched(report: &Report) -> bool {
-    !report.changed.is_empty() || !report.removed.is_empty()
+    !report.changed.is_empty()
+        || !report.orphaned.is_empty()
+        || !report.missing.is_empty()
+        || !report.unowned.is_empty()
+        || !report.removed.is_empty()
 }
 
-/// Renders `plan` and hands its folder, `dir/<name>`, to `act`.
+/// Renders `plan` and hands its files, for the folder named after the spec, to `act`; the
+/// folder's name and what `act` did.
 fn emit_into(
     plan: &Plan,
-    dir: &Path,
     act: &dyn Fn(&Output) -> Result<Report, write::Error>,
-) -> Result<Report, Error> {
+) -> Result<(String, Report), Error> {
     let artifacts = emit::render(plan, VERSION).map_err(Error::Internal)?;
     let output = Output {
-        dir: dir.join(&plan.name),
+        name: plan.name.clone(),
         artifacts,
     };
-    act(&output).map_err(Error::Write)
+    let report = act(&output).map_err(Error::Write)?;
+    Ok((output.name, report))
 }
 
 /// Prints each changed file after `changed` and each removed file after `removed`.
@@ -443,44 +495,251 @@ fn list(reports: &[Report], sink: &mut dyn Write, changed: &str, removed: &str) 
             let why = "(the spec no longer produces it)";
             let _ = writeln!(text, "{removed} {} {why}", path.display());
         }
+        for path in &report.orphaned {
+            let why = "(no spec given produces its folder)";
+            let _ = writeln!(text, "{removed} {} {why}", path.display());
+        }
     }
     let _ = sink.write_all(text.as_bytes());
 }
 
-/// Prints what `render --check` found (on stderr when stale); the exit code.
-fn print_check(reports: &[Report], format: Format, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let stale = reports.iter().filter(|r| touched(r)).count();
-    let files: usize = reports
+/// What `render --check` found wrong with one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Finding {
+    /// amlgen's, and different from what a render writes.
+    Stale,
+    Missing,
+    /// In the way and not amlgen's: only `render --force` replaces it.
+    Unowned,
+    /// amlgen's, and its spec no longer produces it: a render removes it.
+    Removed,
+    /// amlgen's, in the folder of a spec no longer given: a render removes it.
+    Orphaned,
+}
+
+impl Finding {
+    /// Its code in the JSON and SARIF documents.
+    fn code(self) -> &'static str {
+        match self {
+            Self::Stale => "output-stale",
+            Self::Missing => "output-missing",
+            Self::Unowned => "output-unowned",
+            Self::Removed => "output-removed",
+            Self::Orphaned => "output-orphaned",
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Self::Stale => "differs from what `amlgen render` writes",
+            Self::Missing => "is missing; `amlgen render` writes it",
+            Self::Unowned => {
+                "is in the way and was not generated by amlgen; `amlgen render --force` \
+                 replaces it"
+            }
+            Self::Removed => {
+                "was generated by amlgen and its spec no longer produces it; `amlgen render` \
+                 removes it"
+            }
+            Self::Orphaned => {
+                "was generated by amlgen for a spec no longer given (deleted or renamed); \
+                 `amlgen render` of the specs' folder removes it"
+            }
+        }
+    }
+
+    /// Every file of `reports` with what is wrong with it and, when stale, its diff.
+    fn all(reports: &[Report]) -> Vec<(Self, &Path, Option<&str>)> {
+        let mut found = Vec::new();
+        for report in reports {
+            let diffs = report.diffs.iter().map(|d| Some(d.as_str()));
+            let stale = report.changed.iter().zip(diffs);
+            found.extend(stale.map(|(path, diff)| (Self::Stale, path.as_path(), diff)));
+            for (finding, paths) in [
+                (Self::Missing, &report.missing),
+                (Self::Unowned, &report.unowned),
+                (Self::Removed, &report.removed),
+                (Self::Orphaned, &report.orphaned),
+            ] {
+                found.extend(paths.iter().map(|path| (finding, path.as_path(), None)));
+            }
+        }
+        found
+    }
+}
+
+/// Prints what `render --check` found: in the human format, the diff of each stale file on
+/// `out` and the list on `err`; in a machine format, `document` (the run's diagnostics) with
+/// the files found, on `out`. The exit code: 0 when everything is up to date, else 1.
+fn print_check(
+    reports: &[Report],
+    format: Format,
+    document: &[u8],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let findings = Finding::all(reports);
+    // The report of the folders no spec produces any more lists removals only.
+    let specs = reports
         .iter()
-        .map(|r| r.changed.len() + r.unchanged.len())
-        .sum();
-    let changed: usize = reports
-        .iter()
-        .map(|r| r.changed.len() + r.removed.len())
-        .sum();
-    if stale == 0 {
+        .filter(|r| r.changed.len() + r.unchanged.len() + r.missing.len() + r.unowned.len() > 0);
+    let stale = specs.clone().filter(|r| touched(r)).count();
+    let specs = specs.count();
+    if format != Format::Human {
+        let _ = out.write_all(&machine_document(format, document, &findings));
+    }
+    if findings.is_empty() {
+        let files: usize = reports.iter().map(|r| r.unchanged.len()).sum();
         let log: &mut dyn Write = if format == Format::Human { out } else { err };
         let _ = writeln!(log, "{files} files up to date");
-        let _ = writeln!(
-            log,
-            "{} specs: 0 stale, {} up to date",
-            reports.len(),
-            reports.len()
-        );
+        let _ = writeln!(log, "{specs} specs: 0 stale, {specs} up to date");
         return 0;
     }
-    list(reports, err, "stale:", "stale:");
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    // A machine format's document lists the files; stderr then has the summary only.
+    let listed = if format == Format::Human {
+        findings.as_slice()
+    } else {
+        &[]
+    };
+    for (finding, path, diff) in listed {
+        if let Some(diff) = diff {
+            let _ = out.write_all(diff.as_bytes());
+        }
+        let word = match finding {
+            Finding::Stale | Finding::Removed | Finding::Orphaned => "stale:",
+            Finding::Missing => "missing:",
+            Finding::Unowned => "not amlgen's:",
+        };
+        let why = match finding {
+            Finding::Removed => " (the spec no longer produces it)",
+            Finding::Orphaned => " (no spec given produces its folder)",
+            Finding::Unowned => " (no amlgen header, or not a regular file)",
+            Finding::Stale | Finding::Missing => "",
+        };
+        let _ = writeln!(text, "{word} {}{why}", path.display());
+    }
+    let unowned = findings
+        .iter()
+        .filter(|(f, ..)| *f == Finding::Unowned)
+        .count();
+    let advice = if unowned == 0 {
+        "run `amlgen render` and commit the result".to_string()
+    } else {
+        format!(
+            "{unowned} of them amlgen did not generate: move them away, or run \
+             `amlgen render --force` to replace them; then commit the result"
+        )
+    };
     let _ = writeln!(
-        err,
-        "error: {changed} files would change; run `amlgen render` and commit the result"
+        text,
+        "error: {} files would change; {advice}",
+        findings.len()
     );
     let _ = writeln!(
-        err,
-        "{} specs: {stale} stale, {} up to date",
-        reports.len(),
-        reports.len() - stale
+        text,
+        "{specs} specs: {stale} stale, {} up to date",
+        specs - stale
     );
+    let _ = err.write_all(text.as_bytes());
     1
+}
+
+/// The run's JSON or SARIF `document` with one entry per file `render --check` found.
+fn machine_document(
+    format: Format,
+    document: &[u8],
+    findings: &[(Finding, &Path, Option<&str>)],
+) -> Vec<u8> {
+    use serde_json::{Value, json};
+    let Ok(mut value) = serde_json::from_slice::<Value>(document) else {
+        return document.to_vec();
+    };
+    let entries = findings.iter().map(|(finding, path, diff)| {
+        let file = path.display().to_string();
+        match format {
+            Format::Sarif => {
+                let uri = file.replace('\\', "/");
+                let text = match diff {
+                    Some(diff) => format!("{} {}\n{diff}", file, finding.message()),
+                    None => format!("{} {}", file, finding.message()),
+                };
+                json!({
+                    "ruleId": finding.code(),
+                    "level": "error",
+                    "message": { "text": text },
+                    "locations": [{ "physicalLocation": {
+                        "artifactLocation": { "uri": sarif_uri(&uri) },
+                    }}],
+                })
+            }
+            _ => {
+                let mut entry = json!({
+                    "code": finding.code(),
+                    "severity": "error",
+                    "message": format!("{} {}", file, finding.message()),
+                    "file": file,
+                    "line": 1,
+                    "column": 1,
+                    "label": "",
+                });
+                if let Some(diff) = diff {
+                    entry["diff"] = json!(diff);
+                }
+                entry
+            }
+        }
+    });
+    let entries: Vec<Value> = entries.collect();
+    match format {
+        Format::Sarif => {
+            let run = &mut value["runs"][0];
+            if let Some(rules) = run["tool"]["driver"]["rules"].as_array_mut() {
+                let all = [
+                    Finding::Stale,
+                    Finding::Missing,
+                    Finding::Unowned,
+                    Finding::Removed,
+                    Finding::Orphaned,
+                ];
+                rules.extend(all.iter().map(|finding| {
+                    json!({
+                        "id": finding.code(),
+                        "shortDescription": { "text": format!("an output file {}", finding.message()) },
+                    })
+                }));
+            }
+            if let Some(results) = run["results"].as_array_mut() {
+                results.extend(entries);
+            }
+        }
+        _ => {
+            if let Some(array) = value.as_array_mut() {
+                array.extend(entries);
+            }
+        }
+    }
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    text.push('\n');
+    text.into_bytes()
+}
+
+/// A path as a SARIF URI reference: relative paths stay relative, absolute ones become
+/// `file://` URIs.
+fn sarif_uri(path: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'/')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let encoded = percent_encoding::utf8_percent_encode(path, KEEP).to_string();
+    if path.starts_with('/') {
+        format!("file://{encoded}")
+    } else {
+        encoded
+    }
 }
 
 /// The starter spec `init` writes; `{name}` is replaced by the spec's name.

@@ -1,56 +1,73 @@
 //! Puts rendered files on disk, or checks that the disk already holds them.
 //!
-//! A run first locks the output folder (the folder itself, with the operating system's file
-//! lock), so a second amlgen run waits for the first instead of interleaving with it; `--check`
-//! takes the lock shared ([`Checking`]). Each changed file is written to a temporary file
-//! created exclusively, with a unique random name, in its spec's folder; a spec folder that does
-//! not exist yet is written whole into a temporary folder beside it, created the same way. Only
-//! when every spec of the run is staged are the temporary files and folders renamed over their
-//! targets. So each file on disk is always a complete old or new version, a new spec folder
-//! appears with all its files at once, and a failure, SIGINT or SIGTERM (see [`interrupted`])
-//! removes every temporary file and folder and the folders the run created, leaving the old
-//! output as it was. A run also removes what a killed run left (temporary files in the spec
-//! folders it writes, temporary folders in the output folder). A spec folder or target that is
-//! a symbolic link is an error naming it: amlgen never writes through a link.
+//! A run first opens the output folder once, without following a link, and locks it (the
+//! operating system's file lock on that open folder), so a second amlgen run waits for the
+//! first instead of interleaving with it; `--check` takes the lock shared ([`Checking`]). Each
+//! spec folder is opened once, relative to the output folder and without following a link, and
+//! every file is created, read, renamed and removed relative to those open folders: no path is
+//! looked up twice, so swapping a folder for a link while amlgen runs cannot send a file outside
+//! the output folder.
+//!
+//! Each changed file is written to a temporary file created exclusively, with a random name,
+//! in its spec's folder; a spec folder that does not exist yet is written whole into a
+//! temporary folder beside it, created the same way. Only when every spec of the run is staged
+//! are the temporary files and folders renamed over their targets. So each file on disk is
+//! always a complete old or new version, a new spec folder appears with all its files at once,
+//! and a failure, SIGINT or SIGTERM (see [`interrupted`]) removes every temporary file and
+//! folder and the folders the run created, leaving the old output as it was. A run also
+//! removes, in every spec folder of the output folder, what a killed run left.
 //!
 //! Files are not fsynced, as git and cargo do not: the rename makes a replacement atomic for
 //! readers, but after an operating-system crash or a power loss a file may be empty or old;
-//! render again (output is regenerated from the spec at will, and an fsync per file cost most of
-//! a render).
+//! render again (an empty file with the name of one amlgen writes counts as amlgen's, and an
+//! fsync per file cost most of a render).
 //!
-//! amlgen owns only the files it generated, those carrying its header (see [`generated`]): a
-//! file without it is never overwritten (an error names it, unless `force`) nor removed, and
-//! generated files the spec no longer produces are removed. Unchanged files are not touched.
-//! [`Checking`] compares bytes, ignoring only the version stamp (see [`version_stamp`]).
+//! amlgen owns only the files whose header carries its stamp ([`Format::stamp`], one reader per
+//! format): a file without it is never overwritten (an error names it, unless `force`) nor
+//! removed, and generated files the spec no longer produces are removed. Only regular files are
+//! read, never waiting (a FIFO is not opened), and none larger than [`LARGEST`]; a file that is
+//! not amlgen's is read no further than its header. Unchanged files are not touched.
+//! [`Checking`] compares bytes, ignoring only a well-formed version stamp.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::fs::{self, File, FileType};
-use std::io::{self, Write as _};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::{self, Read as _, Write as _};
 use std::ops::Range;
-use std::path::{Path, PathBuf};
-use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
-use fs4::FileExt;
-use fs4::TryLockError;
 use rayon::prelude::*;
+use rustix::fs::{self as sys, AtFlags, FileType, FlockOperation, Mode, OFlags};
+use rustix::io::Errno;
 
 use crate::emit::Artifact;
 
-/// The rendered files of one spec and the folder they belong in.
+/// The rendered files of one spec and the name of its folder in the output folder.
 #[derive(Debug, Clone)]
 pub struct Output {
-    pub dir: PathBuf,
+    pub name: String,
     pub artifacts: Vec<Artifact>,
 }
 
 /// What happened, or would happen in check mode, to the files of one spec's folder.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
-    /// Written (write mode) or out of date (check mode).
+    /// Written (write mode), or amlgen's and different (check mode).
     pub changed: Vec<PathBuf>,
+    /// Check mode: files that do not exist (write mode counts them in `changed`).
+    pub missing: Vec<PathBuf>,
+    /// Check mode: files in the way that are not amlgen's (`render --force` replaces them).
+    pub unowned: Vec<PathBuf>,
     pub unchanged: Vec<PathBuf>,
     /// Generated files the spec no longer produces: removed, or to remove.
     pub removed: Vec<PathBuf>,
+    /// The files of spec folders no spec of the run produces, every one amlgen's (see
+    /// [`Staging::prune`]): removed with their folders, or to remove.
+    pub orphaned: Vec<PathBuf>,
+    /// Check mode: a unified diff of each file in `changed`, from the disk to the render.
+    pub diffs: Vec<String>,
 }
 
 /// What is wrong with a path.
@@ -58,7 +75,10 @@ pub struct Report {
 pub enum Problem {
     Io(io::Error),
     Symlink,
+    NotAFolder,
     NotGenerated,
+    /// A spec name that is not one plain file name (the spec's checks make this impossible).
+    BadName,
 }
 
 /// A failure with the path it concerns.
@@ -77,11 +97,13 @@ impl std::fmt::Display for Error {
                 f,
                 "{path}: is a symbolic link; amlgen never writes through one (remove the link)"
             ),
+            Problem::NotAFolder => write!(f, "{path}: is not a folder"),
             Problem::NotGenerated => write!(
                 f,
-                "{path}: was not generated by amlgen (it has no amlgen header); move it away, \
-                 or pass --force to overwrite it"
+                "{path}: was not generated by amlgen (no amlgen header, or not a regular file \
+                 amlgen could have written); move it away, or pass --force to replace it"
             ),
+            Problem::BadName => write!(f, "{path}: a spec name must be one plain file name"),
         }
     }
 }
@@ -102,21 +124,31 @@ fn error(path: &Path, problem: Problem) -> Error {
     }
 }
 
-fn at(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
-    move |e| error(path, Problem::Io(e))
+fn at<E: Into<io::Error>>(path: &Path) -> impl FnOnce(E) -> Error + '_ {
+    move |e| error(path, Problem::Io(e.into()))
 }
 
-/// Temporary files of this process not yet renamed or removed (those in temporary folders
-/// too), for [`interrupted`].
-static PENDING: LazyLock<Mutex<HashSet<PathBuf>>> = LazyLock::new(Mutex::default);
+/// A temporary file or folder of this process not yet renamed or removed, named in the open
+/// folder that holds it.
+#[derive(Debug)]
+struct Temp {
+    dir: Arc<OwnedFd>,
+    name: String,
+    folder: bool,
+}
+
+/// Temporary files and folders of this process not yet renamed or removed, for
+/// [`interrupted`], by a number unique in the process.
+static PENDING: Mutex<BTreeMap<u64, Temp>> = Mutex::new(BTreeMap::new());
+static NEXT_TEMP: AtomicU64 = AtomicU64::new(0);
 /// Folders this process created for a run not yet committed (the output folder's missing
-/// parents, temporary folders), for [`interrupted`].
+/// parents), for [`interrupted`].
 static CREATED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 /// Held shared while a temporary file or folder is created and noted, renamed or removed, and
 /// exclusively by [`interrupted`], so the signal handler never runs in the middle of one.
 static BUSY: RwLock<()> = RwLock::new(());
 
-fn pending() -> MutexGuard<'static, HashSet<PathBuf>> {
+fn pending() -> MutexGuard<'static, BTreeMap<u64, Temp>> {
     PENDING.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -128,151 +160,46 @@ fn busy() -> RwLockReadGuard<'static, ()> {
     BUSY.read().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Removes every temporary file of this process, then the folders it created that are empty,
-/// and exits with 130: the SIGINT/SIGTERM handler. It waits for a rename phase under way to
-/// finish, so a run is either staged only (and undone) or fully renamed.
+/// Notes a temporary file or folder for the signal handler; its number.
+fn note(dir: &Arc<OwnedFd>, name: &str, folder: bool) -> u64 {
+    let id = NEXT_TEMP.fetch_add(1, Ordering::Relaxed);
+    let temp = Temp {
+        dir: Arc::clone(dir),
+        name: name.to_owned(),
+        folder,
+    };
+    pending().insert(id, temp);
+    id
+}
+
+/// Takes the temporary files and folders `ids` off the list the signal handler removes.
+fn forget(ids: &[u64]) -> Vec<Temp> {
+    let mut pending = pending();
+    ids.iter().filter_map(|id| pending.remove(id)).collect()
+}
+
+/// Removes temporary files, then temporary folders (which hold only such files).
+fn remove_temps(temps: &[Temp]) {
+    for temp in temps.iter().filter(|t| !t.folder) {
+        let _ = sys::unlinkat(&*temp.dir, temp.name.as_str(), AtFlags::empty());
+    }
+    for temp in temps.iter().filter(|t| t.folder) {
+        let _ = sys::unlinkat(&*temp.dir, temp.name.as_str(), AtFlags::REMOVEDIR);
+    }
+}
+
+/// Removes every temporary file and folder of this process, then the folders it created that
+/// are empty, and exits with 130: the SIGINT/SIGTERM handler. It waits for a rename phase under
+/// way to finish, so a run is either staged only (and undone) or fully renamed.
 pub fn interrupted() -> ! {
     let _exclusive = BUSY.write().unwrap_or_else(PoisonError::into_inner);
-    for path in pending().iter() {
-        let _ = fs::remove_file(path);
-    }
+    let temps: Vec<Temp> = std::mem::take(&mut *pending()).into_values().collect();
+    remove_temps(&temps);
     // A folder sorts before the folders inside it.
     for dir in created().iter().rev() {
-        let _ = fs::remove_dir(dir);
+        let _ = std::fs::remove_dir(dir);
     }
     std::process::exit(130)
-}
-
-/// Staged output waiting to be renamed over `target`: a temporary file, or a temporary folder
-/// that holds every file of a spec folder that did not exist. Removed when dropped unrenamed.
-#[derive(Debug)]
-struct Staged {
-    temp: PathBuf,
-    target: PathBuf,
-    /// When `temp` is a folder, the files written in it.
-    inside: Option<Vec<PathBuf>>,
-    renamed: bool,
-}
-
-/// Temporary names: exclusive, random, and with the mode `File::create` and `fs::create_dir`
-/// give, less the umask (tempfile's own defaults are 0o600 and 0o700).
-fn temporary(mode: u32) -> tempfile::Builder<'static, 'static> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(mode));
-    #[cfg(not(unix))]
-    let _ = mode;
-    builder
-}
-
-impl Staged {
-    /// Creates the temporary file for `target` in `dir` and writes `contents` to it.
-    fn file(dir: &Path, target: PathBuf, contents: &str) -> Result<Self, Error> {
-        let (mut file, temp) = {
-            let _busy = busy();
-            let (file, temp) = temporary(0o666)
-                .tempfile_in(dir)
-                .and_then(|t| t.keep().map_err(|e| e.error))
-                .map_err(at(dir))?;
-            pending().insert(temp.clone());
-            (file, temp)
-        };
-        let staged = Self {
-            temp,
-            target,
-            inside: None,
-            renamed: false,
-        };
-        file.write_all(contents.as_bytes())
-            .map_err(at(&staged.temp))?;
-        Ok(staged)
-    }
-
-    /// Creates a temporary folder beside `target`, a folder that does not exist, and writes
-    /// every artifact into it: renamed, it becomes the whole folder at once.
-    fn folder(target: &Path, artifacts: &[Artifact]) -> Result<Self, Error> {
-        let parent = target.parent().unwrap_or(Path::new("."));
-        let temp = {
-            let _busy = busy();
-            let kept = temporary(0o777)
-                .tempdir_in(parent)
-                .map_err(at(parent))?
-                .keep();
-            // tempfile makes the path absolute; spelled from `parent` like the folders of the
-            // output path, it sorts after them for the signal handler.
-            let temp = kept
-                .file_name()
-                .map_or(kept.clone(), |name| parent.join(name));
-            created().insert(temp.clone());
-            temp
-        };
-        let mut staged = Self {
-            temp,
-            target: target.to_path_buf(),
-            inside: Some(Vec::with_capacity(artifacts.len())),
-            renamed: false,
-        };
-        for artifact in artifacts {
-            let path = staged.temp.join(&artifact.name);
-            let mut file = {
-                let _busy = busy();
-                let file = File::create_new(&path).map_err(at(&path))?;
-                pending().insert(path.clone());
-                if let Some(inside) = &mut staged.inside {
-                    inside.push(path.clone());
-                }
-                file
-            };
-            file.write_all(artifact.contents.as_bytes())
-                .map_err(at(&path))?;
-        }
-        Ok(staged)
-    }
-
-    /// Renames the temporary file or folder over its target. The caller holds [`busy`].
-    fn rename(&mut self) -> Result<(), Error> {
-        fs::rename(&self.temp, &self.target).map_err(at(&self.target))?;
-        self.renamed = true;
-        self.forget();
-        Ok(())
-    }
-
-    /// Takes the temporary paths off the lists the signal handler removes.
-    fn forget(&self) {
-        let mut pending = pending();
-        match &self.inside {
-            None => {
-                pending.remove(&self.temp);
-            }
-            Some(inside) => {
-                inside.iter().for_each(|path| {
-                    pending.remove(path);
-                });
-                created().remove(&self.temp);
-            }
-        }
-    }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        if !self.renamed {
-            let _busy = busy();
-            match &self.inside {
-                None => {
-                    let _ = fs::remove_file(&self.temp);
-                }
-                Some(inside) => {
-                    inside.iter().for_each(|path| {
-                        let _ = fs::remove_file(path);
-                    });
-                    let _ = fs::remove_dir(&self.temp);
-                }
-            }
-            self.forget();
-        }
-    }
 }
 
 const TEMP_PREFIX: &str = ".amlgen-";
@@ -283,40 +210,225 @@ fn is_temporary(name: &str) -> bool {
     name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
 }
 
-/// A lock on an output folder, and whether the run had to wait for it.
-struct Locked {
-    folder: File,
-    waited: bool,
+/// A fresh random temporary name.
+fn temp_name() -> String {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::hash::RandomState::new().build_hasher();
+    hasher.write_u64(COUNT.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u32(std::process::id());
+    format!("{TEMP_PREFIX}{:016x}{TEMP_SUFFIX}", hasher.finish())
 }
 
-/// Locks `root`, exclusively or shared; `waiting` is called when another run holds it.
-/// (The calls name the `fs4` trait: the standard library's own file locks need Rust 1.89.)
-fn lock(root: &Path, exclusive: bool, waiting: &mut dyn FnMut()) -> Result<Locked, Error> {
-    let folder = File::open(root).map_err(at(root))?;
-    let attempt = if exclusive {
-        FileExt::try_lock(&folder)
-    } else {
-        FileExt::try_lock_shared(&folder)
-    };
-    match attempt {
-        Ok(()) => Ok(Locked {
-            folder,
-            waited: false,
-        }),
-        Err(TryLockError::WouldBlock) => {
-            waiting();
-            if exclusive {
-                FileExt::lock(&folder)
+/// Opening a folder: never through a link, never waiting.
+const FOLDER: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC)
+    .union(OFlags::NONBLOCK);
+/// Creating a file: a new one only, never through a link.
+const NEW_FILE: OFlags = OFlags::WRONLY
+    .union(OFlags::CREATE)
+    .union(OFlags::EXCL)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
+/// Reading a file: never through a link, never waiting (a FIFO opens at once).
+const READ: OFlags = OFlags::RDONLY
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::NONBLOCK)
+    .union(OFlags::CLOEXEC)
+    .union(OFlags::NOCTTY);
+
+/// The mode `File::create` and `fs::create_dir` give, less the umask.
+fn mode(bits: u32) -> Mode {
+    Mode::from_bits_truncate(bits)
+}
+
+/// An open folder and its path, for messages.
+#[derive(Debug, Clone)]
+struct Handle {
+    fd: Arc<OwnedFd>,
+    path: PathBuf,
+}
+
+impl Handle {
+    fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// Opens the folder `name` in `parent` without following a link; `None` when there is none.
+/// `path` names it in errors.
+fn open_folder(parent: BorrowedFd<'_>, name: &Path, path: &Path) -> Result<Option<Handle>, Error> {
+    match sys::openat(parent, name, FOLDER, Mode::empty()) {
+        Ok(fd) => Ok(Some(Handle {
+            fd: Arc::new(fd),
+            path: path.to_path_buf(),
+        })),
+        Err(Errno::NOENT) => Ok(None),
+        Err(Errno::LOOP | Errno::NOTDIR) => {
+            let link = sys::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW)
+                .is_ok_and(|s| FileType::from_raw_mode(s.st_mode) == FileType::Symlink);
+            let problem = if link {
+                Problem::Symlink
             } else {
-                FileExt::lock_shared(&folder)
-            }
-            .map_err(at(root))?;
-            Ok(Locked {
-                folder,
-                waited: true,
-            })
+                Problem::NotAFolder
+            };
+            Err(error(path, problem))
         }
-        Err(TryLockError::Error(e)) => Err(at(root)(e)),
+        Err(e) => Err(at(path)(e)),
+    }
+}
+
+/// Creates a temporary file in `dir`, exclusively, and notes it; its name, number and handle.
+fn temp_file(dir: &Handle) -> Result<(String, u64, File), Error> {
+    for _ in 0..16 {
+        let name = temp_name();
+        let _busy = busy();
+        match sys::openat(dir.fd(), name.as_str(), NEW_FILE, mode(0o666)) {
+            Ok(fd) => {
+                let id = note(&dir.fd, &name, false);
+                return Ok((name, id, File::from(fd)));
+            }
+            Err(Errno::EXIST) => {}
+            Err(e) => return Err(at(&dir.path)(e)),
+        }
+    }
+    Err(at(&dir.path)(io::Error::from(io::ErrorKind::AlreadyExists)))
+}
+
+/// Creates a temporary folder in `dir`, exclusively, notes it and opens it.
+fn temp_folder(dir: &Handle) -> Result<(String, u64, Handle), Error> {
+    for _ in 0..16 {
+        let name = temp_name();
+        let path = dir.path.join(&name);
+        let id = {
+            let _busy = busy();
+            match sys::mkdirat(dir.fd(), name.as_str(), mode(0o777)) {
+                Ok(()) => note(&dir.fd, &name, true),
+                Err(Errno::EXIST) => continue,
+                Err(e) => return Err(at(&dir.path)(e)),
+            }
+        };
+        let opened = open_folder(dir.fd(), Path::new(&name), &path);
+        match opened {
+            Ok(Some(handle)) => return Ok((name, id, handle)),
+            Ok(None) => {
+                forget(&[id]);
+                return Err(at(&path)(io::Error::from(io::ErrorKind::NotFound)));
+            }
+            Err(e) => {
+                remove_temps(&forget(&[id]));
+                return Err(e);
+            }
+        }
+    }
+    Err(at(&dir.path)(io::Error::from(io::ErrorKind::AlreadyExists)))
+}
+
+/// Staged output waiting to be renamed over `target` in `dir`: a temporary file, or a
+/// temporary folder that holds every file of a spec folder that did not exist. Removed when
+/// dropped unrenamed.
+#[derive(Debug)]
+struct Staged {
+    dir: Handle,
+    temp: String,
+    target: String,
+    /// The temporary file, or the temporary folder and the files in it.
+    ids: Vec<u64>,
+    renamed: bool,
+}
+
+impl Staged {
+    /// Creates the temporary file for `target` in `dir` and writes `contents` to it.
+    fn file(dir: &Handle, target: &str, contents: &[u8]) -> Result<Self, Error> {
+        let (temp, id, mut file) = temp_file(dir)?;
+        let staged = Self {
+            dir: dir.clone(),
+            temp,
+            target: target.to_owned(),
+            ids: vec![id],
+            renamed: false,
+        };
+        file.write_all(contents)
+            .map_err(at(&dir.path.join(&staged.temp)))?;
+        Ok(staged)
+    }
+
+    /// Creates a temporary folder in `root` for `target`, a folder that does not exist, and
+    /// writes every artifact into it: renamed, it becomes the whole folder at once.
+    fn folder(root: &Handle, target: &str, artifacts: &[Artifact]) -> Result<Self, Error> {
+        let (temp, id, inside) = temp_folder(root)?;
+        let mut staged = Self {
+            dir: root.clone(),
+            temp,
+            target: target.to_owned(),
+            ids: vec![id],
+            renamed: false,
+        };
+        for artifact in artifacts {
+            let path = inside.path.join(&artifact.name);
+            let mut file = {
+                let _busy = busy();
+                let name = artifact.name.as_str();
+                let fd =
+                    sys::openat(inside.fd(), name, NEW_FILE, mode(0o666)).map_err(at(&path))?;
+                staged.ids.push(note(&inside.fd, name, false));
+                File::from(fd)
+            };
+            file.write_all(artifact.contents.as_bytes())
+                .map_err(at(&path))?;
+        }
+        Ok(staged)
+    }
+
+    /// Renames the temporary file or folder over its target. The caller holds [`busy`].
+    fn rename(&mut self) -> Result<(), Error> {
+        let fd = self.dir.fd();
+        sys::renameat(fd, self.temp.as_str(), fd, self.target.as_str())
+            .map_err(at(&self.dir.path.join(&self.target)))?;
+        self.renamed = true;
+        forget(&self.ids);
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.renamed {
+            let _busy = busy();
+            remove_temps(&forget(&self.ids));
+        }
+    }
+}
+
+/// Locks the open folder `dir`, exclusively or shared; `waiting` is called when another run
+/// holds it. True when the run had to wait.
+fn lock(dir: &Handle, exclusive: bool, waiting: &mut dyn FnMut()) -> Result<bool, Error> {
+    let (attempt, wait) = if exclusive {
+        (
+            FlockOperation::NonBlockingLockExclusive,
+            FlockOperation::LockExclusive,
+        )
+    } else {
+        (
+            FlockOperation::NonBlockingLockShared,
+            FlockOperation::LockShared,
+        )
+    };
+    match sys::flock(dir.fd(), attempt) {
+        Ok(()) => Ok(false),
+        Err(Errno::WOULDBLOCK) => {
+            waiting();
+            loop {
+                match sys::flock(dir.fd(), wait) {
+                    Ok(()) => return Ok(true),
+                    Err(Errno::INTR) => {}
+                    Err(e) => return Err(at(&dir.path)(e)),
+                }
+            }
+        }
+        Err(e) => Err(at(&dir.path)(e)),
     }
 }
 
@@ -341,17 +453,170 @@ fn kept_vanishing(root: &Path) -> Error {
     at(root)(gone)
 }
 
+/// `path` with its redundant parts (`./`, a trailing `/`) taken away, so that opening it
+/// without following a link applies to its last name.
+fn plain(path: &Path) -> PathBuf {
+    path.components().collect()
+}
+
+/// Opens the output folder `root` (not through a link) and locks it; `None` when it does not
+/// exist. When the folder at `root` is no longer the one locked (the run waited for removed
+/// it), `None` too: the caller tries again.
+fn open_root(
+    root: &Path,
+    exclusive: bool,
+    waiting: &mut dyn FnMut(),
+) -> Result<Option<(Handle, bool)>, Error> {
+    let Some(dir) = open_folder(sys::CWD, root, root)? else {
+        return Ok(None);
+    };
+    let waited = lock(&dir, exclusive, waiting)?;
+    let still = match (
+        sys::fstat(dir.fd()),
+        sys::statat(sys::CWD, root, AtFlags::SYMLINK_NOFOLLOW),
+    ) {
+        (Ok(a), Ok(b)) => (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino),
+        _ => false,
+    };
+    Ok(still.then_some((dir, waited)))
+}
+
+/// The folder `name` in the output folder `root`, read (`name` must be one plain file name).
+fn spec_folder(root: Option<&Handle>, root_path: &Path, name: &str) -> Result<Folder, Error> {
+    let path = root_path.join(name);
+    let mut parts = Path::new(name).components();
+    if !matches!(
+        (parts.next(), parts.next()),
+        (Some(Component::Normal(_)), None)
+    ) || name.contains('/')
+    {
+        return Err(error(&path, Problem::BadName));
+    }
+    let dir = match root {
+        Some(root) => open_folder(root.fd(), Path::new(name), &path)?,
+        None => None,
+    };
+    Folder::read(dir, path)
+}
+
+/// The folders in the output folder: real folders only, hidden and temporary ones left out.
+fn subfolders(root: &Handle) -> Result<Vec<String>, Error> {
+    let (entries, _) = entries(root)?;
+    let folders = entries
+        .into_iter()
+        .filter(|(name, kind)| *kind == FileType::Directory && !name.starts_with('.'));
+    Ok(folders.map(|(name, _)| name).collect())
+}
+
+/// The entries of `dir` with their types, links not followed; true when a name is not UTF-8
+/// (such an entry is left out: amlgen writes none).
+fn entries(dir: &Handle) -> Result<(BTreeMap<String, FileType>, bool), Error> {
+    let mut found = BTreeMap::new();
+    let mut odd = false;
+    for entry in sys::Dir::read_from(dir.fd()).map_err(at(&dir.path))? {
+        let entry = entry.map_err(at(&dir.path))?;
+        let name = entry.file_name();
+        if name == c"." || name == c".." {
+            continue;
+        }
+        let Ok(text) = name.to_str() else {
+            odd = true;
+            continue;
+        };
+        let mut kind = entry.file_type();
+        if kind == FileType::Unknown {
+            let stat = sys::statat(dir.fd(), name, AtFlags::SYMLINK_NOFOLLOW);
+            kind = FileType::from_raw_mode(stat.map_err(at(&dir.path.join(text)))?.st_mode);
+        }
+        found.insert(text.to_owned(), kind);
+    }
+    Ok((found, odd))
+}
+
+/// Removes the temporary folders a killed run left in the output folder (the caller holds the
+/// exclusive lock, so no other run is using them): the files in them, then the folder. Best
+/// effort: one that cannot be removed (another user's, say) stays and fails no run.
+fn remove_leftover_temp_folders(root: &Handle) {
+    let Ok((found, _)) = entries(root) else {
+        return;
+    };
+    for (name, kind) in found {
+        if kind != FileType::Directory || !is_temporary(&name) {
+            continue;
+        }
+        let path = root.path.join(&name);
+        if let Ok(Some(temp)) = open_folder(root.fd(), Path::new(&name), &path) {
+            if let Ok((inside, _)) = entries(&temp) {
+                for (file, kind) in inside {
+                    if kind != FileType::Directory {
+                        let _ = sys::unlinkat(temp.fd(), file.as_str(), AtFlags::empty());
+                    }
+                }
+            }
+        }
+        let _ = sys::unlinkat(root.fd(), name.as_str(), AtFlags::REMOVEDIR);
+    }
+}
+
+/// Creates `dir` and its missing parents; returns the folders it created, outermost first.
+fn create_missing(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && std::fs::symlink_metadata(a).is_err())
+        .collect();
+    let mut made = Vec::new();
+    for folder in missing.into_iter().rev() {
+        match std::fs::create_dir(folder) {
+            Ok(()) => made.push(folder.to_path_buf()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(at(folder)(e)),
+        }
+    }
+    Ok(made)
+}
+
+fn lock_vec<T>(vec: &Mutex<Vec<T>>) -> MutexGuard<'_, Vec<T>> {
+    vec.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A file to remove, in its open folder.
+#[derive(Debug)]
+struct Removal {
+    dir: Handle,
+    name: String,
+    /// A folder (emptied by the removals before it).
+    folder: bool,
+}
+
+impl Removal {
+    fn path(&self) -> PathBuf {
+        self.dir.path.join(&self.name)
+    }
+
+    fn run(&self) -> Result<(), Error> {
+        let flags = if self.folder {
+            AtFlags::REMOVEDIR
+        } else {
+            AtFlags::empty()
+        };
+        sys::unlinkat(self.dir.fd(), self.name.as_str(), flags).map_err(at(&self.path()))
+    }
+}
+
 /// One write run into a locked output folder: spec folders are staged (from any thread), then
 /// committed together. Dropping it uncommitted removes every temporary file and folder, then
 /// the output folder's parents the run created (those left empty), while the lock is still held.
+/// Either way, the temporary files a killed run left in the other spec folders are removed.
 #[derive(Debug)]
 pub struct Staging {
-    _lock: File,
+    root: Handle,
     force: bool,
     staged: Mutex<Vec<Staged>>,
-    removals: Mutex<Vec<PathBuf>>,
+    removals: Mutex<Vec<Removal>>,
     /// The output folder and its parents, those the run created, outermost first.
     created: Mutex<Vec<PathBuf>>,
+    /// The spec folders this run has looked at (and cleaned).
+    visited: Mutex<BTreeSet<String>>,
 }
 
 impl Staging {
@@ -363,72 +628,107 @@ impl Staging {
     /// The run claims the folders of the path it created only when it got the lock at once:
     /// after a wait, another run has used them, and they are not this run's to remove.
     pub fn begin(root: &Path, force: bool, waiting: &mut dyn FnMut()) -> Result<Self, Error> {
+        let root = plain(root);
         let mut wait = once(waiting);
         for _ in 0..RELOCKS {
-            let made = create_missing(root)?;
-            let locked = match lock(root, true, &mut wait) {
-                Ok(locked) => locked,
+            let made = create_missing(&root)?;
+            let (dir, waited) = match open_root(&root, true, &mut wait) {
+                Ok(Some(locked)) => locked,
+                Ok(None) => continue,
                 Err(e) => {
                     made.iter().rev().for_each(|dir| {
-                        let _ = fs::remove_dir(dir);
+                        let _ = std::fs::remove_dir(dir);
                     });
                     return Err(e);
                 }
             };
-            if !is_locked_folder(&locked.folder, root) {
-                continue;
-            }
-            let claimed = if locked.waited { Vec::new() } else { made };
-            remove_leftover_temp_folders(root);
+            let claimed = if waited { Vec::new() } else { made };
+            remove_leftover_temp_folders(&dir);
             created().extend(claimed.iter().cloned());
             return Ok(Self {
-                _lock: locked.folder,
+                root: dir,
                 force,
                 staged: Mutex::default(),
                 removals: Mutex::default(),
                 created: Mutex::new(claimed),
+                visited: Mutex::default(),
             });
         }
-        Err(kept_vanishing(root))
+        Err(kept_vanishing(&root))
     }
 
     /// Stages the changed files of `output` and notes the generated files it no longer produces.
     /// A spec folder that does not exist is staged whole, as one temporary folder.
     pub fn stage(&self, output: &Output) -> Result<Report, Error> {
-        let folder = Folder::open(&output.dir)?;
-        if folder.missing {
-            let staged = Staged::folder(&output.dir, &output.artifacts)?;
+        let folder = spec_folder(Some(&self.root), &self.root.path, &output.name)?;
+        lock_set(&self.visited).insert(output.name.clone());
+        let Some(dir) = &folder.dir else {
+            let staged = Staged::folder(&self.root, &output.name, &output.artifacts)?;
             lock_vec(&self.staged).push(staged);
-            let changed = output.artifacts.iter().map(|a| output.dir.join(&a.name));
+            let changed = output.artifacts.iter().map(|a| folder.path.join(&a.name));
             return Ok(Report {
                 changed: changed.collect(),
                 ..Report::default()
             });
-        }
-        folder.remove_leftover_temps()?;
+        };
+        folder.remove_leftover_temps();
         let mut report = Report::default();
         let mut staged = Vec::new();
         for artifact in &output.artifacts {
-            let target = output.dir.join(&artifact.name);
+            let target = folder.path.join(&artifact.name);
             match folder.judge(artifact, &|old, new| old == new)? {
                 Verdict::Unchanged => report.unchanged.push(target),
-                Verdict::Foreign if !self.force => {
+                Verdict::Unowned if !self.force => {
                     return Err(error(&target, Problem::NotGenerated));
                 }
-                Verdict::Write | Verdict::Foreign => {
-                    staged.push(Staged::file(
-                        &output.dir,
-                        target.clone(),
-                        &artifact.contents,
-                    )?);
+                Verdict::Missing | Verdict::Stale(_) | Verdict::Unowned => {
+                    let contents = artifact.contents.as_bytes();
+                    staged.push(Staged::file(dir, &artifact.name, contents)?);
                     report.changed.push(target);
                 }
             }
         }
-        report.removed = folder.leftovers(&output.artifacts)?;
+        let leftovers = folder.leftovers(&output.artifacts)?;
+        report.removed = folder.paths(&leftovers);
         lock_vec(&self.staged).extend(staged);
-        lock_vec(&self.removals).extend(report.removed.iter().cloned());
+        lock_vec(&self.removals).extend(leftovers.into_iter().map(|name| Removal {
+            dir: dir.clone(),
+            name,
+            folder: false,
+        }));
         Ok(report)
+    }
+
+    /// Notes for removal the spec folders of the output folder that no spec of the run
+    /// produces (`kept` names those the run renders) and whose every file is amlgen's; the
+    /// files it will remove. Other folders are left alone.
+    pub fn prune(&self, kept: &BTreeSet<String>) -> Result<Vec<PathBuf>, Error> {
+        let mut removed = Vec::new();
+        for name in subfolders(&self.root)? {
+            if kept.contains(&name) {
+                continue;
+            }
+            let folder = spec_folder(Some(&self.root), &self.root.path, &name)?;
+            lock_set(&self.visited).insert(name.clone());
+            folder.remove_leftover_temps();
+            let Some(files) = folder.orphaned()? else {
+                continue;
+            };
+            let Some(dir) = &folder.dir else { continue };
+            removed.extend(folder.paths(&files));
+            let mut removals = lock_vec(&self.removals);
+            removals.extend(files.into_iter().map(|file| Removal {
+                dir: dir.clone(),
+                name: file,
+                folder: false,
+            }));
+            removals.push(Removal {
+                dir: self.root.clone(),
+                name,
+                folder: true,
+            });
+        }
+        Ok(removed)
     }
 
     /// Renames every staged file and folder into place (in parallel, on the current rayon
@@ -444,307 +744,433 @@ impl Staging {
         for dir in std::mem::take(&mut *lock_vec(&self.created)) {
             created().remove(&dir);
         }
-        for path in lock_vec(&self.removals).iter() {
-            fs::remove_file(path).map_err(at(path))?;
+        for removal in lock_vec(&self.removals).iter() {
+            removal.run()?;
         }
         Ok(())
     }
+
+    /// Removes the temporary files a killed run left in the spec folders this run did not look
+    /// at. Best effort.
+    fn sweep(&self) {
+        let visited = lock_set(&self.visited);
+        let Ok(folders) = subfolders(&self.root) else {
+            return;
+        };
+        let unvisited: Vec<String> = folders
+            .into_iter()
+            .filter(|name| !visited.contains(name))
+            .collect();
+        drop(visited);
+        unvisited.par_iter().for_each(|name| {
+            if let Ok(folder) = spec_folder(Some(&self.root), &self.root.path, name) {
+                folder.remove_leftover_temps();
+            }
+        });
+    }
+}
+
+fn lock_set<T>(set: &Mutex<BTreeSet<T>>) -> MutexGuard<'_, BTreeSet<T>> {
+    set.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Drop for Staging {
     fn drop(&mut self) {
         // After a commit, even a failed one, both lists are empty.
         lock_vec(&self.staged).clear();
+        self.sweep();
         let _busy = busy();
         for dir in lock_vec(&self.created).drain(..).rev() {
-            let _ = fs::remove_dir(&dir);
+            let _ = std::fs::remove_dir(&dir);
             created().remove(&dir);
         }
     }
-}
-
-/// Removes the temporary folders a killed run left in `root` (the caller holds the exclusive
-/// lock, so no other run is using them). Only real folders: a link of that name stays. Best
-/// effort: one that cannot be removed (another user's, say) stays and fails no run.
-fn remove_leftover_temp_folders(root: &Path) {
-    let Ok(entries) = fs::read_dir(root) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let temporary = is_temporary(&entry.file_name().to_string_lossy());
-        if temporary && entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-            let _ = fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-/// Creates `dir` and its missing parents; returns the folders it created, outermost first.
-fn create_missing(dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let missing: Vec<&Path> = dir
-        .ancestors()
-        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
-        .collect();
-    let mut made = Vec::new();
-    for folder in missing.into_iter().rev() {
-        match fs::create_dir(folder) {
-            Ok(()) => made.push(folder.to_path_buf()),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(at(folder)(e)),
-        }
-    }
-    Ok(made)
-}
-
-/// True when `locked`, opened from `root`, is still the folder `root` names.
-#[cfg(unix)]
-fn is_locked_folder(locked: &File, root: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (locked.metadata(), fs::metadata(root)) {
-        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
-        _ => false,
-    }
-}
-
-/// True when `locked`, opened from `root`, is still the folder `root` names (not known here).
-#[cfg(not(unix))]
-fn is_locked_folder(_locked: &File, _root: &Path) -> bool {
-    true
-}
-
-fn lock_vec<T>(vec: &Mutex<Vec<T>>) -> MutexGuard<'_, Vec<T>> {
-    vec.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A check run: compares outputs with the disk, under a shared lock on the output folder when
 /// it exists, and writes nothing.
 #[derive(Debug)]
 pub struct Checking {
-    _lock: Option<File>,
+    root: Option<Handle>,
+    path: PathBuf,
 }
 
 impl Checking {
     /// Locks `root` shared when it exists, again when the run it waited for removed it.
     pub fn begin(root: &Path, waiting: &mut dyn FnMut()) -> Result<Self, Error> {
+        let path = plain(root);
         let mut wait = once(waiting);
         for _ in 0..RELOCKS {
-            if !root.try_exists().map_err(at(root))? {
-                return Ok(Self { _lock: None });
+            if matches!(
+                sys::statat(sys::CWD, &path, AtFlags::SYMLINK_NOFOLLOW),
+                Err(Errno::NOENT)
+            ) {
+                return Ok(Self { root: None, path });
             }
-            let locked = lock(root, false, &mut wait)?;
-            if is_locked_folder(&locked.folder, root) {
+            if let Some((dir, _)) = open_root(&path, false, &mut wait)? {
                 return Ok(Self {
-                    _lock: Some(locked.folder),
+                    root: Some(dir),
+                    path,
                 });
             }
         }
-        Err(kept_vanishing(root))
+        Err(kept_vanishing(&path))
     }
 
-    /// `changed` lists the files of `output` that are missing, differ in more than the version
-    /// stamp, or were not generated by amlgen; `removed` the generated files a render removes.
+    /// `changed` lists the files of `output` that are amlgen's and differ in more than the
+    /// version stamp (with their diffs), `missing` and `unowned` the others a render would
+    /// write; `removed` the generated files a render removes.
     pub fn check(&self, output: &Output) -> Result<Report, Error> {
-        let folder = Folder::open(&output.dir)?;
+        let folder = spec_folder(self.root.as_ref(), &self.path, &output.name)?;
         let mut report = Report::default();
         for artifact in &output.artifacts {
-            let target = output.dir.join(&artifact.name);
-            let same = |old: &str, new: &str| same_but_version(&artifact.name, old, new);
+            let target = folder.path.join(&artifact.name);
+            let format = Format::of(&artifact.name);
+            let same = |old: &[u8], new: &[u8]| same_but_version(format, old, new);
             match folder.judge(artifact, &same)? {
                 Verdict::Unchanged => report.unchanged.push(target),
-                Verdict::Write | Verdict::Foreign => report.changed.push(target),
+                Verdict::Missing => report.missing.push(target),
+                Verdict::Unowned => report.unowned.push(target),
+                Verdict::Stale(old) => {
+                    report
+                        .diffs
+                        .push(diff(&target, old.as_deref(), &artifact.contents));
+                    report.changed.push(target);
+                }
             }
         }
-        report.removed = folder.leftovers(&output.artifacts)?;
+        let leftovers = folder.leftovers(&output.artifacts)?;
+        report.removed = folder.paths(&leftovers);
         Ok(report)
     }
+
+    /// The files of the spec folders that no spec of the run produces (`kept` names those it
+    /// renders) and whose every file is amlgen's: what a render removes.
+    pub fn orphans(&self, kept: &BTreeSet<String>) -> Result<Vec<PathBuf>, Error> {
+        let Some(root) = &self.root else {
+            return Ok(Vec::new());
+        };
+        let mut removed = Vec::new();
+        for name in subfolders(root)? {
+            if kept.contains(&name) {
+                continue;
+            }
+            let folder = spec_folder(Some(root), &self.path, &name)?;
+            if let Some(files) = folder.orphaned()? {
+                removed.extend(folder.paths(&files));
+            }
+        }
+        Ok(removed)
+    }
 }
 
-/// What a render does with one artifact.
+/// A unified diff from `old` (the file at `path`; `None` when it was too large to read whole)
+/// to `new`.
+fn diff(path: &Path, old: Option<&[u8]>, new: &str) -> String {
+    let shown = path.display();
+    let Some(old) = old else {
+        return format!(
+            "--- {shown}\n+++ {shown} (rendered)\n(the file on disk is too large to compare; it is replaced whole)\n"
+        );
+    };
+    let old = String::from_utf8_lossy(old);
+    similar::TextDiff::from_lines(old.as_ref(), new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&shown.to_string(), &format!("{shown} (rendered)"))
+        .to_string()
+}
+
+/// What a run does with one artifact.
+#[derive(Debug)]
 enum Verdict {
     Unchanged,
-    /// Missing, or a generated file that differs.
-    Write,
-    /// A file amlgen did not generate is in the way.
-    Foreign,
+    /// No file of that name.
+    Missing,
+    /// amlgen's file, different: its bytes when read whole.
+    Stale(Option<Vec<u8>>),
+    /// A file amlgen did not generate (or anything but a regular file) is in the way.
+    Unowned,
 }
 
-/// A spec's output folder and the entries in it (symbolic links not followed).
-struct Folder<'a> {
-    dir: &'a Path,
+/// What is at a name in a spec folder.
+#[derive(Debug)]
+enum Contents {
+    Absent,
+    /// A regular file, read whole.
+    Whole(Vec<u8>),
+    /// A regular file too large to be the one compared with: its first [`HEAD`] bytes.
+    Head(Vec<u8>),
+    /// Anything but a regular file, or one larger than [`LARGEST`]: not amlgen's.
+    Other,
+}
+
+/// The largest file amlgen reads: far above anything it writes, so a larger file is not its.
+pub const LARGEST: u64 = 64 << 20;
+/// How much of a file is read to find its stamp when it is not compared whole.
+const HEAD: u64 = 4096;
+/// How much longer or shorter than the rendered file one that differs only in its version
+/// stamp can be.
+const SLACK: u64 = 64;
+
+/// A spec's output folder, open, and the entries in it (symbolic links not followed).
+#[derive(Debug)]
+struct Folder {
+    /// `None` when the folder does not exist.
+    dir: Option<Handle>,
+    path: PathBuf,
     entries: BTreeMap<String, FileType>,
-    /// The folder does not exist (so it has no entries).
-    missing: bool,
+    /// An entry's name is not UTF-8.
+    odd: bool,
 }
 
-impl<'a> Folder<'a> {
-    /// Reads the entries of `dir`; a folder that is a symbolic link is an error.
-    fn open(dir: &'a Path) -> Result<Self, Error> {
-        let mut folder = Self {
-            dir,
-            entries: BTreeMap::new(),
-            missing: false,
+impl Folder {
+    fn read(dir: Option<Handle>, path: PathBuf) -> Result<Self, Error> {
+        let (entries, odd) = match &dir {
+            Some(dir) => entries(dir)?,
+            None => Default::default(),
         };
-        match fs::symlink_metadata(dir) {
-            Ok(meta) if meta.file_type().is_symlink() => return Err(error(dir, Problem::Symlink)),
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                folder.missing = true;
-                return Ok(folder);
-            }
-            Err(e) => return Err(at(dir)(e)),
-        }
-        for entry in fs::read_dir(dir).map_err(at(dir))? {
-            let entry = entry.map_err(at(dir))?;
-            let kind = entry.file_type().map_err(at(&entry.path()))?;
-            folder
-                .entries
-                .insert(entry.file_name().to_string_lossy().into_owned(), kind);
-        }
-        Ok(folder)
+        Ok(Self {
+            dir,
+            path,
+            entries,
+            odd,
+        })
     }
 
-    /// Removes temporary files a killed run left behind (the caller holds the exclusive lock,
-    /// so no other run is using them).
-    fn remove_leftover_temps(&self) -> Result<(), Error> {
+    /// The paths of the files `names` in the folder.
+    fn paths(&self, names: &[String]) -> Vec<PathBuf> {
+        names.iter().map(|name| self.path.join(name)).collect()
+    }
+
+    /// Removes the temporary files a killed run left behind (the caller holds the exclusive
+    /// lock, so no other run is using them). Best effort.
+    fn remove_leftover_temps(&self) {
+        let Some(dir) = &self.dir else { return };
         let temps = self
             .entries
             .iter()
-            .filter(|(name, kind)| kind.is_file() && is_temporary(name));
+            .filter(|(name, kind)| **kind == FileType::RegularFile && is_temporary(name));
         for (name, _) in temps {
-            let path = self.dir.join(name);
-            fs::remove_file(&path).map_err(at(&path))?;
+            let _ = sys::unlinkat(dir.fd(), name.as_str(), AtFlags::empty());
         }
-        Ok(())
     }
 
-    /// The text of the regular file `name`, `None` when absent; a link is an error.
-    fn read(&self, name: &str) -> Result<Option<String>, Error> {
-        let path = self.dir.join(name);
-        match self.entries.get(name) {
-            None => Ok(None),
-            Some(kind) if kind.is_symlink() => Err(error(&path, Problem::Symlink)),
-            Some(_) => {
-                let bytes = fs::read(&path).map_err(at(&path))?;
-                Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
-            }
+    /// The file `name`: read whole when it is at most `whole` bytes, else its head.
+    fn contents(&self, name: &str, whole: u64) -> Result<Contents, Error> {
+        let path = self.path.join(name);
+        let (Some(dir), Some(kind)) = (&self.dir, self.entries.get(name)) else {
+            return Ok(Contents::Absent);
+        };
+        match kind {
+            FileType::Symlink => return Err(error(&path, Problem::Symlink)),
+            FileType::RegularFile => {}
+            _ => return Ok(Contents::Other),
         }
+        let fd = match sys::openat(dir.fd(), name, READ, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return Ok(Contents::Absent),
+            Err(Errno::LOOP) => return Err(error(&path, Problem::Symlink)),
+            Err(e) => return Err(at(&path)(e)),
+        };
+        let stat = sys::fstat(&fd).map_err(at(&path))?;
+        let size = u64::try_from(stat.st_size).unwrap_or(u64::MAX);
+        if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile || size > LARGEST {
+            return Ok(Contents::Other);
+        }
+        let whole = size <= whole;
+        let limit = if whole { size.saturating_add(1) } else { HEAD };
+        let mut bytes = Vec::with_capacity(usize::try_from(limit).unwrap_or(0));
+        File::from(fd)
+            .take(limit)
+            .read_to_end(&mut bytes)
+            .map_err(at(&path))?;
+        Ok(if whole {
+            Contents::Whole(bytes)
+        } else {
+            Contents::Head(bytes)
+        })
     }
 
     fn judge(
         &self,
         artifact: &Artifact,
-        same: &dyn Fn(&str, &str) -> bool,
+        same: &dyn Fn(&[u8], &[u8]) -> bool,
     ) -> Result<Verdict, Error> {
-        Ok(match self.read(&artifact.name)? {
-            None => Verdict::Write,
-            Some(old) if same(&old, &artifact.contents) => Verdict::Unchanged,
-            Some(old) if self.generated(&artifact.name, &old)? => Verdict::Write,
-            Some(_) => Verdict::Foreign,
+        let name = artifact.name.as_str();
+        let new = artifact.contents.as_bytes();
+        let whole = u64::try_from(new.len())
+            .unwrap_or(u64::MAX)
+            .saturating_add(SLACK);
+        Ok(match self.contents(name, whole)? {
+            Contents::Absent => Verdict::Missing,
+            Contents::Other => Verdict::Unowned,
+            Contents::Whole(old) if same(&old, new) => Verdict::Unchanged,
+            Contents::Whole(old) if self.owned(name, &old)? => Verdict::Stale(Some(old)),
+            Contents::Head(head) if self.owned(name, &head)? => Verdict::Stale(None),
+            Contents::Whole(_) | Contents::Head(_) => Verdict::Unowned,
         })
     }
 
-    /// True when the file `name` holding `text` was generated by amlgen. The ARM parameters file
-    /// cannot carry a header (its schema allows no extra property): it counts as generated when
-    /// it sits beside a generated `azuredeploy.json`.
-    fn generated(&self, name: &str, text: &str) -> Result<bool, Error> {
-        if name == ARM_PARAMETERS {
-            return Ok(self
-                .read(ARM_TEMPLATE)?
-                .is_some_and(|arm| generated(ARM_TEMPLATE, &arm)));
+    /// True when the file `name`, starting with `head`, is amlgen's: its header carries
+    /// amlgen's stamp, or it is empty (a crash may have emptied it) and named as amlgen names
+    /// its files. The ARM parameters file cannot carry a stamp (its schema allows no extra
+    /// property): it is amlgen's when it sits beside an `azuredeploy.json` that is.
+    fn owned(&self, name: &str, head: &[u8]) -> Result<bool, Error> {
+        let Some(format) = Format::of(name) else {
+            return Ok(false);
+        };
+        if head.is_empty() {
+            return Ok(true);
         }
-        Ok(generated(name, text))
+        if format == Format::ArmParameters {
+            return Ok(match self.contents(ARM_TEMPLATE, 0)? {
+                Contents::Whole(text) | Contents::Head(text) => {
+                    text.is_empty() || Format::ArmTemplate.stamp(&text).is_some()
+                }
+                Contents::Absent | Contents::Other => false,
+            });
+        }
+        Ok(format.stamp(head).is_some())
     }
 
-    /// Generated regular files in the folder that `artifacts` does not include.
-    fn leftovers(&self, artifacts: &[Artifact]) -> Result<Vec<PathBuf>, Error> {
+    /// The regular files amlgen generated in the folder that `artifacts` does not include.
+    fn leftovers(&self, artifacts: &[Artifact]) -> Result<Vec<String>, Error> {
         let produced: BTreeSet<&str> = artifacts.iter().map(|a| a.name.as_str()).collect();
         let mut found = Vec::new();
         for (name, kind) in &self.entries {
-            if !kind.is_file() || produced.contains(name.as_str()) || kind_of(name).is_none() {
+            if *kind != FileType::RegularFile
+                || produced.contains(name.as_str())
+                || Format::of(name).is_none()
+            {
                 continue;
             }
-            let text = self.read(name)?.unwrap_or_default();
-            if self.generated(name, &text)? {
-                found.push(self.dir.join(name));
+            if let Contents::Whole(head) | Contents::Head(head) = self.contents(name, 0)? {
+                if self.owned(name, &head)? {
+                    found.push(name.clone());
+                }
             }
         }
         Ok(found)
+    }
+
+    /// When the folder holds regular files only, at least one, every one amlgen's: their
+    /// names (the folder of a spec no longer given); `None` otherwise.
+    fn orphaned(&self) -> Result<Option<Vec<String>>, Error> {
+        if self.dir.is_none() || self.odd || self.entries.is_empty() {
+            return Ok(None);
+        }
+        let files = self.leftovers(&[])?;
+        Ok((files.len() == self.entries.len()).then_some(files))
     }
 }
 
 const ARM_TEMPLATE: &str = "azuredeploy.json";
 const ARM_PARAMETERS: &str = "azuredeploy.parameters.json";
 
-/// The kinds of file amlgen generates, each with its own header.
+/// The kinds of file amlgen writes, each carrying amlgen's stamp in its own way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+enum Format {
     /// `*.bicep` and `*.bicepparam`: line 1 is `// Generated by amlgen <version>...`.
     Bicep,
     /// `README.md`: line 3 is `Generated by amlgen <version> from the spec ...`.
     Readme,
-    /// `azuredeploy.json`: `metadata._generator` is `{"name": "amlgen", "version": ...}`.
+    /// `azuredeploy.json`: `metadata._generator` starts `{"name": "amlgen", "version": ...}`.
     ArmTemplate,
-    /// `azuredeploy.parameters.json`: no header, owned through its template.
+    /// `azuredeploy.parameters.json`: no stamp, owned through its template.
     ArmParameters,
 }
 
-fn kind_of(name: &str) -> Option<Kind> {
-    match name {
-        "README.md" => Some(Kind::Readme),
-        ARM_TEMPLATE => Some(Kind::ArmTemplate),
-        ARM_PARAMETERS => Some(Kind::ArmParameters),
-        _ if name.ends_with(".bicep") || name.ends_with(".bicepparam") => Some(Kind::Bicep),
-        _ => None,
-    }
+/// amlgen's stamp, found in a file's header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp {
+    /// Where the version is, when it is well formed (a version of digits, letters, `.`, `+`
+    /// and `-` starting with a digit, ended where amlgen ends it).
+    version: Option<Range<usize>>,
 }
 
-const BICEP_STAMP: &str = "// Generated by amlgen ";
-const README_STAMP: &str = "Generated by amlgen ";
-const ARM_STAMP: &str =
-    "\n    \"_generator\": {\n      \"name\": \"amlgen\",\n      \"version\": \"";
-
-/// True when `text`, the contents of a file named `name`, carries amlgen's header (the ARM
-/// parameters file never does; see [`Folder::generated`]).
-pub fn generated(name: &str, text: &str) -> bool {
-    match kind_of(name) {
-        Some(Kind::Bicep) => text.starts_with(BICEP_STAMP),
-        Some(Kind::Readme) => text
-            .lines()
-            .nth(2)
-            .is_some_and(|line| line.starts_with(README_STAMP)),
-        Some(Kind::ArmTemplate) => serde_json::from_str::<serde_json::Value>(text)
-            .ok()
-            .and_then(|arm| arm.pointer("/metadata/_generator/name").cloned())
-            .is_some_and(|generator| generator == "amlgen"),
-        Some(Kind::ArmParameters) | None => false,
-    }
-}
-
-/// The byte range of the amlgen version in `text`, at the one place amlgen stamps it in a file
-/// named `name`: line 1 of Bicep files, line 3 of the README, `metadata._generator.version` of
-/// the ARM template. `None` when the file has no stamp there.
-pub fn version_stamp(name: &str, text: &str) -> Option<Range<usize>> {
-    let start = match kind_of(name)? {
-        Kind::Bicep => text.strip_prefix(BICEP_STAMP).map(|_| BICEP_STAMP.len())?,
-        Kind::Readme => {
-            let line3 = text.match_indices('\n').nth(1)?.0 + 1;
-            text[line3..]
-                .starts_with(README_STAMP)
-                .then_some(line3 + README_STAMP.len())?
+impl Format {
+    fn of(name: &str) -> Option<Self> {
+        match name {
+            "README.md" => Some(Self::Readme),
+            ARM_TEMPLATE => Some(Self::ArmTemplate),
+            ARM_PARAMETERS => Some(Self::ArmParameters),
+            _ if name.ends_with(".bicep") || name.ends_with(".bicepparam") => Some(Self::Bicep),
+            _ => None,
         }
-        Kind::ArmTemplate => text.find(ARM_STAMP)? + ARM_STAMP.len(),
-        Kind::ArmParameters => return None,
-    };
-    let rest = &text[start..];
-    let token = rest
-        .find(|c: char| c.is_whitespace() || c == '"')
-        .unwrap_or(rest.len());
-    let version = rest[..token].trim_end_matches('.');
-    Some(start..start + version.len())
+    }
+
+    /// amlgen's stamp in the header of `bytes`, a file of this format: `None` when the header
+    /// does not name amlgen. The one place each format's stamp is recognised.
+    fn stamp(self, bytes: &[u8]) -> Option<Stamp> {
+        match self {
+            Self::Bicep => text_stamp(bytes, 0, b"// Generated by amlgen "),
+            Self::Readme => {
+                let line3 = memchr::memchr_iter(b'\n', bytes).nth(1)? + 1;
+                text_stamp(bytes, line3, b"Generated by amlgen ")
+            }
+            Self::ArmTemplate => json_stamp(bytes),
+            Self::ArmParameters => None,
+        }
+    }
 }
 
-/// True when `old` and `new` differ at most in their version stamp.
-fn same_but_version(name: &str, old: &str, new: &str) -> bool {
-    match (version_stamp(name, old), version_stamp(name, new)) {
+/// The stamp `prefix` at `start` of `bytes`, the version after it ended by a space, a full stop
+/// or the end of the line.
+fn text_stamp(bytes: &[u8], start: usize, prefix: &[u8]) -> Option<Stamp> {
+    let rest = bytes.get(start..)?;
+    rest.starts_with(prefix).then(|| Stamp {
+        version: version_at(bytes, start + prefix.len(), b" .\n"),
+    })
+}
+
+/// The stamp in an ARM template's header: the `"_generator"` key (in its first [`HEAD`]
+/// bytes) holding `{"name": "amlgen"`, then `"version": "<version>"`, in any JSON spacing.
+fn json_stamp(bytes: &[u8]) -> Option<Stamp> {
+    const KEY: &[u8] = b"\"_generator\"";
+    let head = &bytes[..bytes.len().min(HEAD as usize)];
+    let mut at = memchr::memmem::find(head, KEY)? + KEY.len();
+    for token in [":", "{", "\"name\"", ":", "\"amlgen\""] {
+        at = json_token(bytes, at, token)?;
+    }
+    let version = [",", "\"version\"", ":", "\""]
+        .iter()
+        .try_fold(at, |at, token| json_token(bytes, at, token))
+        .and_then(|at| version_at(bytes, at, b"\""));
+    Some(Stamp { version })
+}
+
+/// The position after `token` when it follows `at` in `bytes` past JSON whitespace.
+fn json_token(bytes: &[u8], at: usize, token: &str) -> Option<usize> {
+    let rest = bytes.get(at..)?;
+    let space = rest
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+        .count();
+    rest[space..]
+        .starts_with(token.as_bytes())
+        .then_some(at + space + token.len())
+}
+
+/// The version at `start` of `bytes`, when well formed and followed by one of `ends` (a
+/// sentence's full stop after it is not part of it).
+fn version_at(bytes: &[u8], start: usize, ends: &[u8]) -> Option<Range<usize>> {
+    let rest = bytes.get(start..)?;
+    let mut len = rest
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b))
+        .count();
+    while len > 0 && rest[len - 1] == b'.' {
+        len -= 1;
+    }
+    let ended = rest.get(len).is_some_and(|b| ends.contains(b));
+    (ended && rest.first().is_some_and(u8::is_ascii_digit)).then_some(start..start + len)
+}
+
+/// True when `old` and `new`, files of `format`, differ at most in a well-formed version stamp.
+fn same_but_version(format: Option<Format>, old: &[u8], new: &[u8]) -> bool {
+    let version = |bytes| format?.stamp(bytes)?.version;
+    match (version(old), version(new)) {
         (Some(a), Some(b)) => old[..a.start] == new[..b.start] && old[a.end..] == new[b.end..],
         _ => old == new,
     }
@@ -753,6 +1179,7 @@ fn same_but_version(name: &str, old: &str, new: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn scratch(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("amlgen-write-{name}-{}", std::process::id()));
@@ -762,9 +1189,9 @@ mod tests {
 
     const BICEP: &str = "// Generated by amlgen 0.1.0 from spec 'demo'.\nparam x string\n";
 
-    fn output(dir: &Path, files: &[(&str, &str)]) -> Output {
+    fn output(_dir: &Path, files: &[(&str, &str)]) -> Output {
         Output {
-            dir: dir.join("demo"),
+            name: "demo".into(),
             artifacts: files.iter().map(|(n, t)| Artifact::new(*n, *t)).collect(),
         }
     }
@@ -836,7 +1263,10 @@ mod tests {
 
     #[test]
     fn version_stamps_are_found_only_where_amlgen_writes_them() {
-        let stamp = |name, text: &str| version_stamp(name, text).map(|r| text[r].to_string());
+        let stamp = |name, text: &str| {
+            let range = Format::of(name)?.stamp(text.as_bytes())?.version?;
+            Some(text[range].to_string())
+        };
         assert_eq!(stamp("main.bicep", BICEP).as_deref(), Some("0.1.0"));
         let param = "// Generated by amlgen 1.2.3-rc.1. Deploy with:\n";
         assert_eq!(
@@ -886,25 +1316,81 @@ mod tests {
     }
 
     #[test]
+    fn bytes_are_compared_as_bytes() {
+        let dir = scratch("bytes");
+        let text = "// Generated by amlgen 0.1.0 from spec 'demo'.\nparam x string = '\u{FFFD}'\n";
+        write(&dir, &[output(&dir, &[("main.bicep", text)])], false).unwrap();
+        // The replacement character on disk replaced by an invalid byte.
+        let broken = text.as_bytes().to_vec();
+        let at = text.find('\u{FFFD}').unwrap();
+        let broken = [&broken[..at], b"\xff", &broken[at + 3..]].concat();
+        fs::write(dir.join("demo/main.bicep"), broken).unwrap();
+        let checking = Checking::begin(&dir, &mut || {}).unwrap();
+        let report = checking
+            .check(&output(&dir, &[("main.bicep", text)]))
+            .unwrap();
+        assert_eq!(report.changed, [dir.join("demo/main.bicep")]);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn each_format_reads_its_stamp_and_only_a_well_formed_version_is_ignored() {
+        let arm = |version: &str| {
+            format!(
+                "{{\n  \"metadata\": {{\n    \"_generator\": {{\n      \"name\": \"amlgen\",\n      \"version\": \"{version}\"\n    }}\n  }}\n}}\n"
+            )
+        };
+        let stamp = |format: Format, text: &str| format.stamp(text.as_bytes());
+        let version = |format, text: &str| stamp(format, text).and_then(|s| s.version);
+        assert!(version(Format::ArmTemplate, &arm("0.1.0")).is_some());
+        let compact = r#"{"metadata":{"_generator":{"name":"amlgen","version":"2.0.0-rc.1"}}}"#;
+        assert!(
+            version(Format::ArmTemplate, compact).is_some(),
+            "any JSON spacing"
+        );
+        for broken in ["0.1.\\", "0.1.0\\", "", "x1"] {
+            let text = arm(broken);
+            assert!(
+                stamp(Format::ArmTemplate, &text).is_some(),
+                "still amlgen's: {text}"
+            );
+            assert_eq!(version(Format::ArmTemplate, &text), None, "{text}");
+        }
+        let other = r#"{"metadata":{"_generator":{"name":"bicep","version":"0.1.0"}}}"#;
+        assert_eq!(stamp(Format::ArmTemplate, other), None);
+        assert!(!same_but_version(
+            Some(Format::ArmTemplate),
+            arm("0.1.\\").as_bytes(),
+            arm("0.1.0").as_bytes()
+        ));
+        assert!(same_but_version(
+            Some(Format::ArmTemplate),
+            arm("0.2.0").as_bytes(),
+            arm("0.1.0").as_bytes()
+        ));
+        assert_eq!(stamp(Format::Bicep, "// mine\n"), None);
+        assert_eq!(stamp(Format::Readme, "Generated by amlgen 0.1.0\n"), None);
+        assert_eq!(stamp(Format::ArmParameters, compact), None);
+    }
+
+    #[test]
     fn a_failed_write_leaves_nothing_behind() {
         let dir = scratch("failed");
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join("blocker"), "a file where a folder must go").unwrap();
         let outputs = vec![
             Output {
-                dir: dir.join("ok"),
+                name: "ok".into(),
                 artifacts: vec![Artifact::new("main.bicep", "x")],
             },
             Output {
-                dir: dir.join("blocker"),
+                name: "blocker".into(),
                 artifacts: vec![Artifact::new("main.bicep", "y")],
             },
         ];
         assert!(write(&dir, &outputs, false).is_err());
         // The new spec folder's temporary folder goes; the file the run found stays.
         assert_eq!(names(&dir), ["blocker"]);
-        // (Other tests stage at the same time: only this one's paths are looked at.)
-        assert!(pending().iter().all(|p| !p.starts_with(&dir)));
         assert!(created().iter().all(|p| !p.starts_with(&dir)));
         fs::remove_dir_all(dir).unwrap();
     }
@@ -1034,7 +1520,6 @@ mod tests {
         staging.commit().unwrap();
         assert_eq!(names(&dir), ["demo"]);
         assert_eq!(names(&dir.join("demo")), ["README.md", "main.bicep"]);
-        assert!(pending().iter().all(|p| !p.starts_with(&dir)));
         assert!(created().iter().all(|p| !p.starts_with(&dir)));
         fs::remove_dir_all(dir).unwrap();
     }

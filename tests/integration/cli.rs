@@ -45,7 +45,9 @@ fn render_writes_then_check_passes_then_detects_drift() {
         "{}",
         again.stdout
     );
-    std::fs::write(out.join("minimal/main.bicep"), "// edited by hand\n").unwrap();
+    let bicep = out.join("minimal/main.bicep");
+    let rendered = std::fs::read_to_string(&bicep).unwrap();
+    std::fs::write(&bicep, rendered.replace("param ", "param  ")).unwrap();
     let check = amlgen(&["render", "--check", &example("minimal.yaml"), "-o", &dir]);
     assert_eq!(check.code, 1);
     assert!(
@@ -53,6 +55,29 @@ fn render_writes_then_check_passes_then_detects_drift() {
         "{}",
         check.stderr
     );
+    assert!(
+        check.stderr.contains("run `amlgen render` and commit"),
+        "{}",
+        check.stderr
+    );
+    assert!(
+        check.stdout.contains("-param  ") || check.stdout.contains("+param "),
+        "a unified diff on stdout: {}",
+        check.stdout
+    );
+    // Without its header, the file is not amlgen's: the advice says `--force`, as render needs.
+    std::fs::write(&bicep, "// edited by hand\n").unwrap();
+    let check = amlgen(&["render", "--check", &example("minimal.yaml"), "-o", &dir]);
+    assert_eq!(check.code, 1);
+    assert!(
+        check.stderr.contains("not amlgen's:") && check.stderr.contains("--force"),
+        "{}",
+        check.stderr
+    );
+    let refused = amlgen(&["render", &example("minimal.yaml"), "-o", &dir]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    let forced = amlgen(&["render", "--force", &example("minimal.yaml"), "-o", &dir]);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
     std::fs::remove_dir_all(out).unwrap();
 }
 
