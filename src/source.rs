@@ -43,6 +43,19 @@ impl SpanIndex {
         self.nodes.insert(pointer, span);
     }
 
+    /// Moves every recorded position by `map` (used when the text scanned differs from the
+    /// spec's, by rewritten escapes).
+    pub fn map_positions(&mut self, map: impl Fn(Position) -> Position) {
+        let span = |s: Span| Span {
+            start: map(s.start),
+            end: map(s.end),
+        };
+        for node in self.nodes.values_mut() {
+            node.key = node.key.map(span);
+            node.value = span(node.value);
+        }
+    }
+
     /// The span of the node at `pointer`, or of its nearest ancestor that was written down (a
     /// key that was left out, and took its default, points at the mapping that lacks it). The
     /// flag is `true` when the node itself was found.

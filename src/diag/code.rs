@@ -82,6 +82,7 @@ codes! {
     SshNoPublicIp => "ssh-no-public-ip", "A cluster or compute instance enables SSH but has no public IP, so SSH reaches its nodes only from inside the VNet or peered networks, never from the internet.";
     DatabricksFirewallOnly => "databricks-firewall-only", "With Databricks, forced tunnelling and `outbound: locked`, Databricks' mandatory VNet-to-VNet rule matches every destination, so the NSG's `DenyInternetOutbound` never fires for its subnets and the firewall is their only egress control.";
     DatabricksPublicIpTunnel => "databricks-public-ip-tunnel", "A Databricks workspace without secure cluster connectivity (`no_public_ip: false`) under forced tunnelling: its mandatory worker-to-worker rule admits every internet source to nodes with public IPs.";
+    YamlAliasBudget => "yaml-alias-budget", "The spec's anchors and aliases copy more than 100,000 nodes or 16 MiB of text in all.";
 }
 
 #[cfg(test)]
