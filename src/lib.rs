@@ -194,7 +194,7 @@ pub fn compile(source: Source, base: &Path) -> Result<Compiled, Error> {
             return Ok(Compiled {
                 source,
                 spans: SpanIndex::default(),
-                diagnostics,
+                diagnostics: diag::cap(diagnostics),
                 plan: None,
             });
         }
@@ -204,7 +204,7 @@ pub fn compile(source: Source, base: &Path) -> Result<Compiled, Error> {
         Ok(Compiled {
             source,
             spans: document.spans.clone(),
-            diagnostics,
+            diagnostics: diag::cap(diagnostics),
             plan: None,
         })
     };
@@ -231,7 +231,7 @@ pub fn compile(source: Source, base: &Path) -> Result<Compiled, Error> {
     Ok(Compiled {
         source,
         spans: document.spans,
-        diagnostics,
+        diagnostics: diag::cap(diagnostics),
         plan: Some(plan),
     })
 }

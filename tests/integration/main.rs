@@ -10,6 +10,7 @@ mod docs;
 mod examples;
 mod explain;
 mod harness;
+mod input;
 mod machines;
 mod scenarios;
 mod verify;
