@@ -83,6 +83,7 @@ codes! {
     DatabricksFirewallOnly => "databricks-firewall-only", "With Databricks, forced tunnelling and `outbound: locked`, Databricks' mandatory VNet-to-VNet rule matches every destination, so the NSG's `DenyInternetOutbound` never fires for its subnets and the firewall is their only egress control.";
     DatabricksPublicIpTunnel => "databricks-public-ip-tunnel", "A Databricks workspace without secure cluster connectivity (`no_public_ip: false`) under forced tunnelling: its mandatory worker-to-worker rule admits every internet source to nodes with public IPs.";
     YamlAliasBudget => "yaml-alias-budget", "The spec's anchors and aliases copy more than 100,000 nodes or 16 MiB of text in all.";
+    SpecUnreadable => "spec-unreadable", "A spec of the run cannot be read: it does not exist, is not a regular file, cannot be opened or is larger than 1 MiB; the other specs are still checked.";
 }
 
 #[cfg(test)]

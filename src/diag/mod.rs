@@ -10,7 +10,7 @@ mod code;
 mod render;
 
 pub use code::Code;
-pub use render::{Findings, Format, render};
+pub use render::{Findings, Format, escape, render};
 
 use std::borrow::Cow;
 

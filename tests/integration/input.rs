@@ -21,6 +21,12 @@ fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
     path.display().to_string()
 }
 
+/// Asserts that `run` exited with `code` and said `text` on stderr.
+fn exits_saying(run: &crate::harness::Run, code: u8, text: &str) {
+    assert_eq!(run.code, code, "{}", run.stderr);
+    assert!(run.stderr.contains(text), "{}", run.stderr);
+}
+
 fn example(name: &str) -> String {
     std::fs::read_to_string(root().join("examples").join(name)).unwrap()
 }
@@ -140,4 +146,114 @@ fn azures_limits_per_virtual_network_and_string_lengths_are_checked() {
             .any(|(code, m)| code == "schema-value" && m.contains("service_endpoints[0]")),
         "{found:?}"
     );
+}
+
+/// Two symbolic-link loops in a spec folder grew a walk exponentially (824 MB after 60 s); one
+/// loop listed the same spec 40 times. Walks follow no link to a folder.
+#[cfg(unix)]
+#[test]
+fn folder_walks_follow_no_symlink_loop() {
+    let dir = scratch("symlink-loops");
+    let specs = dir.join("d");
+    std::fs::create_dir_all(&specs).unwrap();
+    std::fs::write(specs.join("minimal.yaml"), example("minimal.yaml")).unwrap();
+    std::os::unix::fs::symlink(".", specs.join("a")).unwrap();
+    std::os::unix::fs::symlink(".", specs.join("b")).unwrap();
+    let folder = specs.display().to_string();
+    let glob = format!("{folder}/**/*.yaml");
+    for given in [&folder, &glob] {
+        let run = within(Duration::from_secs(10), || amlgen(&["validate", given]));
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.stdout.matches(": valid").count(), 1, "{}", run.stdout);
+    }
+    // A folder deeper than the search goes is an error, not specs silently left out.
+    let mut deep = dir.join("deep");
+    for _ in 0..40 {
+        deep.push("x");
+    }
+    std::fs::create_dir_all(&deep).unwrap();
+    let run = amlgen(&["validate", &dir.join("deep").display().to_string()]);
+    exits_saying(&run, 2, "nest more than 32 levels");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `validate 'spec[1.yaml'` said "no spec found in Pattern syntax error...".
+#[test]
+fn an_invalid_glob_reads_as_a_glob_error() {
+    let run = amlgen(&["validate", "spec[1.yaml"]);
+    exits_saying(
+        &run,
+        2,
+        "error: invalid glob `spec[1.yaml`: Pattern syntax error",
+    );
+}
+
+/// One missing or unreadable spec aborted the batch, and with `--format json|sarif` stdout then
+/// held no document. It is now that spec's diagnostic; the others are still checked.
+#[test]
+fn a_missing_spec_is_its_own_diagnostic_and_the_batch_goes_on() {
+    let dir = scratch("missing-spec");
+    let missing = dir.join("missing.yaml").display().to_string();
+    let invalid = write(&dir, "invalid.yaml", "name: x\n");
+    let valid = root()
+        .join("examples/locked-nat.yaml")
+        .display()
+        .to_string();
+    for format in ["json", "sarif"] {
+        let run = amlgen(&["validate", "--format", format, &missing, &valid, &invalid]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let document: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let text = document.to_string();
+        assert!(text.contains("spec-unreadable"), "{format}: {text}");
+        assert!(
+            text.contains("schema-missing-key"),
+            "{format}: the batch went on"
+        );
+        assert!(
+            run.stderr.contains("3 specs: 1 valid, 2 failed"),
+            "{}",
+            run.stderr
+        );
+    }
+    let large = write(&dir, "large.yaml", &"#".repeat((1 << 20) + 1));
+    let run = amlgen(&["validate", &large, &valid]);
+    exits_saying(&run, 1, "error[spec-unreadable]: cannot read");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A spec named with a newline and ANSI escapes forged an `error[forged]` line in `validate`'s
+/// output, and U+061C, U+200B and U+2028 in values printed as they were.
+#[test]
+fn paths_and_values_cannot_forge_or_hide_text() {
+    let dir = scratch("forged");
+    let name = "x\n\u{1b}[31merror[forged]\u{1b}[0m.yaml";
+    let path = write(&dir, name, &example("locked-nat.yaml"));
+    let run = amlgen(&["validate", &path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let printed = format!("{}{}", run.stdout, run.stderr);
+    assert!(!printed.contains('\u{1b}'), "{printed}");
+    assert!(
+        !printed.lines().any(|l| l.starts_with("error")),
+        "{printed}"
+    );
+    let hidden = example("locked-nat.yaml").replacen(
+        "tags:\n",
+        &format!(
+            "tags:\n  'a\u{200b}b': \"x\u{061c}y\u{2028}z\u{202e}{}\"\n",
+            "w".repeat(300)
+        ),
+        1,
+    );
+    let spec = write(&dir, "hidden.yaml", &hidden);
+    let run = amlgen(&["validate", &spec]);
+    assert_eq!(run.code, 1);
+    for c in ['\u{200b}', '\u{061c}', '\u{2028}', '\u{202e}'] {
+        assert!(!run.stderr.contains(c), "{:?} in {}", c, run.stderr);
+    }
+    assert!(
+        run.stderr.contains(r"x\u{61c}y\u{2028}z\u{202e}"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }
