@@ -69,7 +69,7 @@ codes! {
     RouteTableMixed => "route-table-mixed", "Under forced tunnelling, one subnet holds compute with a public address and compute without one, which no single route table can serve.";
     ServiceTagsUnreadable => "service-tags-unreadable", "The service-tags file cannot be read or is not in Microsoft's format.";
     ServiceTagMissing => "service-tag-missing", "The service-tags file lacks a tag the routes need.";
-    ServiceTagPrefixInvalid => "service-tag-prefix-invalid", "A tag the routes need has no IPv4 prefix in the service-tags file, or a prefix that has host bits set or would route the VNet itself or everything.";
+    ServiceTagPrefixInvalid => "service-tag-prefix-invalid", "A tag the routes need has no IPv4 prefix in the service-tags file, an entry that is not an IP prefix, or a prefix that has host bits set or would route the VNet itself or everything.";
     RouteLimit => "route-limit", "The route table would exceed Azure's limit of 400 routes or 25 service-tag routes.";
     InstancesMinAboveMax => "instances-min-above-max", "A cluster's `min_instances` exceeds its `max_instances`.";
     SshWithoutSource => "ssh-without-source", "A compute enables SSH, but `network.ssh.allow_from` names no source, so the subnet NSG blocks it.";

@@ -257,3 +257,25 @@ fn paths_and_values_cannot_forge_or_hide_text() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Service-tag prefixes `garbage`, `20.36.242.160/33` and `1.2.3.4/32', x: '` were dropped with
+/// exit 0, though host bits are an error: each is an error naming the tag and the file.
+#[test]
+fn a_malformed_prefix_of_a_needed_tag_is_an_error_naming_tag_and_file() {
+    let path = root().join("tests/fixtures/invalid/service-tag-prefix-invalid.yaml");
+    let compiled = amlgen::compile_file(&path).unwrap();
+    let messages: Vec<&str> = compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == amlgen::diag::Code::ServiceTagPrefixInvalid)
+        .map(|d| d.message.as_str())
+        .collect();
+    for written in ["garbage", "20.36.242.160/33", "1.2.3.4/32', x: '"] {
+        let expected = format!(
+            "service-tags file `service-tags-hostile.json`, tag `AzureMachineLearning.centralus`: `{written}` is not an IP prefix"
+        );
+        assert!(messages.contains(&expected.as_str()), "{messages:?}");
+    }
+    // An IPv6 prefix is no error: routes beside 0.0.0.0/0 are IPv4.
+    assert!(!messages.iter().any(|m| m.contains("2603")), "{messages:?}");
+}
