@@ -114,9 +114,7 @@ fn unsupported_version(text: &str) -> Option<Diagnostic> {
             continue;
         }
         // Directives come before the document; the first other line ends them.
-        let Some(directive) = trimmed.strip_prefix('%') else {
-            return None;
-        };
+        let directive = trimmed.strip_prefix('%')?;
         let mut words = directive.split_whitespace();
         if words.next() != Some("YAML") {
             continue;

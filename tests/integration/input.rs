@@ -84,7 +84,7 @@ fn a_long_list_of_invalid_entries_is_reported_in_moments() {
 fn an_invalid_tag_key_is_located_at_that_key() {
     let text =
         "name: demo\nlocation: eastus2\ntags:\n  owner: a\n  team: b\n  env: c\n  \"bad/key\": d\n";
-    let compiled = amlgen::compile(amlgen::source::Source::new("t.yaml", text), &root()).unwrap();
+    let compiled = amlgen::compile(amlgen::source::Source::new("t.yaml", text), root()).unwrap();
     let json = amlgen::diag::render(amlgen::diag::Format::Json, &[compiled.findings()]);
     let found: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
     let bad = found
@@ -101,7 +101,7 @@ fn an_invalid_tag_key_is_located_at_that_key() {
 
 /// The errors of `text` compiled as a spec, as `(code, message)`.
 fn errors_of(text: &str) -> Vec<(String, String)> {
-    let compiled = amlgen::compile(amlgen::source::Source::new("t.yaml", text), &root()).unwrap();
+    let compiled = amlgen::compile(amlgen::source::Source::new("t.yaml", text), root()).unwrap();
     compiled
         .diagnostics
         .iter()
@@ -278,4 +278,25 @@ fn a_malformed_prefix_of_a_needed_tag_is_an_error_naming_tag_and_file() {
     }
     // An IPv6 prefix is no error: routes beside 0.0.0.0/0 are IPv4.
     assert!(!messages.iter().any(|m| m.contains("2603")), "{messages:?}");
+}
+
+/// `init` took names of 30-40 characters whose workspace name, `mlw-<name>`, Azure refuses
+/// (more than 33 characters): it refuses them before writing anything.
+#[test]
+fn init_refuses_a_name_whose_derived_names_azure_refuses() {
+    let dir = scratch("init-long");
+    for length in [30, 35, 40] {
+        let name: String = "a".repeat(length);
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_amlgen"))
+            .args(["init", &name])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(1), "{length}");
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(stderr.contains("nothing was written"), "{stderr}");
+        assert!(stderr.contains("workspace.name"), "{stderr}");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "{length}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
 }
