@@ -164,22 +164,33 @@ pub fn run(
         // A reader that stops early (`| head`) is not an error of amlgen's, as in ripgrep.
         Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
-            let _ = writeln!(err, "error: {e}");
+            // Paths and patterns come from the command line: escaped like a spec's text.
+            let _ = writeln!(err, "error: {}", crate::diag::escape(&e.to_string()));
             2
         }
     }
 }
 
+/// How many folders deep a folder or a `**` glob is searched; deeper folders are an error.
+const MAX_WALK_DEPTH: usize = 32;
+
 /// Expands folders (recursively) and globs into spec files, in the order given, each once.
-/// Hidden files and folders are skipped; a file named on the command line is kept as given.
+/// Hidden files and folders are skipped; a file named on the command line is kept as given (a
+/// missing one is then the `spec-unreadable` diagnostic of that spec). A walk never follows a
+/// symbolic link to a folder, so a link loop can neither repeat a spec nor run forever.
 fn spec_files(specs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     let mut files: Vec<PathBuf> = Vec::new();
     for spec in specs {
         let text = spec.display().to_string();
         if spec.is_dir() {
-            let folder = glob::Pattern::escape(&text);
-            let mut found = matches(&format!("{folder}/**/*.yaml"))?;
-            found.extend(matches(&format!("{folder}/**/*.yml"))?);
+            let yaml = |path: &Path| path.extension().is_some_and(|x| x == "yaml" || x == "yml");
+            let mut found = Vec::new();
+            let walk = Walk {
+                skip_hidden: true,
+                deep: true,
+                wanted: &yaml,
+            };
+            walk_folder(&walk, spec, MAX_WALK_DEPTH, &mut found)?;
             found.sort();
             files.extend(found);
         } else if spec.exists() || !text.contains(['*', '?', '[']) {
@@ -197,25 +208,94 @@ fn spec_files(specs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     Ok(files)
 }
 
-/// The files matching the glob `pattern`, sorted.
+/// The files matching the glob `pattern`, sorted. The folder named before the first wildcard is
+/// walked, as deep as the pattern's components reach (or [`MAX_WALK_DEPTH`] with `**`).
 fn matches(pattern: &str) -> Result<Vec<PathBuf>, Error> {
+    let glob = glob::Pattern::new(pattern).map_err(|e| Error::Glob {
+        pattern: pattern.to_string(),
+        problem: e.to_string(),
+    })?;
     let options = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
         require_literal_leading_dot: true,
-        ..glob::MatchOptions::new()
     };
-    let paths = glob::glob_with(pattern, options).map_err(|e| Error::NoSpec(e.to_string()))?;
+    let mut base = PathBuf::new();
+    let mut rest = Vec::new();
+    for component in Path::new(pattern).components() {
+        let word = component.as_os_str().to_string_lossy().into_owned();
+        if rest.is_empty() && !word.contains(['*', '?', '[']) {
+            base.push(component);
+        } else {
+            rest.push(word);
+        }
+    }
+    let deep = rest.iter().any(|c| c.contains("**"));
+    let depth = if deep { MAX_WALK_DEPTH } else { rest.len() };
+    let wanted = |path: &Path| glob.matches_path_with(path, options);
+    let walk = Walk {
+        // Hidden entries only where the pattern names them (`.config/*.yaml`).
+        skip_hidden: !rest.iter().any(|c| c.starts_with('.')),
+        deep,
+        wanted: &wanted,
+    };
     let mut found = Vec::new();
-    for path in paths {
-        let path = path.map_err(|e| Error::Read {
-            path: e.path().display().to_string(),
-            source: e.into(),
-        })?;
-        if path.is_file() {
+    walk_folder(&walk, &base, depth, &mut found)?;
+    found.sort();
+    Ok(found)
+}
+
+/// How a folder is searched.
+struct Walk<'a> {
+    /// Whether hidden entries are skipped.
+    skip_hidden: bool,
+    /// Whether a folder below the depth bound is an error (a recursive search), or simply
+    /// outside the search (a glob's components reach no deeper).
+    deep: bool,
+    /// Which files are found.
+    wanted: &'a dyn Fn(&Path) -> bool,
+}
+
+/// Adds to `found` the files under `dir` that the walk wants, at most `depth` levels down (1:
+/// `dir`'s own files). A symbolic link to a file is a file; one to a folder is not followed.
+fn walk_folder(
+    walk: &Walk<'_>,
+    dir: &Path,
+    depth: usize,
+    found: &mut Vec<PathBuf>,
+) -> Result<(), Error> {
+    if depth == 0 {
+        return Ok(());
+    }
+    let listed = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let unreadable = |source| Error::Read {
+        path: listed.display().to_string(),
+        source,
+    };
+    for entry in std::fs::read_dir(listed).map_err(unreadable)? {
+        let entry = entry.map_err(unreadable)?;
+        let name = entry.file_name();
+        if walk.skip_hidden && name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = dir.join(&name);
+        let kind = entry.file_type().map_err(unreadable)?;
+        if kind.is_dir() {
+            match (depth, walk.deep) {
+                (1, true) => return Err(Error::TooDeep(path.display().to_string())),
+                (1, false) => {}
+                _ => walk_folder(walk, &path, depth - 1, found)?,
+            }
+        } else if (kind.is_file() || (kind.is_symlink() && path.is_file())) && (walk.wanted)(&path)
+        {
             found.push(path);
         }
     }
-    found.sort();
-    Ok(found)
+    Ok(())
 }
 
 /// The most threads `-j` starts: twice the cores, at most [`MAX_JOBS`]. More only cost memory
@@ -300,7 +380,11 @@ fn validate(inputs: &Inputs, out: &mut dyn Write, err: &mut dyn Write) -> Result
     let run = check_specs(inputs, &pool, &|_| (), out, err)?;
     let log: &mut dyn Write = if inputs.format == Format::Human {
         for (path, ()) in &run.passed {
-            let _ = writeln!(out, "{}: valid", path.display());
+            let _ = writeln!(
+                out,
+                "{}: valid",
+                crate::diag::escape(&path.display().to_string())
+            );
         }
         out
     } else {

@@ -61,6 +61,13 @@ pub enum Error {
     Write(write::Error),
     /// The command line named no spec file, or only folders and globs without one.
     NoSpec(String),
+    /// A glob on the command line is not a valid pattern.
+    Glob {
+        pattern: String,
+        problem: String,
+    },
+    /// A folder searched for specs nests folders deeper than the search goes.
+    TooDeep(String),
     /// Standard output or error could not be written (a full disk; a closed pipe is not
     /// reported).
     Output(std::io::Error),
@@ -73,6 +80,14 @@ impl std::fmt::Display for Error {
             Error::Read { path, source } => write!(f, "cannot read {path}: {source}"),
             Error::Write(error) => write!(f, "cannot write {error}"),
             Error::Output(error) => write!(f, "cannot write the output: {error}"),
+            Error::Glob { pattern, problem } => write!(
+                f,
+                "invalid glob `{pattern}`: {problem} (quote a file name holding `[`, `*` or `?` as `[[]`, `[*]` or `[?]`)"
+            ),
+            Error::TooDeep(folder) => write!(
+                f,
+                "cannot search {folder}: folders nest more than 32 levels deep below the one given; name a deeper folder"
+            ),
             Error::NoSpec(given) => write!(
                 f,
                 "no spec found in {given}: give spec files, folders holding *.yaml or *.yml \
@@ -157,7 +172,7 @@ pub fn check_files<T: Send>(
     let results: Vec<Result<(Checked, Option<T>), Error>> = paths
         .par_iter()
         .map(|p| {
-            let compiled = compile_file(p)?;
+            let compiled = compile_or_unreadable(p)?;
             let made = then(&compiled);
             Ok((Checked::from(compiled), made))
         })
@@ -174,7 +189,7 @@ pub fn check_files<T: Send>(
             continue;
         };
         // Compiled again for the text and positions the diagnostic points into.
-        let mut compiled = compile_file(path)?;
+        let mut compiled = compile_or_unreadable(path)?;
         compiled.plan = None;
         compiled.diagnostics.push(
             Diagnostic::error(
@@ -189,6 +204,28 @@ pub fn check_files<T: Send>(
     Ok(checked)
 }
 
+/// [`compile_file`], with a spec that cannot be read (missing, a folder, unreadable, too large)
+/// as its `spec-unreadable` diagnostic: one such spec does not stop a batch.
+fn compile_or_unreadable(path: &Path) -> Result<Compiled, Error> {
+    match compile_file(path) {
+        Err(Error::Read { path, source }) => Ok(Compiled {
+            diagnostics: vec![
+                Diagnostic::error(
+                    Code::SpecUnreadable,
+                    format!("cannot read {path}: {source}"),
+                    Label::value("", "the spec"),
+                )
+                .with_help("name a readable YAML file of at most 1 MiB"),
+            ],
+            source: Source::new(path, ""),
+            spans: SpanIndex::default(),
+            plan: None,
+            service_tags: None,
+        }),
+        other => other,
+    }
+}
+
 /// Compiles a spec's text; `base` is the folder relative paths in the spec start from.
 pub fn compile(source: Source, base: &Path) -> Result<Compiled, Error> {
     let document = match yaml::parse(&source) {
@@ -197,7 +234,7 @@ pub fn compile(source: Source, base: &Path) -> Result<Compiled, Error> {
             return Ok(Compiled {
                 source,
                 spans: SpanIndex::default(),
-                diagnostics,
+                diagnostics: diag::cap(diagnostics),
                 plan: None,
                 service_tags: None,
             });
@@ -208,7 +245,7 @@ pub fn compile(source: Source, base: &Path) -> Result<Compiled, Error> {
         Ok(Compiled {
             source,
             spans: document.spans.clone(),
-            diagnostics,
+            diagnostics: diag::cap(diagnostics),
             plan: None,
             service_tags: None,
         })
@@ -236,7 +273,7 @@ pub fn compile(source: Source, base: &Path) -> Result<Compiled, Error> {
     Ok(Compiled {
         source,
         spans: document.spans,
-        diagnostics,
+        diagnostics: diag::cap(diagnostics),
         plan: Some(plan),
         service_tags,
     })

@@ -4,6 +4,7 @@
 //! machine form of the spec contract. Every violation becomes a diagnostic pointing at the
 //! offending key or value; unknown keys get a "did you mean" from the schema's own key list.
 
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
@@ -33,11 +34,13 @@ fn validator() -> Result<&'static jsonschema::Validator, String> {
 pub fn validate(value: &Value) -> Result<Vec<Diagnostic>, String> {
     let validator = validator()?;
     let mut found: Vec<Diagnostic> = Vec::new();
+    // One diagnostic per code and place: a set, as a spec can hold a hundred thousand of them.
+    let mut seen: HashSet<(Code, At)> = HashSet::new();
     for error in validator.iter_errors(value) {
         let at = error.instance_path().as_str().to_string();
         let schema_path = error.schema_path().as_str().to_string();
         for diagnostic in diagnose(&at, &schema_path, error.kind(), &error.to_string(), value) {
-            if !found.contains(&diagnostic) {
+            if seen.insert((diagnostic.code, diagnostic.primary.at.clone())) {
                 found.push(diagnostic);
             }
         }
@@ -47,7 +50,7 @@ pub fn validate(value: &Value) -> Result<Vec<Diagnostic>, String> {
         floats(value, String::new(), &mut whole);
     }
     for (at, number) in whole {
-        if !found.iter().any(|d| covers(d, &at)) {
+        if !covered(&seen, &at) {
             found.push(not_an_integer(&at, number));
         }
     }
@@ -84,21 +87,21 @@ fn has_float(value: &Value) -> bool {
     }
 }
 
-/// True when `diagnostic` already says that the value at `at` is wrong: a type error on it, or
-/// an unknown key that holds it.
-fn covers(diagnostic: &Diagnostic, at: &str) -> bool {
-    let (At::Key(p) | At::Value(p)) = &diagnostic.primary.at else {
-        return false;
-    };
-    match diagnostic.code {
-        Code::SchemaType => at == p,
-        Code::SchemaUnknownKey => {
-            at == p
-                || at
-                    .strip_prefix(p.as_str())
-                    .is_some_and(|rest| rest.starts_with('/'))
+/// True when a diagnostic of `seen` already says that the value at `at` is wrong: a type error
+/// on it, or an unknown key that holds it.
+fn covered(seen: &HashSet<(Code, At)>, at: &str) -> bool {
+    if seen.contains(&(Code::SchemaType, At::Value(at.to_string()))) {
+        return true;
+    }
+    let mut holder = at;
+    loop {
+        if seen.contains(&(Code::SchemaUnknownKey, At::Key(holder.to_string()))) {
+            return true;
         }
-        _ => false,
+        match holder.rfind('/') {
+            Some(end) => holder = &holder[..end],
+            None => return false,
+        }
     }
 }
 
@@ -140,10 +143,27 @@ fn diagnose(
     value: &Value,
 ) -> Vec<Diagnostic> {
     match kind {
-        ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
-            .iter()
-            .map(|key| unknown_key(at, key, &allowed_keys(schema_path)))
-            .collect(),
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let allowed = allowed_keys(schema_path);
+            unexpected
+                .iter()
+                .map(|key| unknown_key(at, key, &allowed))
+                .collect()
+        }
+        // A key that breaks `propertyNames` (a tag name Azure refuses) is reported at that key,
+        // not at the mapping that holds it.
+        ValidationErrorKind::PropertyNames { error } => {
+            let key = error.instance().as_str().unwrap_or_default();
+            let diagnostic = Diagnostic::error(
+                Code::SchemaValue,
+                format!("{}: key {error}", display_path(at)),
+                Label::key(pointer(at, key), ""),
+            );
+            vec![match pattern_help(error.schema_path().as_str()) {
+                Some(help) => diagnostic.with_help(help),
+                None => diagnostic,
+            }]
+        }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
             let label = if at.is_empty() {

@@ -12,14 +12,14 @@ use std::io::{self, Read};
 use std::path::Path;
 
 /// A 1-based line and column (columns count characters, not bytes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Position {
     pub line: usize,
     pub col: usize,
 }
 
 /// A range of text, start inclusive, end exclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Span {
     pub start: Position,
     pub end: Position,
@@ -41,6 +41,19 @@ pub struct SpanIndex {
 impl SpanIndex {
     pub fn insert(&mut self, pointer: String, span: NodeSpan) {
         self.nodes.insert(pointer, span);
+    }
+
+    /// Moves every recorded position by `map` (used when the text scanned differs from the
+    /// spec's, by rewritten escapes).
+    pub fn map_positions(&mut self, map: impl Fn(Position) -> Position) {
+        let span = |s: Span| Span {
+            start: map(s.start),
+            end: map(s.end),
+        };
+        for node in self.nodes.values_mut() {
+            node.key = node.key.map(span);
+            node.value = span(node.value);
+        }
     }
 
     /// The span of the node at `pointer`, or of its nearest ancestor that was written down (a

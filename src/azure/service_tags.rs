@@ -3,7 +3,9 @@
 //! The file (downloaded weekly by users, or `az network list-service-tags -o json`) lists each
 //! tag with `properties.systemService`, `properties.region` and `properties.addressPrefixes`.
 //! amlgen matches on service and region, not on the display name (`BatchNodeManagement.EastUS2`),
-//! and keeps IPv4 prefixes only: routes next to a `0.0.0.0/0` default route are IPv4.
+//! and keeps IPv4 prefixes only: routes next to a `0.0.0.0/0` default route are IPv4. A string
+//! that is neither an IPv4 nor an IPv6 prefix is kept aside, so that the check of a tag the
+//! routes need can report it instead of dropping it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -35,6 +37,8 @@ struct Properties {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceTags {
     prefixes: BTreeMap<(String, String), BTreeSet<Ipv4Net>>,
+    /// The strings of each tag that are not IP prefixes (`garbage`, `20.36.242.160/33`).
+    malformed: BTreeMap<(String, String), Vec<String>>,
 }
 
 impl ServiceTags {
@@ -42,22 +46,23 @@ impl ServiceTags {
     pub fn parse(text: &str) -> Result<Self, String> {
         let file: File =
             serde_json::from_str(text).map_err(|e| format!("not a service-tags file: {e}"))?;
-        let mut prefixes: BTreeMap<(String, String), BTreeSet<Ipv4Net>> = BTreeMap::new();
+        let mut tags = Self::default();
         for entry in file.values {
             let p = entry.properties;
             if p.system_service.is_empty() || p.region.is_empty() {
                 continue;
             }
-            let set = prefixes
-                .entry((p.system_service.to_lowercase(), p.region.to_lowercase()))
-                .or_default();
-            set.extend(
-                p.address_prefixes
-                    .iter()
-                    .filter_map(|a| a.parse::<Ipv4Net>().ok()),
-            );
+            let key = (p.system_service.to_lowercase(), p.region.to_lowercase());
+            let set = tags.prefixes.entry(key.clone()).or_default();
+            for prefix in p.address_prefixes {
+                if let Ok(net) = prefix.parse::<Ipv4Net>() {
+                    set.insert(net);
+                } else if prefix.parse::<ipnet::Ipv6Net>().is_err() {
+                    tags.malformed.entry(key.clone()).or_default().push(prefix);
+                }
+            }
         }
-        Ok(Self { prefixes })
+        Ok(tags)
     }
 
     /// The IPv4 prefixes of `service` in `region` (e.g. `BatchNodeManagement`, `eastus2`), sorted;
@@ -85,6 +90,13 @@ impl ServiceTags {
             .iter()
             .filter(move |((s, _), _)| *s == service)
             .flat_map(|(_, set)| set)
+    }
+
+    /// The strings of `service` in `region` that are not IP prefixes, as written in the file.
+    pub fn malformed(&self, service: &str, region: &str) -> &[String] {
+        self.malformed
+            .get(&(service.to_lowercase(), region.to_lowercase()))
+            .map_or(&[], Vec::as_slice)
     }
 
     pub fn prefixes(&self, service: &str, region: &str) -> Option<&BTreeSet<Ipv4Net>> {
@@ -116,6 +128,26 @@ mod tests {
             .collect();
         assert_eq!(found, ["13.0.0.0/28", "20.1.2.0/24"]);
         assert!(tags.prefixes("AzureMachineLearning", "eastus2").is_none());
+    }
+
+    #[test]
+    fn strings_that_are_not_prefixes_are_kept_aside() {
+        let text = SAMPLE.replace(
+            r#""13.0.0.0/28"]"#,
+            r#""13.0.0.0/28", "garbage", "20.36.242.160/33", "1.2.3.4/32', x: '"]"#,
+        );
+        let tags = ServiceTags::parse(&text).unwrap();
+        assert_eq!(
+            tags.malformed("BatchNodeManagement", "eastus2"),
+            ["garbage", "20.36.242.160/33", "1.2.3.4/32', x: '"]
+        );
+        assert_eq!(
+            tags.prefixes("BatchNodeManagement", "eastus2")
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(tags.malformed("AzureCloud", "").is_empty());
     }
 
     #[test]

@@ -255,6 +255,12 @@ fn prefixes(
             continue;
         };
         let tag = format!("{service}.{region}");
+        for written in tags.malformed(service, region) {
+            found.push(problem(
+                tag.clone(),
+                format!("`{written}` is not an IP prefix"),
+            ));
+        }
         if set.is_empty() {
             found.push(problem(
                 tag.clone(),

@@ -69,7 +69,7 @@ codes! {
     RouteTableMixed => "route-table-mixed", "Under forced tunnelling, one subnet holds compute with a public address and compute without one, which no single route table can serve.";
     ServiceTagsUnreadable => "service-tags-unreadable", "The service-tags file cannot be read or is not in Microsoft's format.";
     ServiceTagMissing => "service-tag-missing", "The service-tags file lacks a tag the routes need.";
-    ServiceTagPrefixInvalid => "service-tag-prefix-invalid", "A tag the routes need has no IPv4 prefix in the service-tags file, or a prefix that has host bits set or would route the VNet itself or everything.";
+    ServiceTagPrefixInvalid => "service-tag-prefix-invalid", "A tag the routes need has no IPv4 prefix in the service-tags file, an entry that is not an IP prefix, or a prefix that has host bits set or would route the VNet itself or everything.";
     RouteLimit => "route-limit", "The route table would exceed Azure's limit of 400 routes or 25 service-tag routes.";
     InstancesMinAboveMax => "instances-min-above-max", "A cluster's `min_instances` exceeds its `max_instances`.";
     SshWithoutSource => "ssh-without-source", "A compute enables SSH, but `network.ssh.allow_from` names no source, so the subnet NSG blocks it.";
@@ -82,6 +82,8 @@ codes! {
     SshNoPublicIp => "ssh-no-public-ip", "A cluster or compute instance enables SSH but has no public IP, so SSH reaches its nodes only from inside the VNet or peered networks, never from the internet.";
     DatabricksFirewallOnly => "databricks-firewall-only", "With Databricks, forced tunnelling and `outbound: locked`, Databricks' mandatory VNet-to-VNet rule matches every destination, so the NSG's `DenyInternetOutbound` never fires for its subnets and the firewall is their only egress control.";
     DatabricksPublicIpTunnel => "databricks-public-ip-tunnel", "A Databricks workspace without secure cluster connectivity (`no_public_ip: false`) under forced tunnelling: its mandatory worker-to-worker rule admits every internet source to nodes with public IPs.";
+    YamlAliasBudget => "yaml-alias-budget", "The spec's anchors and aliases copy more than 100,000 nodes or 16 MiB of text in all.";
+    SpecUnreadable => "spec-unreadable", "A spec of the run cannot be read: it does not exist, is not a regular file, cannot be opened or is larger than 1 MiB; the other specs are still checked.";
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ mod code;
 mod render;
 
 pub use code::Code;
-pub use render::{Findings, Format, render};
+pub use render::{Findings, Format, escape, render};
 
 use std::borrow::Cow;
 
@@ -25,7 +25,7 @@ pub enum Severity {
 }
 
 /// Where in the spec a label points.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum At {
     /// The key of the member at this JSON Pointer (for unknown or duplicate keys).
     Key(String),
@@ -118,6 +118,44 @@ pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().any(Diagnostic::is_error)
 }
 
+/// The most diagnostics of one code that one spec reports; the rest are counted in one more.
+pub const MAX_PER_CODE: usize = 100;
+
+/// `diagnostics` with at most [`MAX_PER_CODE`] of each code, in their order; each code with
+/// more gets one diagnostic that says how many were left out, at the first of them. A spec of a
+/// hundred thousand unknown keys is reported in a moment, not in minutes.
+pub fn cap(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut count: std::collections::BTreeMap<Code, usize> = std::collections::BTreeMap::new();
+    let mut kept = Vec::new();
+    let mut first_left_out: Vec<Diagnostic> = Vec::new();
+    for diagnostic in diagnostics {
+        let seen = count.entry(diagnostic.code).or_default();
+        *seen += 1;
+        if *seen <= MAX_PER_CODE {
+            kept.push(diagnostic);
+        } else if *seen == MAX_PER_CODE + 1 {
+            first_left_out.push(diagnostic);
+        }
+    }
+    for left_out in first_left_out {
+        let more = count[&left_out.code] - MAX_PER_CODE;
+        let code = left_out.code;
+        kept.push(Diagnostic::new(
+            code,
+            left_out.severity,
+            format!(
+                "and {more} more `{}` diagnostics in this spec, from here on (only the first {MAX_PER_CODE} of a code are listed)",
+                code.as_str()
+            ),
+            Label {
+                at: left_out.primary.at,
+                text: "the first one left out".into(),
+            },
+        ));
+    }
+    kept
+}
+
 /// Escapes one reference token of a JSON Pointer (RFC 6901); most need no escape and are
 /// borrowed.
 pub fn pointer_token(token: &str) -> Cow<'_, str> {
@@ -147,6 +185,32 @@ mod tests {
     fn pointer_tokens_are_escaped() {
         assert_eq!(pointer("/tags", "a/b~c"), "/tags/a~1b~0c");
         assert_eq!(pointer("", 3), "/3");
+    }
+
+    #[test]
+    fn each_code_is_capped_with_a_count_of_the_rest() {
+        let many: Vec<Diagnostic> = (0..250)
+            .map(|i| {
+                Diagnostic::error(
+                    Code::SchemaUnknownKey,
+                    "k",
+                    Label::key(format!("/k{i}"), ""),
+                )
+            })
+            .chain([Diagnostic::error(
+                Code::CidrOverlap,
+                "o",
+                Label::value("", ""),
+            )])
+            .collect();
+        let capped = cap(many);
+        assert_eq!(capped.len(), MAX_PER_CODE + 2);
+        let last = capped.last().unwrap();
+        assert_eq!(
+            last.message,
+            "and 150 more `schema-unknown-key` diagnostics in this spec, from here on (only the first 100 of a code are listed)"
+        );
+        assert_eq!(last.primary.at, At::Key("/k100".into()));
     }
 
     #[test]

@@ -172,12 +172,9 @@ fn snippet(out: &mut String, located: &Located<'_>, label: &Label, arrow: &str, 
 }
 
 /// Text from the input made safe for a terminal: characters that could move the cursor, end
-/// the line or reorder the text are written as escapes (`\n`, `\u{1b}`); a tab stays a tab.
-fn escaped(text: &str) -> String {
-    let steering = |c: char| {
-        (c.is_control() && c != '\t')
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
+/// the line, reorder the text or hide in it are written as escapes (`\n`, `\u{1b}`,
+/// `\u{200b}`); a tab stays a tab.
+pub fn escape(text: &str) -> String {
     text.chars()
         .map(|c| {
             if steering(c) {
@@ -189,27 +186,69 @@ fn escaped(text: &str) -> String {
         .collect()
 }
 
-/// A message escaped, with every `quoted` value longer than [`QUOTED_MAX`] cut with an ellipsis.
+/// Control characters (C0, DEL, C1), bidirectional marks, embeddings, overrides and isolates
+/// (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069), line and paragraph separators
+/// (U+2028, U+2029), and invisible characters: zero-width spaces and joiners, word joiners and
+/// invisible operators (U+200B-U+200D, U+2060-U+206F), the byte-order mark, the soft hyphen,
+/// the Mongolian vowel separator, variation selectors, fillers, interlinear annotation marks
+/// and tag characters.
+fn steering(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{034f}'
+                | '\u{061c}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{17b4}'
+                | '\u{17b5}'
+                | '\u{180b}'..='\u{180f}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}'
+                | '\u{feff}'
+                | '\u{ffa0}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{e0000}'..='\u{e0fff}'
+        )
+}
+
+fn escaped(text: &str) -> String {
+    escape(text)
+}
+
+/// Messages longer than this many characters (after quoted values are cut) are cut too.
+const MESSAGE_MAX: usize = 400;
+
+/// A message escaped, with every `quoted` or "quoted" value longer than [`QUOTED_MAX`] cut with
+/// an ellipsis, and the whole cut at [`MESSAGE_MAX`] characters.
 fn readable(text: &str) -> String {
-    let cut = |part: &str| {
-        if part.chars().count() > QUOTED_MAX {
-            part.chars().take(QUOTED_MAX).chain(['…']).collect()
+    let cut = |part: &str, max: usize| {
+        if part.chars().count() > max {
+            part.chars().take(max).chain(['…']).collect()
         } else {
             part.to_string()
         }
     };
-    let parts: Vec<String> = text
-        .split('`')
-        .enumerate()
-        .map(|(i, part)| {
-            if i % 2 == 1 {
-                cut(part)
-            } else {
-                part.to_string()
-            }
-        })
-        .collect();
-    escaped(&parts.join("`"))
+    let quoted = |text: &str, quote: char| -> String {
+        let parts: Vec<String> = text
+            .split(quote)
+            .enumerate()
+            .map(|(i, part)| {
+                if i % 2 == 1 {
+                    cut(part, QUOTED_MAX)
+                } else {
+                    part.to_string()
+                }
+            })
+            .collect();
+        parts.join(&quote.to_string())
+    };
+    let text = quoted(&quoted(text, '`'), '"');
+    escaped(&cut(&text, MESSAGE_MAX))
 }
 
 #[derive(Serialize)]
@@ -455,6 +494,40 @@ mod tests {
         assert!(text.lines().all(|l| l.chars().count() < 200), "{text}");
         assert!(text.contains(&format!("`{}…`", "x".repeat(QUOTED_MAX))));
         assert!(text.contains(&format!("2 | location: {}…", "x".repeat(LINE_MAX - 10))));
+        // A value quoted by JSON Schema's message, and any message however written, is cut too.
+        let huge = "y".repeat(900_000);
+        let messages = [
+            format!("`tags.x`: \"{huge}\" is longer than 256 characters"),
+            format!("tags.x: {huge}"),
+        ];
+        for message in messages {
+            let text = one(Format::Human, &source, &spans, &[region(&message)]);
+            assert!(
+                text.lines().all(|l| l.chars().count() <= 2 * MESSAGE_MAX),
+                "{}",
+                text.len()
+            );
+        }
+    }
+
+    #[test]
+    fn invisible_and_reordering_characters_are_escaped() {
+        for c in [
+            '\u{061c}',
+            '\u{200b}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{202e}',
+            '\u{2066}',
+            '\u{feff}',
+            '\u{85}',
+            '\u{e0041}',
+        ] {
+            let escaped = escape(&format!("a{c}b"));
+            assert_eq!(escaped, format!("a{}b", c.escape_default()), "{:?}", c);
+            assert!(escaped.contains("\\u{"), "{escaped}");
+        }
+        assert_eq!(escape("é\tü 😀"), "é\tü 😀");
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! place: text that is not UTF-8, duplicate keys (both places are shown), keys YAML would read as
 //! numbers, booleans or null, tags outside the core schema, nesting deeper than 32 levels
 //! (checked before anything deeper is built, aliases included), anchors and aliases that would
-//! copy more than [`MAX_COPIED`] nodes, and several documents.
+//! copy more than [`MAX_COPIED`] nodes or [`MAX_COPIED_BYTES`] bytes of text, `%YAML` directives
+//! of another version than 1.2, and several documents. JSON-style UTF-16 surrogate pairs
+//! (`"\ud83d\ude00"`), which YAML's scanner refuses, are decoded in double-quoted scalars.
 
 mod scalar;
 
@@ -33,6 +35,15 @@ const MAX_DEPTH: usize = 32;
 /// of nested aliases could build.
 const MAX_COPIED: usize = 100_000;
 
+/// The most bytes of text (keys and scalars) anchors and aliases may copy in all: sixteen times
+/// the largest spec amlgen reads. A node budget alone lets one alias of a long string copy it
+/// whole, so twenty thousand aliases of a 100 KB string would build 2 GB.
+const MAX_COPIED_BYTES: usize = 16 << 20;
+
+/// How many double-quoted scalars with UTF-16 surrogate pairs a spec may hold: each costs one
+/// more scan of the spec.
+const MAX_SURROGATE_SCALARS: usize = 64;
+
 /// The tags of the YAML 1.2 core schema, the only ones a spec may write (as `!!str` etc.).
 const CORE_TAGS: [&str; 7] = ["str", "int", "float", "bool", "null", "seq", "map"];
 
@@ -41,25 +52,185 @@ pub fn parse(source: &Source) -> Result<Document, Vec<Diagnostic>> {
     if let Some(at) = source.not_utf8 {
         return Err(vec![not_utf8(at)]);
     }
-    let mut walker = Walker {
-        parser: Parser::new_from_str(&source.text),
-        spans: SpanIndex::default(),
-        problems: Vec::new(),
-        depth: 0,
-        anchors: HashMap::new(),
-        copied: 0,
-    };
-    match walker.stream() {
-        Err(error) => {
-            walker.problems.push(scan_error(&error, source));
-            Err(walker.problems)
-        }
-        Ok(_) if !walker.problems.is_empty() => Err(walker.problems),
-        Ok(value) => Ok(Document {
-            value,
-            spans: walker.spans,
-        }),
+    if let Some(problem) = unsupported_version(&source.text) {
+        return Err(vec![problem]);
     }
+    // The scanner refuses `\ud83d\ude00`: each double-quoted scalar it stops at for a surrogate
+    // is rewritten with `\U0001f600` escapes, and the spec scanned again; `shifts` maps the
+    // positions in the rewritten text back to the spec's.
+    let mut text = std::borrow::Cow::Borrowed(source.text.as_str());
+    let mut shifts = Shifts::default();
+    let mut rewrites = 0;
+    loop {
+        let mut walker = Walker::new(&text);
+        let result = walker.stream();
+        let Walker {
+            mut spans,
+            mut problems,
+            ..
+        } = walker;
+        let result = match result {
+            Err(error) if rewrites < MAX_SURROGATE_SCALARS => {
+                match decode_surrogates(&text, *error.marker(), &mut shifts) {
+                    Some(decoded) => {
+                        text = std::borrow::Cow::Owned(decoded);
+                        rewrites += 1;
+                        continue;
+                    }
+                    None => Err(error),
+                }
+            }
+            other => other,
+        };
+        if !shifts.0.is_empty() {
+            spans.map_positions(|at| shifts.original(at));
+            for problem in &mut problems {
+                shifts.relocate(problem);
+            }
+        }
+        return match result {
+            Err(error) => {
+                let mut problem = scan_error(&error, source, &shifts);
+                if rewrites == MAX_SURROGATE_SCALARS && error.info().contains("Unicode") {
+                    problem = problem.with_help(format!(
+                        "at most {MAX_SURROGATE_SCALARS} double-quoted scalars may use UTF-16 surrogate pairs; write the characters themselves"
+                    ));
+                }
+                problems.push(problem);
+                Err(problems)
+            }
+            Ok(_) if !problems.is_empty() => Err(problems),
+            Ok(value) => Ok(Document { value, spans }),
+        };
+    }
+}
+
+/// A `%YAML` directive of another version than 1.2, which amlgen's scanner implements: a 1.1
+/// document would be read with other rules (`yes` a boolean) than its author meant.
+fn unsupported_version(text: &str) -> Option<Diagnostic> {
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_end();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        // Directives come before the document; the first other line ends them.
+        let directive = trimmed.strip_prefix('%')?;
+        let mut words = directive.split_whitespace();
+        if words.next() != Some("YAML") {
+            continue;
+        }
+        let version = words.next().unwrap_or_default();
+        if version == "1.2" {
+            continue;
+        }
+        let at = Span {
+            start: Position {
+                line: i + 1,
+                col: 1,
+            },
+            end: Position {
+                line: i + 1,
+                col: trimmed.chars().count() + 1,
+            },
+        };
+        return Some(
+            syntax(
+                format!("`%YAML {version}` is not supported: amlgen reads YAML 1.2"),
+                at,
+            )
+            .with_help("remove the directive, or write `%YAML 1.2`"),
+        );
+    }
+    None
+}
+
+/// Where the rewriting of surrogate pairs moved text: each `(line, col, by)` says that on
+/// `line`, the rewritten text from `col` on is `by` characters left of the spec's.
+#[derive(Debug, Default)]
+struct Shifts(Vec<(usize, usize, usize)>);
+
+impl Shifts {
+    fn original(&self, at: Position) -> Position {
+        let by: usize = self
+            .0
+            .iter()
+            .filter(|(line, col, _)| *line == at.line && *col <= at.col)
+            .map(|(_, _, by)| by)
+            .sum();
+        Position {
+            line: at.line,
+            col: at.col + by,
+        }
+    }
+
+    fn relocate(&self, diagnostic: &mut Diagnostic) {
+        if self.0.is_empty() {
+            return;
+        }
+        let labels = std::iter::once(&mut diagnostic.primary).chain(&mut diagnostic.secondary);
+        for label in labels {
+            if let At::Span(span) = &mut label.at {
+                span.start = self.original(span.start);
+                span.end = self.original(span.end);
+            }
+        }
+    }
+}
+
+/// `text` with every UTF-16 surrogate pair (`\ud83d\ude00`) of the double-quoted scalar that
+/// starts at `at` written as one `\U0001f600` escape, or `None` when no scalar starts there or
+/// it has no pair (a lone surrogate stays the scanner's error).
+fn decode_surrogates(text: &str, at: Marker, shifts: &mut Shifts) -> Option<String> {
+    let line_start = if at.line() <= 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(at.line() - 2)?.0 + 1
+    };
+    let start = line_start
+        + text[line_start..]
+            .char_indices()
+            .nth(at.col())
+            .map_or(text.len() - line_start, |(i, _)| i);
+    if !text[start..].starts_with('"') {
+        return None;
+    }
+    let hex = |from: usize| -> Option<u32> {
+        let digits = text.get(from..from + 6)?.strip_prefix("\\u")?;
+        u32::from_str_radix(digits, 16).ok()
+    };
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..=start]);
+    let (mut line, mut col) = (at.line(), at.col() + 2);
+    let mut decoded = false;
+    let mut i = start + 1;
+    // After a backslash, the character it escapes, which may be a `"`.
+    let mut escaping = false;
+    while let Some(c) = text[i..].chars().next() {
+        if c == '"' && !escaping {
+            break;
+        }
+        let high = hex(i).filter(|h| (0xD800..0xDC00).contains(h));
+        let low = hex(i + 6).filter(|l| (0xDC00..0xE000).contains(l));
+        if let (false, Some(high), Some(low)) = (escaping, high, low) {
+            let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+            out.push_str(&format!("\\U{code:08x}"));
+            shifts.0.push((line, col + 10, 2));
+            decoded = true;
+            i += 12;
+            col += 10;
+            continue;
+        }
+        escaping = c == '\\' && !escaping;
+        out.push(c);
+        i += c.len_utf8();
+        if c == '\n' {
+            (line, col) = (line + 1, 1);
+        } else {
+            col += 1;
+        }
+    }
+    out.push_str(&text[i..]);
+    decoded.then_some(out)
 }
 
 fn position(marker: Marker) -> Position {
@@ -101,8 +272,8 @@ fn not_utf8(at: Position) -> Diagnostic {
 
 /// A scan error at its place; one about a tab points at the tab, which the scanner may report
 /// at the end of the line before it.
-fn scan_error(error: &ScanError, source: &Source) -> Diagnostic {
-    let mut at = position(*error.marker());
+fn scan_error(error: &ScanError, source: &Source, shifts: &Shifts) -> Diagnostic {
+    let mut at = shifts.original(position(*error.marker()));
     // The scanner's own limit: flow collections (`[[[...`) nested more than 255 deep, which it
     // scans ahead of the events that would reach `MAX_DEPTH`.
     if error.info() == "recursion limit exceeded" {
@@ -148,6 +319,8 @@ struct Walker<'a> {
     anchors: HashMap<usize, Anchored>,
     /// How many nodes anchors and aliases have copied so far.
     copied: usize,
+    /// How many bytes of text anchors and aliases have copied so far.
+    copied_bytes: usize,
 }
 
 /// A copy of an anchored node, for its aliases.
@@ -157,11 +330,25 @@ struct Anchored {
     nodes: usize,
     /// How many collections deep it nests.
     depth: usize,
+    /// How many bytes of text (keys and scalars) it holds.
+    bytes: usize,
 }
 
 type Step<'a> = (Event<'a>, saphyr_parser::Span);
 
 impl<'a> Walker<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            parser: Parser::new_from_str(text),
+            spans: SpanIndex::default(),
+            problems: Vec::new(),
+            depth: 0,
+            anchors: HashMap::new(),
+            copied: 0,
+            copied_bytes: 0,
+        }
+    }
+
     fn next(&mut self) -> Result<Step<'a>, ScanError> {
         match self.parser.next_event() {
             Some(step) => step,
@@ -265,13 +452,14 @@ impl<'a> Walker<'a> {
 
     /// Keeps a copy of `value`, the node anchored as `anchor`, within the budget.
     fn anchor(&mut self, anchor: usize, value: &Value, at: saphyr_parser::Span) {
-        let (nodes, depth) = shape(value);
-        if self.copy(nodes, at) {
+        let (nodes, depth, bytes) = shape(value);
+        if self.copy(nodes, bytes, at) {
             let value = value.clone();
             let anchored = Anchored {
                 value,
                 nodes,
                 depth,
+                bytes,
             };
             self.anchors.insert(anchor, anchored);
         }
@@ -279,7 +467,11 @@ impl<'a> Walker<'a> {
 
     /// A copy of the node anchored as `anchor`, within the budget and the nesting limit.
     fn alias(&mut self, anchor: usize, at: saphyr_parser::Span) -> Value {
-        let Some((nodes, depth)) = self.anchors.get(&anchor).map(|a| (a.nodes, a.depth)) else {
+        let Some((nodes, depth, bytes)) = self
+            .anchors
+            .get(&anchor)
+            .map(|a| (a.nodes, a.depth, a.bytes))
+        else {
             // The parser knows the anchor: its node is still being read, or was skipped or not
             // kept after a problem already reported.
             if self.problems.is_empty() {
@@ -294,7 +486,7 @@ impl<'a> Walker<'a> {
             self.problems.push(too_deep(span(at)));
             return Value::Null;
         }
-        if !self.copy(nodes, at) {
+        if !self.copy(nodes, bytes, at) {
             return Value::Null;
         }
         self.anchors
@@ -302,21 +494,32 @@ impl<'a> Walker<'a> {
             .map_or(Value::Null, |anchored| anchored.value.clone())
     }
 
-    /// Counts `nodes` more copied nodes; false, with the problem reported once, past
-    /// [`MAX_COPIED`].
-    fn copy(&mut self, nodes: usize, at: saphyr_parser::Span) -> bool {
-        let before = self.copied;
-        self.copied += nodes;
-        if self.copied <= MAX_COPIED {
+    /// Counts `nodes` more copied nodes holding `bytes` bytes of text; false, with the problem
+    /// reported once, past [`MAX_COPIED`] nodes or [`MAX_COPIED_BYTES`] bytes.
+    fn copy(&mut self, nodes: usize, bytes: usize, at: saphyr_parser::Span) -> bool {
+        let within = |n: usize, b: usize| n <= MAX_COPIED && b <= MAX_COPIED_BYTES;
+        let before = within(self.copied, self.copied_bytes);
+        self.copied = self.copied.saturating_add(nodes);
+        self.copied_bytes = self.copied_bytes.saturating_add(bytes);
+        if within(self.copied, self.copied_bytes) {
             return true;
         }
-        if before <= MAX_COPIED {
+        if before {
+            let what = if self.copied > MAX_COPIED {
+                format!("more than {MAX_COPIED} nodes")
+            } else {
+                format!("more than {} MiB of text", MAX_COPIED_BYTES >> 20)
+            };
             self.problems.push(
-                syntax(
-                    format!("the spec's anchors and aliases copy more than {MAX_COPIED} nodes"),
-                    span(at),
+                Diagnostic::error(
+                    Code::YamlAliasBudget,
+                    format!("the spec's anchors and aliases copy {what}"),
+                    Label {
+                        at: At::Span(span(at)),
+                        text: "the copy that passes the limit".into(),
+                    },
                 )
-                .with_help("write the repeated blocks out, or alias fewer of them"),
+                .with_help("write the repeated blocks out, or alias fewer or smaller ones"),
             );
         }
         false
@@ -469,15 +672,18 @@ impl<'a> Walker<'a> {
     }
 }
 
-/// How many nodes `value` holds, itself included, and how many collections deep it nests.
-fn shape(value: &Value) -> (usize, usize) {
-    let children: Box<dyn Iterator<Item = &Value>> = match value {
-        Value::Array(items) => Box::new(items.iter()),
-        Value::Object(members) => Box::new(members.values()),
-        _ => return (1, 0),
+/// How many nodes `value` holds, itself included, how many collections deep it nests, and how
+/// many bytes of text its keys and scalars hold.
+fn shape(value: &Value) -> (usize, usize, usize) {
+    let children: Box<dyn Iterator<Item = (usize, &Value)>> = match value {
+        Value::Array(items) => Box::new(items.iter().map(|item| (0, item))),
+        Value::Object(members) => Box::new(members.iter().map(|(key, v)| (key.len(), v))),
+        Value::String(text) => return (1, 0, text.len()),
+        _ => return (1, 0, 0),
     };
-    children.map(shape).fold((1, 1), |(nodes, depth), (n, d)| {
-        (nodes + n, depth.max(d + 1))
+    children.fold((1, 1, 0), |(nodes, depth, bytes), (key, child)| {
+        let (n, d, b) = shape(child);
+        (nodes + n, depth.max(d + 1), bytes + key + b)
     })
 }
 
@@ -741,6 +947,7 @@ mod tests {
         }
         let errors = parse_text(&laughs).unwrap_err();
         assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, Code::YamlAliasBudget);
         assert_eq!(
             errors[0].message,
             "the spec's anchors and aliases copy more than 100000 nodes"
@@ -754,6 +961,46 @@ mod tests {
         assert_eq!(doc.value["b"], "a");
     }
 
+    /// A node budget alone let twenty thousand aliases of one 100 KB string build 2 GB (and
+    /// 99,000 aliases of a 500 KB one abort on allocation): the bytes copied are budgeted too.
+    #[test]
+    fn aliases_copy_their_anchor_within_a_budget_of_bytes() {
+        let mut text = format!("a: &s {}\nb: [", "x".repeat(100_000));
+        text.push_str(&vec!["*s"; 20_000].join(","));
+        text.push_str("]\n");
+        let started = std::time::Instant::now();
+        let errors = parse_text(&text).unwrap_err();
+        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].code, Code::YamlAliasBudget);
+        assert_eq!(
+            errors[0].message,
+            "the spec's anchors and aliases copy more than 16 MiB of text"
+        );
+        // The 161st alias is the one past the budget: 16 MiB / 100,000 bytes, less the anchor.
+        assert_eq!(
+            located(Err(errors)).1,
+            Position {
+                line: 2,
+                col: 5 + 3 * 166
+            }
+        );
+        // Keys count too.
+        let keys = format!(
+            "a: &m {{{}: 1}}\nb: [{}]\n",
+            "k".repeat(100_000),
+            vec!["*m"; 200].join(",")
+        );
+        assert_eq!(first_error(&keys).0, Code::YamlAliasBudget);
+        // What a spec that shares blocks needs passes.
+        let shared = format!(
+            "a: &s {}\nb: [{}]\n",
+            "x".repeat(1000),
+            vec!["*s"; 1000].join(",")
+        );
+        assert!(parse_text(&shared).is_ok());
+    }
+
     #[test]
     fn an_alias_may_not_nest_deeper_than_the_limit() {
         let deep = format!("{}1{}", "[".repeat(30), "]".repeat(30));
@@ -765,6 +1012,48 @@ mod tests {
             located(Err(errors)),
             (Code::YamlTooDeep, Position { line: 2, col: 7 })
         );
+    }
+
+    #[test]
+    fn json_style_surrogate_pairs_are_decoded_in_double_quoted_scalars() {
+        let doc =
+            parse_text("a: \"\\ud83d\\ude00 \\uD83D\\uDE01\"\nb: '\\ud83d\\ude00'\n").unwrap();
+        assert_eq!(doc.value["a"], "\u{1f600} \u{1f601}");
+        // Single-quoted and plain scalars have no escapes: their text is kept as written.
+        assert_eq!(doc.value["b"], "\\ud83d\\ude00");
+        // Positions after a decoded pair are the spec's, not the rewritten text's.
+        let doc = parse_text("t: {a: \"\\ud83d\\ude00\", b: \"\\ud83d\\ude00\", c: 1}\n").unwrap();
+        let (node, _) = doc.spans.find("/t/c").unwrap();
+        assert_eq!(node.key.unwrap().start, Position { line: 1, col: 43 });
+        let errors = parse_text("a: \"\\ud83d\\ude00\"\nb: [\n").unwrap_err();
+        assert_eq!(errors[0].code, Code::YamlSyntax);
+        // A lone surrogate is not a character.
+        assert_eq!(
+            first_error("a: x\nb: \"\\ud83d x\"\n"),
+            (Code::YamlSyntax, Position { line: 2, col: 4 })
+        );
+        // Many scalars with pairs are decoded up to a bound on rescans, then refused.
+        let many: String = (0..MAX_SURROGATE_SCALARS + 1)
+            .map(|i| format!("k{i}: \"\\ud83d\\ude00\"\n"))
+            .collect();
+        let errors = parse_text(&many).unwrap_err();
+        assert!(errors[0].help.as_deref().unwrap().starts_with("at most 64"));
+    }
+
+    #[test]
+    fn only_yaml_1_2_is_read() {
+        assert!(parse_text("%YAML 1.2\n---\na: 1\n").is_ok());
+        for version in ["9.9", "1.1", "2.0"] {
+            let errors = parse_text(&format!("# c\n%YAML {version}\n---\na: 1\n")).unwrap_err();
+            assert_eq!(errors[0].code, Code::YamlSyntax);
+            assert_eq!(
+                errors[0].message,
+                format!("`%YAML {version}` is not supported: amlgen reads YAML 1.2")
+            );
+            assert_eq!(located(Err(errors)).1, Position { line: 2, col: 1 });
+        }
+        // Only a directive is one: text that starts with `%` later is not.
+        assert!(parse_text("a: 1\nb: '%YAML 9.9'\n").is_ok());
     }
 
     #[test]

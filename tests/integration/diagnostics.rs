@@ -24,7 +24,14 @@ fn expectations(text: &str) -> Vec<(String, usize)> {
 }
 
 /// Compiles the fixture at `path` in one run after the specs its `# with:` lines name.
+/// A fixture whose diagnostic is about a spec it cannot be (`spec-unreadable`) names that
+/// spec in a `# read: <path>` line: the run checks that path in the fixture's place.
 fn compile_fixture(path: &Path, text: &str) -> amlgen::Compiled {
+    let instead = text
+        .lines()
+        .find_map(|line| line.strip_prefix("# read: "))
+        .map(|read| path.parent().unwrap().join(read.trim()));
+    let path = instead.as_deref().unwrap_or(path);
     let mut run: Vec<PathBuf> = text
         .lines()
         .filter_map(|line| line.strip_prefix("# with: "))

@@ -11,6 +11,7 @@ mod examples;
 mod explain;
 mod harness;
 mod hostile;
+mod input;
 mod machines;
 mod scenarios;
 mod verify;
