@@ -78,7 +78,7 @@ impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Error::Read { path, source } => write!(f, "cannot read {path}: {source}"),
-            Error::Write(error) => write!(f, "cannot write {error}"),
+            Error::Write(error) => write!(f, "{error}"),
             Error::Output(error) => write!(f, "cannot write the output: {error}"),
             Error::Glob { pattern, problem } => write!(
                 f,
