@@ -106,7 +106,7 @@ fn a_fifo_in_the_output_never_hangs_a_run() {
     let render = within(20, &["render", s(&spec), "-o", s(&out)]).expect("render hung");
     assert_eq!(render.code, 2, "{}", render.stderr);
     assert!(
-        render.stderr.contains("main.bicep: was not generated"),
+        render.stderr.contains("main.bicep: it was not generated"),
         "{}",
         render.stderr
     );
