@@ -16,7 +16,7 @@ fn plans() -> Vec<(String, amlgen::plan::Plan)> {
     specs
         .into_iter()
         .filter_map(|path| {
-            let compiled = amlgen::compile_file(&path).ok()?;
+            let compiled = amlgen::compile_file(&path, &[]).ok()?.remove(0);
             let plan = compiled.plan?;
             Some((plan.name.clone(), plan))
         })

@@ -74,13 +74,27 @@ enum Command {
         inputs: Inputs,
     },
     /// Print the spec's JSON Schema (draft-07), for editors and CI.
-    Schema,
+    Schema {
+        /// The schema of a base (`*.base.yaml`) or a spec that extends one: nothing required,
+        /// the blueprint keys allowed.
+        #[arg(long)]
+        base: bool,
+    },
     /// Prove offline that rendered networks let the required flows of their compute through and
     /// stop the forbidden ones; exit 1 when not.
     Verify(crate::verify::Args),
     /// Explain a spec's NSG rules and routes (the reason and source of each, and what the
     /// firewall must allow), or print a diagnostic code's documentation.
     Explain(crate::explain::Args),
+    /// Print a spec merged with the bases it extends (and an environment), each value with the
+    /// file and line that set it.
+    Resolve {
+        /// The spec.
+        spec: PathBuf,
+        /// The environment to merge in (default: the first, when the spec has environments).
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+    },
     /// Write a commented starter spec, NAME.yaml, that renders as it is (and the JSON Schema
     /// its modeline names, amlgen.schema.json, when it is not there yet).
     Init {
@@ -135,8 +149,8 @@ pub fn run(
         }
     };
     let result = match cli.command {
-        Command::Schema => out
-            .write_all(crate::schema::SCHEMA.as_bytes())
+        Command::Schema { base } => out
+            .write_all(crate::blueprint_schema(base).as_bytes())
             .and_then(|()| out.flush())
             .map(|()| 0)
             .map_err(Error::Output),
@@ -158,6 +172,7 @@ pub fn run(
         } => render(&inputs, &dir, check, force, out, err),
         Command::Verify(args) => crate::verify::command(&args, out, err),
         Command::Explain(args) => crate::explain::command(&args, out, err),
+        Command::Resolve { spec, env } => resolve(&spec, env.as_deref(), out, err),
     };
     match result {
         Ok(code) => code,
@@ -175,7 +190,8 @@ pub fn run(
 const MAX_WALK_DEPTH: usize = 32;
 
 /// Expands folders (recursively) and globs into spec files, in the order given, each once.
-/// Hidden files and folders are skipped; a file named on the command line is kept as given (a
+/// Hidden files and folders, and bases (`*.base.yaml`), are skipped in folders; a file named on the
+/// command line is kept as given (a
 /// missing one is then the `spec-unreadable` diagnostic of that spec). A walk never follows a
 /// symbolic link to a folder, so a link loop can neither repeat a spec nor run forever.
 fn spec_files(specs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
@@ -183,7 +199,10 @@ fn spec_files(specs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     for spec in specs {
         let text = spec.display().to_string();
         if spec.is_dir() {
-            let yaml = |path: &Path| path.extension().is_some_and(|x| x == "yaml" || x == "yml");
+            // A base (`*.base.yaml`) is checked as part of the specs that extend it.
+            let yaml = |path: &Path| {
+                path.extension().is_some_and(|x| x == "yaml" || x == "yml") && !is_base(path)
+            };
             let mut found = Vec::new();
             let walk = Walk {
                 skip_hidden: true,
@@ -206,6 +225,42 @@ fn spec_files(specs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
         return Err(Error::NoSpec(given.join(", ")));
     }
     Ok(files)
+}
+
+/// Prints the merged spec with its origins (exit 0), or the diagnostics of a chain that does not
+/// load or merge (exit 1).
+fn resolve(
+    spec: &Path,
+    env: Option<&str>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Error> {
+    match crate::resolve_file(spec, env)? {
+        Ok(text) => {
+            out.write_all(text.as_bytes()).map_err(Error::Output)?;
+            Ok(0)
+        }
+        Err(units) => {
+            let mut findings: Vec<_> = units.iter().map(Compiled::findings).collect();
+            findings.extend(units.iter().flat_map(|u| &u.elsewhere).map(|l| {
+                crate::diag::Findings {
+                    source: &l.source,
+                    spans: &l.spans,
+                    diagnostics: &l.diagnostics,
+                }
+            }));
+            let text = crate::diag::render(Format::Human, &findings);
+            err.write_all(text.as_bytes()).map_err(Error::Output)?;
+            Ok(1)
+        }
+    }
+}
+
+/// Whether `path` names a base, `*.base.yaml` or `*.base.yml`.
+fn is_base(path: &Path) -> bool {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .is_some_and(|stem| stem.ends_with(".base"))
 }
 
 /// The files matching the glob `pattern`, sorted. The folder named before the first wildcard is
@@ -321,9 +376,10 @@ fn pool(inputs: &Inputs) -> Result<rayon::ThreadPool, Error> {
 /// its files.
 type Then<'a, T> = dyn Fn(&Plan) -> T + Sync + 'a;
 
-/// The specs of a checked run that pass, in order, with what `then` made of each.
+/// The specs of a checked run that pass (by path, with their environment), in order, with what
+/// `then` made of each.
 struct Run<T> {
-    passed: Vec<(PathBuf, T)>,
+    passed: Vec<(String, T)>,
     /// How many specs the run has.
     total: usize,
 }
@@ -349,15 +405,22 @@ fn check_specs<T: Send>(
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
     };
-    let passes = |compiled: &Compiled| compiled.diagnostics.iter().all(|d| d.severity > threshold);
+    let passes = |compiled: &Compiled| compiled.all_diagnostics().all(|d| d.severity > threshold);
+    let roots = crate::roots(&inputs.specs);
     let checked = pool.install(|| {
-        check_files(&files, &|compiled| {
+        check_files(&files, &roots, &|compiled| {
             let plan = compiled.plan.as_ref().filter(|_| passes(compiled))?;
             Some(then(plan))
         })
     })?;
     let total = checked.len();
-    let findings: Vec<_> = checked.iter().map(|(c, _)| c.compiled.findings()).collect();
+    let bases = in_bases(checked.iter().map(|(c, _)| &c.compiled));
+    let mut findings: Vec<_> = checked.iter().map(|(c, _)| c.compiled.findings()).collect();
+    findings.extend(bases.iter().map(|b| crate::diag::Findings {
+        source: &b.source,
+        spans: &b.spans,
+        diagnostics: &b.diagnostics,
+    }));
     let document = crate::diag::render(inputs.format, &findings);
     drop(findings);
     let sink: &mut dyn Write = if inputs.format == Format::Human {
@@ -366,13 +429,83 @@ fn check_specs<T: Send>(
         out
     };
     let _ = sink.write_all(document.as_bytes());
-    let passed = files
+    let passed = checked
         .into_iter()
-        .zip(checked)
-        .filter(|(_, (c, _))| c.name.is_some() && passes(&c.compiled))
-        .filter_map(|(path, (_, made))| Some((path, made?)))
+        .filter(|(c, _)| c.name.is_some() && passes(&c.compiled))
+        .filter_map(|(c, made)| Some((c.compiled.label(), made?)))
         .collect();
     Ok(Run { passed, total })
+}
+
+/// The diagnostics of a run found in bases, each once however many specs reached it, with
+/// the specs (and environments) it was found through in its help.
+fn in_bases<'c>(specs: impl Iterator<Item = &'c Compiled>) -> Vec<crate::Located> {
+    let mut bases: Vec<(crate::Located, Vec<Vec<String>>)> = Vec::new();
+    for spec in specs {
+        for located in &spec.elsewhere {
+            let at = match bases
+                .iter()
+                .position(|(b, _)| b.source.path == located.source.path)
+            {
+                Some(at) => at,
+                None => {
+                    let empty = crate::Located {
+                        diagnostics: Vec::new(),
+                        reached: Vec::new(),
+                        ..located.clone()
+                    };
+                    bases.push((empty, Vec::new()));
+                    bases.len() - 1
+                }
+            };
+            let (base, reached) = &mut bases[at];
+            for diagnostic in &located.diagnostics {
+                match base.diagnostics.iter().position(|d| d == diagnostic) {
+                    Some(i) => reached[i].extend(located.reached.iter().cloned()),
+                    None => {
+                        base.diagnostics.push(diagnostic.clone());
+                        reached.push(located.reached.clone());
+                    }
+                }
+            }
+        }
+    }
+    bases
+        .into_iter()
+        .map(|(mut base, reached)| {
+            for (diagnostic, specs) in base.diagnostics.iter_mut().zip(reached) {
+                let through = through(&specs);
+                diagnostic.help = Some(match diagnostic.help.take() {
+                    Some(help) => format!("{help}; {through}"),
+                    None => through,
+                });
+            }
+            base
+        })
+        .collect()
+}
+
+/// `found through teams/a.yaml`, or `found through 200 specs: a, b, c and 197 more`.
+fn through(specs: &[String]) -> String {
+    const SHOWN: usize = 3;
+    match specs {
+        [one] => format!("found through {one}"),
+        _ => {
+            let shown = specs
+                .iter()
+                .take(SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let more = specs.len().saturating_sub(SHOWN);
+            let rest = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!("found through {} specs: {shown}{rest}", specs.len())
+        }
+    }
 }
 
 fn validate(inputs: &Inputs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
@@ -380,11 +513,7 @@ fn validate(inputs: &Inputs, out: &mut dyn Write, err: &mut dyn Write) -> Result
     let run = check_specs(inputs, &pool, &|_| (), out, err)?;
     let log: &mut dyn Write = if inputs.format == Format::Human {
         for (path, ()) in &run.passed {
-            let _ = writeln!(
-                out,
-                "{}: valid",
-                crate::diag::escape(&path.display().to_string())
-            );
+            let _ = writeln!(out, "{}: valid", crate::diag::escape(path));
         }
         out
     } else {
@@ -838,8 +967,13 @@ fn init(name: &str, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Erro
     let text = STARTER.replace("{name}", name);
     let source = crate::source::Source::new(file.display().to_string(), text.clone());
     let compiled = crate::compile(source, Path::new("."))?;
-    if compiled.plan.as_ref().map(|plan| plan.name.as_str()) != Some(name) {
-        let document = crate::diag::render(Format::Human, &[compiled.findings()]);
+    let named = compiled
+        .first()
+        .and_then(|c| c.plan.as_ref())
+        .map(|p| p.name.as_str());
+    if named != Some(name) {
+        let findings: Vec<_> = compiled.iter().map(Compiled::findings).collect();
+        let document = crate::diag::render(Format::Human, &findings);
         let _ = err.write_all(document.as_bytes());
         let _ = writeln!(
             err,

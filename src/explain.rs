@@ -7,7 +7,7 @@
 //! with the routes.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::Error;
 use crate::azure::fqdns::Workload;
@@ -47,12 +47,13 @@ pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         );
         return Ok(2);
     }
-    let Some(rendered) = verify::render_spec(&path, Format::Human, err)? else {
-        return Ok(1);
-    };
-    let report = rendered.report(path.display().to_string());
-    let _ = out.write_all(spec_text(&rendered.plan, &report, &path).as_bytes());
-    Ok(0)
+    let (rendered, invalid) = verify::render_spec(&path, Format::Human, err)?;
+    for (label, spec) in &rendered {
+        let report = spec.report(label.clone());
+        out.write_all(spec_text(&spec.plan, &report, label).as_bytes())
+            .map_err(Error::Output)?;
+    }
+    Ok(u8::from(invalid))
 }
 
 /// Every code `explain` documents: the spec's diagnostics and verify's findings.
@@ -112,13 +113,10 @@ fn plain_links(text: &str) -> String {
     out
 }
 
-fn spec_text(plan: &Plan, report: &Report, path: &Path) -> String {
+fn spec_text(plan: &Plan, report: &Report, label: &str) -> String {
     let mut out = format!(
         "{} ({}, profile {}, region {})\n",
-        plan.name,
-        path.display(),
-        plan.profile.name,
-        plan.location
+        plan.name, label, plan.profile.name, plan.location
     );
     for subnet in plan.vnet.subnets.iter().filter(|s| s.compute) {
         out.push_str(&subnet_text(plan, subnet));

@@ -6,10 +6,10 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let source = amlgen::source::Source::from_bytes("fuzz.yaml", data.to_vec());
-    let Ok(compiled) = amlgen::compile(source, std::path::Path::new("examples")) else {
+    let Ok(units) = amlgen::compile(source, std::path::Path::new("examples")) else {
         return;
     };
-    if let Some(plan) = compiled.plan {
+    for plan in units.into_iter().filter_map(|unit| unit.plan) {
         let _ = amlgen::emit::render(&plan, amlgen::VERSION);
     }
 });

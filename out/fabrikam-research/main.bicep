@@ -58,7 +58,7 @@ resource nsgSnetGpu 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
           protocol: '*'
           sourcePortRange: '*'
           destinationPortRange: '*'
-          sourceAddressPrefix: '10.60.0.0/20'
+          sourceAddressPrefix: '10.61.0.0/20'
           destinationAddressPrefix: 'VirtualNetwork'
           access: 'Allow'
           priority: 4000
@@ -104,7 +104,7 @@ resource nsgSnetGpu 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
             '445'
           ]
           sourceAddressPrefix: 'VirtualNetwork'
-          destinationAddressPrefix: '10.60.0.0/20'
+          destinationAddressPrefix: '10.61.0.0/20'
           access: 'Allow'
           priority: 100
           direction: 'Outbound'
@@ -319,7 +319,7 @@ resource nsgSnetCpu 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
           protocol: '*'
           sourcePortRange: '*'
           destinationPortRange: '*'
-          sourceAddressPrefix: '10.60.0.0/20'
+          sourceAddressPrefix: '10.61.0.0/20'
           destinationAddressPrefix: 'VirtualNetwork'
           access: 'Allow'
           priority: 4000
@@ -365,7 +365,7 @@ resource nsgSnetCpu 'Microsoft.Network/networkSecurityGroups@2025-07-01' = {
             '445'
           ]
           sourceAddressPrefix: 'VirtualNetwork'
-          destinationAddressPrefix: '10.60.0.0/20'
+          destinationAddressPrefix: '10.61.0.0/20'
           access: 'Allow'
           priority: 100
           direction: 'Outbound'
@@ -625,14 +625,14 @@ resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
   properties: {
     addressSpace: {
       addressPrefixes: [
-        '10.60.0.0/20'
+        '10.61.0.0/20'
       ]
     }
     subnets: [
       {
         name: 'snet-gpu'
         properties: {
-          addressPrefix: '10.60.0.0/25'
+          addressPrefix: '10.61.0.0/25'
           networkSecurityGroup: {
             id: nsgSnetGpu.id
           }
@@ -647,7 +647,7 @@ resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
       {
         name: 'snet-cpu'
         properties: {
-          addressPrefix: '10.60.0.128/25'
+          addressPrefix: '10.61.0.128/25'
           networkSecurityGroup: {
             id: nsgSnetCpu.id
           }

@@ -84,6 +84,10 @@ codes! {
     DatabricksPublicIpTunnel => "databricks-public-ip-tunnel", "A Databricks workspace without secure cluster connectivity (`no_public_ip: false`) under forced tunnelling: its mandatory worker-to-worker rule admits every internet source to nodes with public IPs.";
     YamlAliasBudget => "yaml-alias-budget", "The spec's anchors and aliases copy more than 100,000 nodes or 16 MiB of text in all.";
     SpecUnreadable => "spec-unreadable", "A spec of the run cannot be read: it does not exist, is not a regular file, cannot be opened or is larger than 1 MiB; the other specs are still checked.";
+    ExtendsInvalid => "extends-invalid", "A spec's `extends` cannot be followed: the base is missing or not a regular file, lies outside the folders of the specs given and their repository, the bases form a cycle or a chain longer than 16.";
+    BlueprintRemove => "blueprint-remove", "A `$remove` names nothing the spec inherits, or is written where nothing is inherited.";
+    BlueprintLocked => "blueprint-locked", "A spec or environment sets a key its base locks (`$lock`) to another value.";
+    VnetOverlap => "vnet-overlap", "The VNet address spaces of two specs (or environments) of one run overlap, so they cannot both peer with one hub.";
 }
 
 #[cfg(test)]

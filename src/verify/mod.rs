@@ -23,10 +23,10 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::azure::service_tags::ServiceTags;
-use crate::diag::{self, Format, has_errors};
+use crate::diag::{self, Format};
 use crate::plan::Plan;
 use crate::source::{Limit, SERVICE_TAGS_LIMIT, TEMPLATE_LIMIT, read_file};
-use crate::{Error, VERSION, compile_file, emit};
+use crate::{Error, VERSION, emit};
 
 use report::Options;
 pub(crate) use report::Report;
@@ -115,10 +115,10 @@ pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         .collect::<Result<Vec<_>, Error>>()?;
     let mut reports = Vec::new();
     let mut failed = false;
-    for (report, diagnostics) in outcomes {
+    for (verified, diagnostics, invalid) in outcomes {
         err.write_all(&diagnostics).map_err(Error::Output)?;
-        failed |= report.as_ref().is_none_or(|r| !r.passed());
-        reports.extend(report);
+        failed |= invalid || verified.iter().any(|r| !r.passed());
+        reports.extend(verified);
     }
     let text = match args.format {
         ReportFormat::Human => {
@@ -143,13 +143,14 @@ pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     Ok(u8::from(failed))
 }
 
-/// Verifies one template, or one spec rendered in memory: its report (none for an invalid
-/// spec) and the spec's diagnostics, rendered.
+/// Verifies one template, or one spec rendered in memory (once per environment): the reports,
+/// the spec's diagnostics, rendered, and whether the spec (or one of its environments) is
+/// invalid.
 fn verify_input(
     input: &Path,
     options: &Options<'_>,
     format: Format,
-) -> Result<(Option<Report>, Vec<u8>), Error> {
+) -> Result<(Vec<Report>, Vec<u8>, bool), Error> {
     let name = input.display().to_string();
     if is_template(input) {
         let text = read_text(input, TEMPLATE_LIMIT)?;
@@ -164,11 +165,15 @@ fn verify_input(
         };
         let mut report = Report::new(name, &template, &options);
         report.locate(&text);
-        return Ok((Some(report), Vec::new()));
+        return Ok((vec![report], Vec::new(), false));
     }
     let mut diagnostics = Vec::new();
-    let rendered = render_spec(input, format, &mut diagnostics)?;
-    Ok((rendered.map(|r| r.report(name)), diagnostics))
+    let (rendered, invalid) = render_spec(input, format, &mut diagnostics)?;
+    let reports = rendered
+        .iter()
+        .map(|(label, r)| r.report(label.clone()))
+        .collect();
+    Ok((reports, diagnostics, invalid))
 }
 
 /// The parameters file that goes with the template at `path`: `X.parameters.json` beside
@@ -274,26 +279,43 @@ impl RenderedSpec {
     }
 }
 
-/// Compiles and renders a spec in memory. `None` (diagnostics printed) when the spec is
-/// invalid.
+/// Compiles and renders a spec in memory, once per environment: each valid one with its label
+/// (path and environment), and whether one was invalid (its diagnostics printed to `err`).
 pub(crate) fn render_spec(
     path: &Path,
     format: Format,
     err: &mut dyn Write,
-) -> Result<Option<RenderedSpec>, Error> {
-    let compiled = compile_file(path)?;
-    if !compiled.diagnostics.is_empty() {
-        let findings = diag::Findings {
-            source: &compiled.source,
-            spans: &compiled.spans,
-            diagnostics: &compiled.diagnostics,
-        };
-        let text = diag::render(format, &[findings]);
-        let _ = err.write_all(text.as_bytes());
+) -> Result<(Vec<(String, RenderedSpec)>, bool), Error> {
+    let units = crate::compile_file(path, &crate::roots(&[path.to_path_buf()]))?;
+    let mut findings: Vec<diag::Findings<'_>> =
+        units.iter().map(crate::Compiled::findings).collect();
+    for unit in &units {
+        findings.extend(unit.elsewhere.iter().map(|l| diag::Findings {
+            source: &l.source,
+            spans: &l.spans,
+            diagnostics: &l.diagnostics,
+        }));
     }
-    let Some(plan) = compiled.plan.filter(|_| !has_errors(&compiled.diagnostics)) else {
-        return Ok(None);
-    };
+    if findings.iter().any(|f| !f.diagnostics.is_empty()) {
+        let text = diag::render(format, &findings);
+        err.write_all(text.as_bytes()).map_err(Error::Output)?;
+    }
+    drop(findings);
+    let mut rendered = Vec::new();
+    let mut invalid = false;
+    for unit in units {
+        let label = unit.label();
+        let failed = unit.all_diagnostics().any(diag::Diagnostic::is_error);
+        match unit.plan.filter(|_| !failed) {
+            Some(plan) => rendered.push((label, render_plan(plan, unit.service_tags)?)),
+            None => invalid = true,
+        }
+    }
+    Ok((rendered, invalid))
+}
+
+/// `plan` rendered in memory.
+fn render_plan(plan: Plan, service_tags: Option<ServiceTags>) -> Result<RenderedSpec, Error> {
     let artifacts = emit::render(&plan, VERSION).map_err(Error::Internal)?;
     let json = |name: &str| -> Result<Value, Error> {
         let artifact = artifacts
@@ -305,10 +327,10 @@ pub(crate) fn render_spec(
     };
     let template = json("azuredeploy.json")?;
     let parameters = json("azuredeploy.parameters.json")?;
-    Ok(Some(RenderedSpec {
+    Ok(RenderedSpec {
         plan,
         template,
         parameters,
-        service_tags: compiled.service_tags,
-    }))
+        service_tags,
+    })
 }

@@ -893,7 +893,7 @@ fn both_syntaxes_evaluate_to_the_same_terms() {
 /// An example's Bicep and ARM, as rendered.
 fn example(name: &str) -> (Vec<(String, String)>, String) {
     let path = crate::harness::root().join("examples").join(name);
-    let compiled = amlgen::compile_file(&path).unwrap();
+    let compiled = amlgen::compile_file(&path, &[]).unwrap().remove(0);
     let artifacts = amlgen::emit::render(&compiled.plan.unwrap(), amlgen::VERSION).unwrap();
     let text = |n: &str| {
         artifacts

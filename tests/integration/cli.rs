@@ -192,12 +192,29 @@ fn validate_reports_json_for_tools() {
 fn folders_are_expanded_to_their_specs() {
     let run = amlgen(&["validate", &root().join("examples").display().to_string()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    let valid: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(": valid"))
+        .collect();
+    // The examples, and the estate's three teams in three environments each; its base is
+    // checked only as part of them.
     assert_eq!(
-        run.stdout
-            .lines()
-            .filter(|l| l.ends_with(": valid"))
-            .count(),
-        crate::harness::yaml_files("examples").len()
+        valid.len(),
+        crate::harness::yaml_files("examples").len() + 9,
+        "{valid:#?}"
+    );
+    assert!(valid.iter().all(|l| !l.contains(".base.yaml")));
+    assert!(
+        valid.contains(
+            &format!(
+                "{}: valid",
+                root()
+                    .join("examples/org/teams/nlp.yaml (environment `test`)")
+                    .display()
+            )
+            .as_str()
+        )
     );
 }
 

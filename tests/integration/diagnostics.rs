@@ -38,7 +38,8 @@ fn compile_fixture(path: &Path, text: &str) -> amlgen::Compiled {
         .map(|with| path.parent().unwrap().join(with.trim()))
         .collect();
     run.push(path.to_path_buf());
-    let checked = amlgen::check_files(&run, &|_| None::<()>).unwrap();
+    let roots = amlgen::roots(&run);
+    let checked = amlgen::check_files(&run, &roots, &|_| None::<()>).unwrap();
     checked.into_iter().last().unwrap().0.compiled
 }
 
@@ -97,7 +98,7 @@ fn every_fixture_reports_its_code_at_the_marked_line() {
 #[test]
 fn errors_block_the_plan_and_warnings_do_not() {
     for path in yaml_files("tests/fixtures/invalid") {
-        let compiled = amlgen::compile_file(&path).unwrap();
+        let compiled = amlgen::compile_file(&path, &[]).unwrap().remove(0);
         let errors = amlgen::diag::has_errors(&compiled.diagnostics);
         assert_eq!(compiled.plan.is_none(), errors, "{}", path.display());
     }
@@ -156,8 +157,28 @@ fn every_yaml_block_in_the_docs_validates() {
         let markdown = std::fs::read_to_string(&page).unwrap();
         for (line, text) in yaml_blocks(&markdown) {
             let name = format!("{}:{line}", page.display());
+            // A block that names a file of the repository on its first line (`# examples/...`)
+            // is an excerpt of it, word for word.
+            let file = text
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("# "))
+                .map(|l| l.split(':').next().unwrap_or(l).trim())
+                .filter(|f| root().join(f).is_file());
+            if let Some(file) = file {
+                let excerpt: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
+                let whole = std::fs::read_to_string(root().join(file)).unwrap();
+                assert!(
+                    whole.contains(&excerpt),
+                    "the block at {name} is not in {file}:\n{excerpt}"
+                );
+                checked += 1;
+                continue;
+            }
             let base = page.parent().unwrap();
-            let compiled = amlgen::compile(amlgen::source::Source::new(&name, text), base).unwrap();
+            let compiled = amlgen::compile(amlgen::source::Source::new(&name, text), base)
+                .unwrap()
+                .remove(0);
             let errors = errors(&compiled);
             assert!(
                 errors.is_empty(),
@@ -229,7 +250,8 @@ proptest::proptest! {
         *spec.pointer_mut(place).unwrap() = value;
         let edited = serde_yaml::to_string(&spec).unwrap();
         let base = example.parent().unwrap();
-        let compiled = amlgen::compile(amlgen::source::Source::new("edited.yaml", edited), base);
+        let compiled = amlgen::compile(amlgen::source::Source::new("edited.yaml", edited), base)
+            .map(|mut units| units.remove(0));
         let compiled = compiled.map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{place}: {e}")))?;
         match &compiled.plan {
             Some(plan) => {
@@ -357,7 +379,8 @@ proptest::proptest! {
     fn every_generated_valid_spec_renders_and_verifies(spec in generated_spec()) {
         let text = serde_yaml::to_string(&spec).unwrap();
         let compiled = amlgen::compile(amlgen::source::Source::new("generated.yaml", text.clone()), root())
-            .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?
+            .remove(0);
         let errors = errors(&compiled);
         proptest::prop_assert!(errors.is_empty(), "{errors:#?}\n{text}");
         // Every template a test renders must pass `amlgen verify`, as the examples do.

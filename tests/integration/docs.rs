@@ -40,10 +40,10 @@ fn shell_lines(text: &str) -> Vec<String> {
 /// Copies `examples/` (with its service tags) into `dir`, where the docs' commands run.
 fn copy_examples(dir: &Path) {
     let examples = dir.join("examples");
-    std::fs::create_dir_all(examples.join("service-tags")).unwrap();
     for entry in walk(&root().join("examples")) {
-        let relative = entry.strip_prefix(root().join("examples")).unwrap();
-        std::fs::copy(&entry, examples.join(relative)).unwrap();
+        let copy = examples.join(entry.strip_prefix(root().join("examples")).unwrap());
+        std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, copy).unwrap();
     }
 }
 

@@ -11,7 +11,7 @@ use crate::agreement::assert_agree;
 use crate::harness::{root, yaml_files};
 
 fn render(source: Source, base: &Path) -> (String, Vec<Artifact>) {
-    let compiled = amlgen::compile(source, base).unwrap();
+    let compiled = amlgen::compile(source, base).unwrap().remove(0);
     let plan = compiled
         .plan
         .unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));
@@ -143,7 +143,7 @@ fn examples_carry_their_schema_modeline_and_validate_with_only_the_warnings_they
             "{}",
             example.display()
         );
-        let compiled = amlgen::compile_file(&example).unwrap();
+        let compiled = amlgen::compile_file(&example, &[]).unwrap().remove(0);
         let codes: Vec<&str> = compiled
             .diagnostics
             .iter()

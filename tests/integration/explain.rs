@@ -74,13 +74,13 @@ fn a_spec_gets_every_rule_and_route_with_its_reason_and_the_firewalls_list() {
     let run = amlgen(&["explain", spec.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     for expected in [
-        "subnet snet-gpu 10.60.0.0/25\n",
+        "subnet snet-gpu 10.61.0.0/25\n",
         "    100 Inbound Allow AllowAzureMachineLearningInbound Tcp AzureMachineLearning -> VirtualNetwork port 44224\n      why: Azure ML manages compute with public IPs",
         "    bypass-AzureMachineLearning AzureMachineLearning -> Internet\n      why: ",
-        "the firewall at 10.0.1.4 must allow (service tag, protocol/port), for the flows routed to it:\n  from snet-gpu (10.60.0.0/25):\n    AzureActiveDirectory tcp/80\n",
+        "the firewall at 10.0.1.4 must allow (service tag, protocol/port), for the flows routed to it:\n  from snet-gpu (10.61.0.0/25):\n    AzureActiveDirectory tcp/80\n",
         "    Storage.westus2 tcp/445\n",
         // No-public-IP compute sends Azure ML traffic to the firewall too.
-        "  from snet-cpu (10.60.0.128/25):\n    AzureActiveDirectory tcp/80\n    AzureActiveDirectory tcp/443\n    AzureMachineLearning.westus2 tcp/443\n",
+        "  from snet-cpu (10.61.0.128/25):\n    AzureActiveDirectory tcp/80\n    AzureActiveDirectory tcp/443\n    AzureMachineLearning.westus2 tcp/443\n",
         // The hosts, with the region filled in.
         "    *.tundra.westus2.api.azureml.ms            UDP 5831             Compute instance\n",
     ] {

@@ -84,7 +84,9 @@ fn a_long_list_of_invalid_entries_is_reported_in_moments() {
 fn an_invalid_tag_key_is_located_at_that_key() {
     let text =
         "name: demo\nlocation: eastus2\ntags:\n  owner: a\n  team: b\n  env: c\n  \"bad/key\": d\n";
-    let compiled = amlgen::compile(amlgen::source::Source::new("t.yaml", text), root()).unwrap();
+    let compiled = amlgen::compile(amlgen::source::Source::new("t.yaml", text), root())
+        .unwrap()
+        .remove(0);
     let json = amlgen::diag::render(amlgen::diag::Format::Json, &[compiled.findings()]);
     let found: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
     let bad = found
@@ -101,7 +103,9 @@ fn an_invalid_tag_key_is_located_at_that_key() {
 
 /// The errors of `text` compiled as a spec, as `(code, message)`.
 fn errors_of(text: &str) -> Vec<(String, String)> {
-    let compiled = amlgen::compile(amlgen::source::Source::new("t.yaml", text), root()).unwrap();
+    let compiled = amlgen::compile(amlgen::source::Source::new("t.yaml", text), root())
+        .unwrap()
+        .remove(0);
     compiled
         .diagnostics
         .iter()
@@ -263,7 +267,7 @@ fn paths_and_values_cannot_forge_or_hide_text() {
 #[test]
 fn a_malformed_prefix_of_a_needed_tag_is_an_error_naming_tag_and_file() {
     let path = root().join("tests/fixtures/invalid/service-tag-prefix-invalid.yaml");
-    let compiled = amlgen::compile_file(&path).unwrap();
+    let compiled = amlgen::compile_file(&path, &[]).unwrap().remove(0);
     let messages: Vec<&str> = compiled
         .diagnostics
         .iter()

@@ -144,7 +144,11 @@ fn rendered() -> Vec<(String, Vec<amlgen::emit::Artifact>)> {
     yaml_files("examples")
         .iter()
         .map(|path| {
-            let plan = amlgen::compile_file(path).unwrap().plan.unwrap();
+            let plan = amlgen::compile_file(path, &[])
+                .unwrap()
+                .remove(0)
+                .plan
+                .unwrap();
             let artifacts = crate::harness::render_verified(&plan);
             (plan.name.clone(), artifacts)
         })
@@ -202,7 +206,9 @@ fn docs_spec_says_what_attaching_a_vm_and_the_lockdown_really_do() {
         "{}  outbound: locked\ncompute:\n  - name: vm-a\n    type: virtualmachine\n    subnet: snet-a\n    attach: true\n",
         BASE.trim_end_matches("compute:\n")
     );
-    let compiled = amlgen::compile(amlgen::source::Source::new("spec.yaml", spec), root()).unwrap();
+    let compiled = amlgen::compile(amlgen::source::Source::new("spec.yaml", spec), root())
+        .unwrap()
+        .remove(0);
     let plan = compiled.plan.expect("valid");
     assert!(plan.virtual_machines[0].public_ip.is_some());
     let allow = plan.nsgs[0]
@@ -253,7 +259,8 @@ fn the_spec_formats_example_is_accepted() {
         amlgen::source::Source::new("spec.md", spec),
         &root().join("docs"),
     )
-    .unwrap();
+    .unwrap()
+    .remove(0);
     let errors: Vec<_> = compiled
         .diagnostics
         .iter()
@@ -287,7 +294,9 @@ fn machines_attached_to_a_workspace_in_another_group_reach_it_through_the_module
     type: amlcompute
     subnet: default
 " + ATTACHED;
-    let compiled = amlgen::compile(amlgen::source::Source::new("spec.yaml", spec), root()).unwrap();
+    let compiled = amlgen::compile(amlgen::source::Source::new("spec.yaml", spec), root())
+        .unwrap()
+        .remove(0);
     let plan = compiled
         .plan
         .unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));

@@ -4,6 +4,7 @@
 //! templates, and `explain`.
 
 mod agreement;
+mod blueprints;
 mod cli;
 mod diagnostics;
 mod docs;

@@ -55,7 +55,9 @@ fn arm(requirements: &str, egress: &str) -> Value {
     } else {
         text
     };
-    let compiled = amlgen::compile(Source::new("scenario.yaml", text), Path::new(".")).unwrap();
+    let compiled = amlgen::compile(Source::new("scenario.yaml", text), Path::new("."))
+        .unwrap()
+        .remove(0);
     let plan = compiled
         .plan
         .unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));

@@ -631,7 +631,7 @@ const MUTANTS: &[Mutant] = &[
         edit: |t| {
             for route in routes_of(t) {
                 if route["properties"]["addressPrefix"] == "0.0.0.0/0" {
-                    route["properties"]["nextHopIpAddress"] = "10.60.0.200".into();
+                    route["properties"]["nextHopIpAddress"] = "10.61.0.200".into();
                 }
             }
         },
