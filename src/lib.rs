@@ -148,9 +148,11 @@ pub struct Compiled {
     pub elsewhere: Vec<Located>,
     /// The environment this is the spec in, when the spec has environments.
     pub environment: Option<String>,
-    /// Where the spec's file writes the VNet's address space (or, when a base writes it, its
-    /// `extends`): what a diagnostic about the address space across specs points at.
-    pub address_space_at: String,
+    /// Where the spec's own file writes the values that checks across specs point at (the VNet's
+    /// address space, the workspace's name, each compute's name), by their pointer in the merged
+    /// spec; a value a base writes is located at the spec's `extends`. Empty for a spec that
+    /// extends nothing, whose pointers are its file's.
+    pub written: BTreeMap<String, String>,
 }
 
 /// Diagnostics located in a base: its text and positions, and the specs (and environments) they
@@ -199,6 +201,14 @@ impl Compiled {
             .chain(self.elsewhere.iter().flat_map(|l| &l.diagnostics))
     }
 
+    /// Where the spec's own file writes the value at `merged` (a pointer into the merged spec).
+    pub fn written_at(&self, merged: &str) -> String {
+        self.written
+            .get(merged)
+            .cloned()
+            .unwrap_or_else(|| merged.to_string())
+    }
+
     /// The spec's name for messages: its path, with its environment.
     pub fn label(&self) -> String {
         match &self.environment {
@@ -218,6 +228,9 @@ pub struct Checked {
     pub name: Option<String>,
     /// The VNet's address space when no error stands.
     pub address_space: Vec<ipnet::Ipv4Net>,
+    /// The workspace's resource group and name, when the spec names the group, with the names of
+    /// the computes the spec creates in it, when no error stands.
+    pub computes: Option<((String, String), Vec<String>)>,
 }
 
 impl From<Compiled> for Checked {
@@ -233,6 +246,11 @@ impl From<Compiled> for Checked {
                     .collect()
             })
             .unwrap_or_default();
+        let computes = plan.as_ref().and_then(|p| {
+            let group = p.workspace.resource_group.clone()?;
+            let names = p.computes.iter().map(|c| c.name.clone()).collect();
+            Some(((group, p.workspace.name.clone()), names))
+        });
         if compiled.diagnostics.is_empty() {
             compiled.spans = SpanIndex::default();
             compiled.source.text = String::new();
@@ -241,6 +259,7 @@ impl From<Compiled> for Checked {
             compiled,
             name: plan.map(|plan| plan.name),
             address_space,
+            computes,
         }
     }
 }
@@ -418,7 +437,58 @@ pub fn check_files<T: Send>(
         spec.compiled = compiled;
     }
     overlaps(&mut checked, &layers)?;
+    collisions(&mut checked, &layers)?;
     Ok(checked)
+}
+
+/// A `compute-collision` error on each spec of the run that creates a compute an earlier spec
+/// creates in the same workspace (same resource group and name): one would replace the other.
+fn collisions<T>(
+    checked: &mut [(Checked, Option<T>)],
+    layers: &blueprint::Layers,
+) -> Result<(), Error> {
+    let mut seen: BTreeMap<(String, String, String), String> = BTreeMap::new();
+    for (spec, _) in checked.iter_mut() {
+        let Some(((group, workspace), names)) = spec.computes.clone() else {
+            continue;
+        };
+        for (i, name) in names.iter().enumerate() {
+            let key = (group.clone(), workspace.clone(), name.clone());
+            let Some(other) = seen.get(&key) else {
+                seen.insert(key, spec.compiled.label());
+                continue;
+            };
+            reread(&mut spec.compiled, layers)?;
+            let at = spec.compiled.written_at(&format!("/compute/{i}/name"));
+            spec.compiled.diagnostics.push(
+                Diagnostic::error(
+                    Code::ComputeCollision,
+                    format!("compute `{name}` of workspace `{workspace}` (resource group `{group}`) is also created by {other}: one deployment would replace the other's"),
+                    Label::value(at, format!("also in {other}")),
+                )
+                .with_help("name the compute per spec or environment, or give each environment its own workspace"),
+            );
+            spec.name = None;
+        }
+    }
+    Ok(())
+}
+
+/// The text and positions of a spec whose diagnostics were empty (and so were dropped), read
+/// again so that a diagnostic added across specs can point into it.
+fn reread(compiled: &mut Compiled, layers: &blueprint::Layers) -> Result<(), Error> {
+    if !compiled.source.text.is_empty() {
+        return Ok(());
+    }
+    let path = PathBuf::from(&compiled.source.path);
+    if let Some(again) = compile_or_unreadable(&path, layers)?
+        .into_iter()
+        .find(|c| c.environment == compiled.environment)
+    {
+        compiled.source = again.source;
+        compiled.spans = again.spans;
+    }
+    Ok(())
 }
 
 /// A `vnet-overlap` warning on each spec of the run whose VNet overlaps an earlier spec's.
@@ -441,19 +511,8 @@ fn overlaps<T>(
         let Some((other, net)) = found else {
             continue;
         };
-        if spec.compiled.source.text.is_empty() {
-            // Its text was dropped as it had no diagnostic: read again to point into it.
-            let path = PathBuf::from(&spec.compiled.source.path);
-            let environment = spec.compiled.environment.clone();
-            if let Some(again) = compile_or_unreadable(&path, layers)?
-                .into_iter()
-                .find(|c| c.environment == environment)
-            {
-                spec.compiled.source = again.source;
-                spec.compiled.spans = again.spans;
-            }
-        }
-        let at = spec.compiled.address_space_at.clone();
+        reread(&mut spec.compiled, layers)?;
+        let at = spec.compiled.written_at(ADDRESS_SPACE);
         spec.compiled.diagnostics.push(
             Diagnostic::warning(
                 Code::VnetOverlap,
@@ -537,8 +596,16 @@ fn compile_unit(
 ) -> Result<Compiled, Error> {
     let (node, broken) = blueprint::resolve(chain, environment);
     let mut value = node.value();
-    if let (Some(env), Some(Value::String(name))) = (environment, value.get_mut("name")) {
-        *name = format!("{name}-{env}");
+    // In an environment the spec's name, and the VNet's, carry the environment (every name
+    // amlgen derives from the spec's does too), so environments never collide.
+    if let Some(env) = environment {
+        for at in ["/name", "/network/vnet/name"] {
+            if let Some(Value::String(name)) = value.pointer_mut(at) {
+                if !name.ends_with(&format!("-{env}")) {
+                    *name = format!("{name}-{env}");
+                }
+            }
+        }
     }
     // A service-tags file is read relative to the file that names it.
     let tags_file = node.at("/network/forced_tunnel/service_tags_file");
@@ -604,15 +671,27 @@ fn compile_unit(
         }
     }
     let failed = has_errors(&diagnostics) || elsewhere.iter().any(|l| has_errors(&l.diagnostics));
-    let written = blueprint::locate::place(
-        Diagnostic::warning(Code::VnetOverlap, "", Label::value(ADDRESS_SPACE, "")),
-        &node,
-        chain,
-    );
-    let address_space_at = match (written.layer == own, written.diagnostic.primary.at) {
-        (true, diag::At::Value(pointer)) => pointer,
-        _ => format!("/{}", blueprint::EXTENDS),
-    };
+    let computes = value
+        .get("compute")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let written = [ADDRESS_SPACE.to_string(), WORKSPACE_NAME.to_string()]
+        .into_iter()
+        .chain((0..computes).map(|i| format!("/compute/{i}/name")))
+        .map(|merged| {
+            let label = Label::value(merged.clone(), "");
+            let placed = blueprint::locate::place(
+                Diagnostic::warning(Code::VnetOverlap, "", label),
+                &node,
+                chain,
+            );
+            let at = match (placed.layer == own, placed.diagnostic.primary.at) {
+                (true, diag::At::Value(pointer)) => pointer,
+                _ => format!("/{}", blueprint::EXTENDS),
+            };
+            (merged, at)
+        })
+        .collect();
     Ok(Compiled {
         source: chain[own].source.clone(),
         spans: chain[own].document.spans.clone(),
@@ -621,12 +700,14 @@ fn compile_unit(
         plan: plan.filter(|_| !failed),
         service_tags,
         environment: environment.map(str::to_string),
-        address_space_at,
+        written,
     })
 }
 
 /// Where a spec writes its VNet's address space.
 const ADDRESS_SPACE: &str = "/network/vnet/address_space";
+/// Where a spec writes its workspace's name.
+const WORKSPACE_NAME: &str = "/workspace/name";
 
 /// The folder of the file at `path`.
 fn folder_of(path: &str) -> PathBuf {
@@ -694,7 +775,7 @@ impl Outcome {
             plan: self.plan,
             service_tags: self.service_tags,
             environment,
-            address_space_at: ADDRESS_SPACE.to_string(),
+            written: BTreeMap::new(),
         }
     }
 }

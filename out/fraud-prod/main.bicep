@@ -562,7 +562,7 @@ resource routeTable 'Microsoft.Network/routeTables@2025-07-01' = {
 
 // The training VNet; subnets inline so redeployments never delete them.
 resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
-  name: 'vnet-fraud'
+  name: 'vnet-fraud-prod'
   location: location
   tags: {
     costCenter: '5101'
@@ -631,7 +631,7 @@ output nsgSnetGpuId string = nsgSnetGpu.id
 @description('Resource ID of route table fraud-prod-rt.')
 output routeTableId string = routeTable.id
 
-@description('Resource ID of virtual network vnet-fraud.')
+@description('Resource ID of virtual network vnet-fraud-prod.')
 output vnetId string = vnet.id
 
 @description('Resource ID of subnet snet-cpu.')

@@ -629,7 +629,7 @@ resource routeTableAml 'Microsoft.Network/routeTables@2025-07-01' = {
 
 // The training VNet; subnets inline so redeployments never delete them.
 resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
-  name: 'vnet-nlp'
+  name: 'vnet-nlp-prod'
   location: location
   tags: {
     costCenter: '5103'
@@ -703,7 +703,7 @@ output routeTableId string = routeTable.id
 @description('Resource ID of route table nlp-prod-aml-rt.')
 output routeTableAmlId string = routeTableAml.id
 
-@description('Resource ID of virtual network vnet-nlp.')
+@description('Resource ID of virtual network vnet-nlp-prod.')
 output vnetId string = vnet.id
 
 @description('Resource ID of subnet snet-gpu.')

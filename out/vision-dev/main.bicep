@@ -298,7 +298,7 @@ resource routeTable 'Microsoft.Network/routeTables@2025-07-01' = {
 
 // The training VNet; subnets inline so redeployments never delete them.
 resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
-  name: 'vnet-vision'
+  name: 'vnet-vision-dev'
   location: location
   tags: {
     costCenter: '5102'
@@ -348,7 +348,7 @@ output nsgSnetTrainingId string = nsgSnetTraining.id
 @description('Resource ID of route table vision-dev-rt.')
 output routeTableId string = routeTable.id
 
-@description('Resource ID of virtual network vnet-vision.')
+@description('Resource ID of virtual network vnet-vision-dev.')
 output vnetId string = vnet.id
 
 @description('Resource ID of subnet snet-training.')

@@ -562,7 +562,7 @@ resource routeTable 'Microsoft.Network/routeTables@2025-07-01' = {
 
 // The training VNet; subnets inline so redeployments never delete them.
 resource vnet 'Microsoft.Network/virtualNetworks@2025-07-01' = {
-  name: 'vnet-vision'
+  name: 'vnet-vision-prod'
   location: location
   tags: {
     costCenter: '5102'
@@ -631,7 +631,7 @@ output nsgSnetScoringId string = nsgSnetScoring.id
 @description('Resource ID of route table vision-prod-rt.')
 output routeTableId string = routeTable.id
 
-@description('Resource ID of virtual network vnet-vision.')
+@description('Resource ID of virtual network vnet-vision-prod.')
 output vnetId string = vnet.id
 
 @description('Resource ID of subnet snet-training.')

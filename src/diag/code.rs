@@ -88,6 +88,7 @@ codes! {
     BlueprintRemove => "blueprint-remove", "A `$remove` names nothing the spec inherits, or is written where nothing is inherited.";
     BlueprintLocked => "blueprint-locked", "A spec or environment sets a key its base locks (`$lock`) to another value.";
     VnetOverlap => "vnet-overlap", "The VNet address spaces of two specs (or environments) of one run overlap, so they cannot both peer with one hub.";
+    ComputeCollision => "compute-collision", "Two specs (or environments) of one run create a compute of the same name in the same workspace, so one deployment would replace the other's.";
 }
 
 #[cfg(test)]

@@ -93,6 +93,8 @@ fn environments_render_one_folder_each_and_the_base_none() {
     assert_eq!(folders, ["team-a-dev", "team-a-prod"]);
     let dev = std::fs::read_to_string(out.join("team-a-dev/azuredeploy.json")).unwrap();
     assert!(dev.contains("10.9.0.0/16") && !dev.contains("10.1.0.0/16"));
+    // The VNet's name carries the environment, as the spec's does.
+    assert!(dev.contains("\"vnet-team-a-dev\""), "{dev}");
     let verify = amlgen(&["verify", "--quiet", out.to_str().unwrap()]);
     assert_eq!(verify.code, 0, "{}", verify.stdout);
 }
