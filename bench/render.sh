@@ -2,6 +2,7 @@
 # Whole-process timing of `amlgen render` on N generated specs, side by side in one run with
 #   - the floor: `cp -r` of the output amlgen produced (creating the same files, nothing else),
 #   - `amlgen verify` of the N templates rendered (it reads them and writes nothing),
+#   - `amlgen render` of the same N specs written as extensions of one base,
 #   - the peer: ../shared/bench/baseline_jinja.py (PyYAML + jsonschema + Jinja2), when present,
 # and of rendering and verifying the largest example alone. Every timed run writes a fresh folder; nothing is
 # deleted before or between runs, only when the script exits. Peak memory (max RSS) comes from
@@ -33,10 +34,21 @@ fi
 work="$(mktemp -d "$bench_dir/run-XXXXXX")"
 trap 'rm -rf "$work"; date +%s > "$cleaned"' EXIT
 
-# Writes N specs into $work/specs-N.
+# Writes N specs into $work/specs-N, and the same N specs as extensions of one base into
+# $work/extends-N (the base holds the region, the requirements, the workspace's private
+# endpoint, the lockdown and the egress; each spec the rest).
 generate() {
   local n="$1" i a b
-  mkdir -p "$work/specs-$n"
+  mkdir -p "$work/specs-$n" "$work/extends-$n"
+  cat > "$work/extends-$n/standard.base.yaml" <<BASE
+location: eastus2
+requirements: current
+workspace:
+  private_endpoint: true
+network:
+  outbound: locked
+  egress: nat
+BASE
   for i in $(seq 1 "$n"); do
   a=$(( i / 250 % 250 )); b=$(( i % 250 ))
   cat > "$work/specs-$n/spec-$i.yaml" <<SPEC
@@ -71,6 +83,8 @@ compute:
     subnet: snet-b
     max_instances: 16
 SPEC
+  sed -e '/^location:/d; /^requirements:/d; /^  private_endpoint:/d; /^  outbound:/d; /^  egress:/d' \
+    -e '1i extends: standard.base.yaml' "$work/specs-$n/spec-$i.yaml" > "$work/extends-$n/spec-$i.yaml"
   done
 }
 cargo build --release --quiet
@@ -108,7 +122,7 @@ probe() {
 }
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-labels=("amlgen render" "cp -r (floor)" "amlgen verify")
+labels=("amlgen render" "cp -r (floor)" "amlgen verify" "render (extends)")
 [ "$peer" = yes ] && labels+=("baseline_jinja.py")
 echo "filesystem: 2,000 empty files created in $(probe) ms"
 echo "median of $reps runs each, $(nproc) cores:"
@@ -123,6 +137,7 @@ for n in "${sizes[@]}"; do
         "amlgen render") result=$(timed "$amlgen" render "$specs" -o {}) ;;
         "cp -r (floor)") result=$(timed cp -r "$work/reference-$n" {}) ;;
         "amlgen verify") result=$(timed "$amlgen" verify --quiet "$work/reference-$n") ;;
+        "render (extends)") result=$(timed "$amlgen" render "$work/extends-$n" -o {}) ;;
         *) result=$(timed python3 "$baseline" {} "$specs") ;;
       esac
       times[$label]+="${result% *} "; rss[$label]="${result#* }"

@@ -1,17 +1,13 @@
 //! `amlgen explain`: why each NSG rule and route of a spec exists, and what a firewall team must
 //! allow; or the documentation of a diagnostic code.
 //!
-//! For a spec, every rule and route is printed with the reason and source the requirement
-//! profile gives it. Under forced tunnelling, the firewall's list is not written by hand: it is
+//! For a spec, every rule and route is given with the reason and source the requirement
+//! profile gives it (as text; the command line prints it). Under forced tunnelling, the firewall's list is not written by hand: it is
 //! what `verify` finds the rendered template sends to the appliance, so it cannot disagree
 //! with the routes.
 
-use std::io::Write;
-use std::path::PathBuf;
-
-use crate::Error;
 use crate::azure::fqdns::Workload;
-use crate::diag::{Code, Format};
+use crate::diag::Code;
 use crate::plan::{Address, ComputeKind, Plan, SecurityRule, Subnet};
 use crate::routes::{self, NextHop};
 use crate::verify::{self, Report};
@@ -19,41 +15,9 @@ use crate::verify::{self, Report};
 const DIAGNOSTICS_DOC: &str = include_str!("../docs/diagnostics.md");
 const VERIFY_DOC: &str = include_str!("../docs/verify.md");
 
-/// The arguments of `amlgen explain`.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// A spec file, or a diagnostic code such as `cidr-overlap`.
-    #[arg(value_name = "SPEC|CODE")]
-    subject: String,
-}
-
-/// Runs `amlgen explain`: 0 when explained, 1 for an invalid spec, 2 for neither a code nor a
-/// readable file.
-pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
-    if let Some(section) = code_section(&args.subject) {
-        let _ = out.write_all(section.as_bytes());
-        return Ok(0);
-    }
-    let path = PathBuf::from(&args.subject);
-    if !path.is_file() {
-        let names = code_names();
-        let hint = crate::suggest::closest(&args.subject, names)
-            .map(|c| format!(" (did you mean `{c}`?)"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            err,
-            "error: `{}` is neither a diagnostic code{hint} nor a spec file",
-            args.subject
-        );
-        return Ok(2);
-    }
-    let (rendered, invalid) = verify::render_spec(&path, Format::Human, err)?;
-    for (label, spec) in &rendered {
-        let report = spec.report(label.clone());
-        out.write_all(spec_text(&spec.plan, &report, label).as_bytes())
-            .map_err(Error::Output)?;
-    }
-    Ok(u8::from(invalid))
+/// What a subject that is neither a code nor a spec file is: the code it is nearest to, if any.
+pub(crate) fn nearest_code(subject: &str) -> Option<&'static str> {
+    crate::suggest::closest(subject, code_names())
 }
 
 /// Every code `explain` documents: the spec's diagnostics and verify's findings.
@@ -65,7 +29,7 @@ fn code_names() -> impl Iterator<Item = &'static str> {
 /// The section about `code`, heading included: of `docs/diagnostics.md` for a spec diagnostic,
 /// of `docs/verify.md` for a finding of verify. Links are printed as their text, with the path
 /// of a fixture after it, since a terminal does not follow Markdown links.
-fn code_section(code: &str) -> Option<String> {
+pub(crate) fn code_section(code: &str) -> Option<String> {
     let known = |name: &str| name == code;
     let (doc, heading, next) = if Code::ALL.iter().any(|c| known(c.as_str())) {
         (DIAGNOSTICS_DOC, format!("## `{code}`\n"), "\n## ")
@@ -113,7 +77,7 @@ fn plain_links(text: &str) -> String {
     out
 }
 
-fn spec_text(plan: &Plan, report: &Report, label: &str) -> String {
+pub(crate) fn spec_text(plan: &Plan, report: &Report, label: &str) -> String {
     let mut out = format!(
         "{} ({}, profile {}, region {})\n",
         plan.name, label, plan.profile.name, plan.location

@@ -209,6 +209,21 @@ pub(crate) fn profile_named(name: &str) -> Option<&'static Profile> {
         .find(|p| p.name == name)
 }
 
+/// Every report as text (see [`Report::to_text`]), then a line counting the templates verified
+/// and failed.
+pub(crate) fn to_text(reports: &[Report], quiet: bool) -> String {
+    let texts: Vec<String> = reports.iter().map(|r| r.to_text(quiet)).collect();
+    let failed = reports.iter().filter(|r| !r.passed()).count();
+    let passed = reports.len() - failed;
+    let mut text = texts.join(if quiet { "" } else { "\n" });
+    text.push_str(&format!(
+        "{}{passed} template{} verified, {failed} failed\n",
+        if quiet { "" } else { "\n" },
+        if passed == 1 { "" } else { "s" }
+    ));
+    text
+}
+
 /// Every report as one JSON array.
 pub(crate) fn to_json(reports: &[Report]) -> String {
     let mut text = serde_json::to_string_pretty(reports).unwrap_or_default();

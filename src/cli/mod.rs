@@ -1,0 +1,219 @@
+//! The command line: argument parsing, running the pipeline over the specs, and everything printed.
+//!
+//! This is the only module that talks to the terminal. It writes to the streams it is given, so
+//! tests drive it in-process, and turns outcomes into exit codes: 0 success, 1 invalid spec or
+//! stale output, 2 usage, I/O or internal error.
+//!
+//! A run compiles every spec once, in parallel; each spec that passes is rendered and staged on
+//! the thread that checked it (its files go straight to temporary files, so memory holds one
+//! spec per thread, not the batch), keeping only its diagnostics, name and file list. Only when
+//! every spec passed is everything renamed into place; otherwise what was staged is removed and
+//! nothing is written. Diagnostics of the whole run are printed as one document.
+
+mod explain;
+mod init;
+mod inputs;
+mod render;
+mod verify;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
+
+use crate::diag::Format;
+use crate::{Compiled, Error};
+
+/// Compile a YAML spec of an Azure ML training environment into Bicep and ARM templates.
+///
+/// amlgen validates the spec against its JSON Schema and the network rules of Microsoft's guide
+/// "Secure an Azure Machine Learning training environment with virtual networks", then writes the
+/// VNet and subnets, NSGs with exactly the required rules, a NAT gateway or a forced-tunnel route
+/// table, and the compute resources.
+#[derive(Debug, Parser)]
+#[command(name = "amlgen", version, propagate_version = true, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  amlgen init my-training                         write a starter spec, my-training.yaml
+  amlgen render examples/locked-nat.yaml          write out/<name>/ for one spec
+  amlgen render examples/ -o infra/generated      every *.yaml / *.yml under a folder
+  amlgen render --check 'specs/*.yaml'            exit 1 if committed output is stale
+  amlgen validate specs/ --format sarif           one SARIF log for code scanning
+  amlgen schema > amlgen.schema.json              the spec's JSON Schema
+
+Exit codes: 0 success, 1 invalid spec or stale output, 2 usage, I/O or internal error,
+130 interrupted (no temporary file is left behind).";
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate specs and write their templates to OUT/<name>/.
+    ///
+    /// Nothing is written unless every spec is valid; files are replaced atomically, unchanged
+    /// files are left untouched, and generated files a spec no longer produces are removed.
+    /// Files amlgen did not generate (without its header) are never overwritten or removed.
+    Render {
+        #[command(flatten)]
+        inputs: Inputs,
+        /// The folder the per-spec output folders go into.
+        #[arg(short, long, value_name = "DIR", default_value = "out")]
+        out: PathBuf,
+        /// Write nothing; exit 1 and list the files that rendering would change or remove (the
+        /// amlgen version stamp is ignored).
+        #[arg(long)]
+        check: bool,
+        /// Overwrite files that amlgen did not generate.
+        #[arg(long, conflicts_with = "check")]
+        force: bool,
+    },
+    /// Validate specs without rendering: print every error and warning.
+    Validate {
+        #[command(flatten)]
+        inputs: Inputs,
+    },
+    /// Print the spec's JSON Schema (draft-07), for editors and CI.
+    Schema {
+        /// The schema of a base (`*.base.yaml`) or a spec that extends one: nothing required,
+        /// the blueprint keys allowed.
+        #[arg(long)]
+        base: bool,
+    },
+    /// Prove offline that rendered networks let the required flows of their compute through and
+    /// stop the forbidden ones; exit 1 when not.
+    Verify(verify::Args),
+    /// Explain a spec's NSG rules and routes (the reason and source of each, and what the
+    /// firewall must allow), or print a diagnostic code's documentation.
+    Explain(explain::Args),
+    /// Print a spec merged with the bases it extends (and an environment), each value with the
+    /// file and line that set it.
+    Resolve {
+        /// The spec.
+        spec: PathBuf,
+        /// The environment to merge in (default: the first, when the spec has environments).
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+    },
+    /// Write a commented starter spec, NAME.yaml, that renders as it is (and the JSON Schema
+    /// its modeline names, amlgen.schema.json, when it is not there yet).
+    Init {
+        /// The spec's name: 3-40 lowercase letters, digits and hyphens, starting with a letter.
+        #[arg(default_value = "my-training")]
+        name: String,
+    },
+    /// Print a shell completion script, e.g. `amlgen completions bash > /etc/bash_completion.d/amlgen`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The specs of a run and how to report on them.
+#[derive(Debug, clap::Args)]
+struct Inputs {
+    /// Spec files, folders (searched recursively for *.yaml and *.yml), or globs.
+    #[arg(required = true, value_name = "SPEC")]
+    specs: Vec<PathBuf>,
+    /// How to print diagnostics: human text on stderr, or one JSON or SARIF document on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// The lowest severity that fails the run (exit 1, nothing written).
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Error)]
+    fail_on: FailOn,
+    /// Threads that compile and render specs (default: one per core; at most twice the cores,
+    /// 256 in all); output never depends on it.
+    #[arg(short, long, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+}
+
+/// Parses `args` and runs the command, printing to `out` and `err`. Returns the exit code.
+pub fn run(
+    args: impl IntoIterator<Item = OsString>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let sink: &mut dyn Write = if e.use_stderr() { err } else { out };
+            let _ = write!(sink, "{}", e.render());
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Schema { base } => out
+            .write_all(crate::blueprint_schema(base).as_bytes())
+            .and_then(|()| out.flush())
+            .map(|()| 0)
+            .map_err(Error::Output),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            command.set_bin_name("amlgen");
+            command.build();
+            // Like every print to stdout, a closed pipe is not an error of amlgen's.
+            let _ = clap_complete::Generator::try_generate(&shell, &command, out);
+            Ok(0)
+        }
+        Command::Init { name } => init::init(&name, out, err),
+        Command::Validate { inputs } => render::validate(&inputs, out, err),
+        Command::Render {
+            inputs,
+            out: dir,
+            check,
+            force,
+        } => render::render(&inputs, &dir, check, force, out, err),
+        Command::Verify(args) => verify::command(&args, out, err),
+        Command::Explain(args) => explain::command(&args, out, err),
+        Command::Resolve { spec, env } => resolve(&spec, env.as_deref(), out, err),
+    };
+    match result {
+        Ok(code) => code,
+        // A reader that stops early (`| head`) is not an error of amlgen's, as in ripgrep.
+        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            // Paths and patterns come from the command line: escaped like a spec's text.
+            let _ = writeln!(err, "error: {}", crate::diag::escape(&e.to_string()));
+            2
+        }
+    }
+}
+
+/// Prints the merged spec with its origins (exit 0), or the diagnostics of a chain that does not
+/// load or merge (exit 1).
+fn resolve(
+    spec: &Path,
+    env: Option<&str>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Error> {
+    match crate::resolve_file(spec, env)? {
+        Ok(text) => {
+            out.write_all(text.as_bytes()).map_err(Error::Output)?;
+            Ok(0)
+        }
+        Err(units) => {
+            let mut findings: Vec<_> = units.iter().map(Compiled::findings).collect();
+            findings.extend(units.iter().flat_map(|u| &u.elsewhere).map(|l| {
+                crate::diag::Findings {
+                    source: &l.source,
+                    spans: &l.spans,
+                    diagnostics: &l.diagnostics,
+                }
+            }));
+            let text = crate::diag::render(Format::Human, &findings);
+            err.write_all(text.as_bytes()).map_err(Error::Output)?;
+            Ok(1)
+        }
+    }
+}
