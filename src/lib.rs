@@ -21,23 +21,23 @@
 
 pub mod azure;
 mod blueprint;
-pub mod check;
+mod check;
 pub mod cli;
 mod compile;
 pub mod diag;
 pub mod emit;
-pub mod explain;
-pub mod model;
-pub mod naming;
+mod explain;
+mod model;
+mod naming;
 pub mod plan;
-pub mod profile;
+mod profile;
 mod resources;
-pub mod routes;
-pub mod schema;
+mod routes;
+mod schema;
 pub mod source;
-pub mod spec;
-pub mod suggest;
-pub mod verify;
+mod spec;
+mod suggest;
+mod verify;
 pub mod write;
 pub mod yaml;
 
@@ -126,4 +126,3 @@ impl std::fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
-

@@ -8,12 +8,12 @@ use std::collections::BTreeSet;
 
 /// Hands out camel-case identifiers, unique within one template.
 #[derive(Debug, Default)]
-pub struct Identifiers {
+pub(crate) struct Identifiers {
     taken: BTreeSet<String>,
 }
 
 impl Identifiers {
-    pub fn new<S: Into<String>>(reserved: impl IntoIterator<Item = S>) -> Self {
+    pub(crate) fn new<S: Into<String>>(reserved: impl IntoIterator<Item = S>) -> Self {
         Self {
             taken: reserved.into_iter().map(Into::into).collect(),
         }
@@ -22,7 +22,7 @@ impl Identifiers {
     /// `prefix` + the camel-cased `name`: (`nsg`, `snet-training`) -> `nsgSnetTraining`; with an
     /// empty prefix the first letter stays lowercase: (``, `vm-a-admin`) -> `vmAAdmin`. A name
     /// already taken gets a number: `nsgSnetTraining2`.
-    pub fn claim(&mut self, prefix: &str, name: &str) -> String {
+    pub(crate) fn claim(&mut self, prefix: &str, name: &str) -> String {
         let mut base = prefix.to_string();
         for part in name
             .split(|c: char| !c.is_ascii_alphanumeric())
@@ -49,19 +49,19 @@ impl Identifiers {
 }
 
 /// Azure's limit for NSG, route table, NAT gateway and public IP names.
-pub const NETWORK_NAME_MAX: usize = 80;
+pub(crate) const NETWORK_NAME_MAX: usize = 80;
 
 /// Azure's limit for resource group names.
-pub const RESOURCE_GROUP_NAME_MAX: usize = 90;
+pub(crate) const RESOURCE_GROUP_NAME_MAX: usize = 90;
 
 /// The NSG of one compute subnet: `<spec>-<subnet>-nsg`.
-pub fn nsg(spec: &str, subnet: &str) -> String {
+pub(crate) fn nsg(spec: &str, subnet: &str) -> String {
     format!("{spec}-{subnet}-nsg")
 }
 
 /// A forced-tunnel route table: `<spec>-rt` for compute without public addresses, else
 /// `<spec>-<workload>-...-rt` named for the workloads whose bypass routes it holds.
-pub fn route_table(spec: &str, workloads: &[&str]) -> String {
+pub(crate) fn route_table(spec: &str, workloads: &[&str]) -> String {
     let mut name = spec.to_string();
     for w in workloads {
         name.push('-');
@@ -72,46 +72,46 @@ pub fn route_table(spec: &str, workloads: &[&str]) -> String {
 }
 
 /// The public IP an attached VM is reached at.
-pub fn vm_public_ip(vm: &str) -> String {
+pub(crate) fn vm_public_ip(vm: &str) -> String {
     format!("{vm}-pip")
 }
 
 /// The NAT gateway shared by the compute subnets.
-pub fn nat_gateway(spec: &str) -> String {
+pub(crate) fn nat_gateway(spec: &str) -> String {
     format!("{spec}-nat")
 }
 
 /// The NAT gateway's public IP.
-pub fn nat_public_ip(spec: &str) -> String {
+pub(crate) fn nat_public_ip(spec: &str) -> String {
     format!("{spec}-nat-pip")
 }
 
 /// The module (Bicep) or nested deployment (ARM) holding the computes of a workspace in another
 /// resource group.
-pub fn computes_deployment(spec: &str) -> String {
+pub(crate) fn computes_deployment(spec: &str) -> String {
     format!("{spec}-computes")
 }
 
 /// The network interface of a virtual machine.
-pub fn network_interface(vm: &str) -> String {
+pub(crate) fn network_interface(vm: &str) -> String {
     format!("{vm}-nic")
 }
 
 /// The managed resource group Databricks creates for a workspace; deterministic, so a redeploy
 /// finds the same group.
-pub fn databricks_managed_group(spec: &str, workspace: &str) -> String {
+pub(crate) fn databricks_managed_group(spec: &str, workspace: &str) -> String {
     format!("{spec}-{workspace}-managed-rg")
 }
 
 /// The blob container of an HDInsight cluster's primary storage (containers are lowercase).
-pub fn hdinsight_container(cluster: &str) -> String {
+pub(crate) fn hdinsight_container(cluster: &str) -> String {
     cluster.to_ascii_lowercase()
 }
 
 /// The fixed prefix of an HDInsight cluster's storage account name: `st` and the cluster name's
 /// lowercase letters and digits, at most 11 characters, so that the 13 characters of
 /// `uniqueString()` keep it within Azure's 24.
-pub fn hdinsight_storage_prefix(cluster: &str) -> String {
+pub(crate) fn hdinsight_storage_prefix(cluster: &str) -> String {
     let mut prefix = "st".to_string();
     prefix.extend(
         cluster
@@ -124,7 +124,7 @@ pub fn hdinsight_storage_prefix(cluster: &str) -> String {
 }
 
 /// The SSH endpoint of an HDInsight cluster, which an attached cluster is reached at.
-pub fn hdinsight_ssh_host(cluster: &str) -> String {
+pub(crate) fn hdinsight_ssh_host(cluster: &str) -> String {
     format!("{}-ssh.azurehdinsight.net", cluster.to_ascii_lowercase())
 }
 

@@ -350,7 +350,7 @@ const GUIDE_2021_DENY_INTERNET_OUT: NsgRule = NsgRule {
 };
 
 /// The 2021 guide, exactly.
-pub const GUIDE_2021_PROFILE: Profile = Profile {
+pub(crate) const GUIDE_2021_PROFILE: Profile = Profile {
     name: "guide-2021",
     nsg_rules: &[
         rule(
@@ -492,7 +492,7 @@ pub const GUIDE_2021_PROFILE: Profile = Profile {
 };
 
 /// Today's documentation.
-pub const CURRENT_PROFILE: Profile = Profile {
+pub(crate) const CURRENT_PROFILE: Profile = Profile {
     name: "current",
     nsg_rules: &[
         rule(
@@ -709,7 +709,7 @@ const FORCED_TUNNEL_INBOUND: [NsgRule; 3] = [
 /// The rules other services require in their subnets, the same under every profile. Databricks
 /// adds its rules to the subnet NSGs itself and refuses changes to them, so they are declared
 /// with Databricks' exact names and priorities and a redeploy changes nothing.
-pub const SERVICE_RULES: &[NsgRule] = &[
+pub(crate) const SERVICE_RULES: &[NsgRule] = &[
     FORCED_TUNNEL_INBOUND[0],
     FORCED_TUNNEL_INBOUND[1],
     FORCED_TUNNEL_INBOUND[2],
@@ -834,7 +834,7 @@ const DATABRICKS_UDR: &str =
 /// The routes Databricks documents for forced tunnelling, in either profile: its control plane
 /// (with the secure cluster connectivity relay and web application), the metastore, artifact and
 /// log storage, and Event Hubs go straight to the internet.
-pub const DATABRICKS_BYPASS: &[BypassRoute] = &[
+pub(crate) const DATABRICKS_BYPASS: &[BypassRoute] = &[
     BypassRoute {
         service: "AzureDatabricks",
         regional_tag: false,
@@ -867,7 +867,7 @@ pub const DATABRICKS_BYPASS: &[BypassRoute] = &[
 
 /// The route that lets HDInsight's management services reach the cluster and get their replies
 /// directly, in either profile.
-pub const HDINSIGHT_BYPASS: BypassRoute = BypassRoute {
+pub(crate) const HDINSIGHT_BYPASS: BypassRoute = BypassRoute {
     service: "HDInsight",
     regional_tag: false,
     paired: false,
@@ -876,7 +876,7 @@ pub const HDINSIGHT_BYPASS: BypassRoute = BypassRoute {
 };
 
 /// The profile named by the spec's `requirements`.
-pub fn for_requirements(requirements: crate::spec::Requirements) -> &'static Profile {
+pub(crate) fn for_requirements(requirements: crate::spec::Requirements) -> &'static Profile {
     match requirements {
         crate::spec::Requirements::Current => &CURRENT_PROFILE,
         crate::spec::Requirements::Guide2021 => &GUIDE_2021_PROFILE,

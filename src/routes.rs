@@ -17,9 +17,9 @@ use crate::profile::{self, BypassRoute, DATABRICKS_BYPASS, HDINSIGHT_BYPASS, Pro
 use crate::spec::{Compute, ForcedTunnel, RouteStyle, Spec};
 
 /// Azure's limit of routes per route table.
-pub const MAX_ROUTES: usize = 400;
+pub(crate) const MAX_ROUTES: usize = 400;
 /// Azure's limit of service-tag routes per route table.
-pub const MAX_SERVICE_TAG_ROUTES: usize = 25;
+pub(crate) const MAX_SERVICE_TAG_ROUTES: usize = 25;
 
 /// Where a route sends traffic.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub struct Route {
 /// subnet gets a route it does not use (Databricks' Storage route would let an Azure ML cluster's
 /// storage traffic skip the firewall).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Workload {
+pub(crate) enum Workload {
     /// Azure ML clusters and compute instances with public IPs: the profile's bypass routes.
     AzureMl,
     /// VMs and HDInsight clusters attached to the workspace: Azure ML reaches them over SSH, so
@@ -69,7 +69,7 @@ pub enum Workload {
 impl Workload {
     /// The workloads `compute` brings to its subnets' route table; none without a public
     /// address.
-    pub fn of(compute: &Compute) -> Vec<Workload> {
+    pub(crate) fn of(compute: &Compute) -> Vec<Workload> {
         if !has_public_address(compute) {
             return Vec::new();
         }
@@ -87,7 +87,7 @@ impl Workload {
     }
 
     /// The word for the workload in a route table's name.
-    pub fn slug(self) -> &'static str {
+    pub(crate) fn slug(self) -> &'static str {
         match self {
             Workload::AzureMl => "aml",
             Workload::Attached => "attached",
@@ -99,7 +99,7 @@ impl Workload {
 
 /// What the expansion needs to know.
 #[derive(Debug, Clone)]
-pub struct Input<'a> {
+pub(crate) struct Input<'a> {
     pub profile: &'a Profile,
     pub style: RouteStyle,
     pub next_hop_ip: &'a str,
@@ -121,7 +121,7 @@ impl<'a> Input<'a> {
     /// The input for every bypass route `spec` may need in one table (what the checks hold
     /// against Azure's limits and the service-tags file): its profile, and the secondary region
     /// given or the one paired with `location`.
-    pub fn new(
+    pub(crate) fn new(
         spec: &'a Spec,
         tunnel: &'a ForcedTunnel,
         service_tags: Option<&'a ServiceTags>,
@@ -148,7 +148,7 @@ impl<'a> Input<'a> {
     /// The input for the route table of subnets hosting `workloads` (none: compute without
     /// public addresses, the default route only); `ssh` when they accept SSH from
     /// `network.ssh.allow_from`.
-    pub fn for_workloads(self, workloads: &BTreeSet<Workload>, ssh: bool) -> Self {
+    pub(crate) fn for_workloads(self, workloads: &BTreeSet<Workload>, ssh: bool) -> Self {
         let has = |w| workloads.contains(&w);
         let rows = if has(Workload::AzureMl) {
             self.profile.bypass_routes.iter().collect()
@@ -180,7 +180,7 @@ impl<'a> Input<'a> {
 /// Whether `compute` has an address the internet can answer, so that an `Internet` next hop
 /// works for it: Azure ML nodes with public IPs, attached VMs (which get one), HDInsight (behind
 /// its public load balancer), Databricks without secure cluster connectivity.
-pub fn has_public_address(compute: &Compute) -> bool {
+pub(crate) fn has_public_address(compute: &Compute) -> bool {
     match compute {
         Compute::Amlcompute(c) => c.enable_node_public_ip,
         Compute::Computeinstance(c) => c.enable_node_public_ip,
@@ -193,7 +193,7 @@ pub fn has_public_address(compute: &Compute) -> bool {
 /// The prefixes of `network.ssh.allow_from` on the public internet. A private prefix (a VPN or a
 /// peered network) is reached through the appliance or a gateway, which the default route or
 /// the routes a gateway learns already cover.
-pub fn public_ssh_sources(spec: &Spec) -> Vec<Ipv4Net> {
+pub(crate) fn public_ssh_sources(spec: &Spec) -> Vec<Ipv4Net> {
     spec.network
         .ssh
         .allow_from
@@ -213,7 +213,7 @@ const PRIVATE_RANGES: [Ipv4Net; 4] = [
 ];
 
 /// A `(service, region)` the service-tags file must hold for `input`.
-pub fn needed_tags<'a>(input: &Input<'a>) -> Vec<(&'static str, &'a str)> {
+pub(crate) fn needed_tags<'a>(input: &Input<'a>) -> Vec<(&'static str, &'a str)> {
     if input.style == RouteStyle::ServiceTags {
         return Vec::new();
     }
@@ -244,7 +244,7 @@ fn service_tag_route(bypass: &BypassRoute, tag: String) -> Route {
 /// the profile's bypass routes the table needs in the profile's order (per region, prefixes
 /// sorted), then those of the other services, always as service-tag routes, then the public SSH
 /// sources.
-pub fn expand(input: &Input<'_>) -> Vec<Route> {
+pub(crate) fn expand(input: &Input<'_>) -> Vec<Route> {
     let mut routes = vec![Route {
         name: "default-to-appliance".to_string(),
         prefix: Prefix::Cidr(Ipv4Net::default()),

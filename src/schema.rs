@@ -14,7 +14,7 @@ use crate::diag::{At, Code, Diagnostic, Label, pointer};
 use crate::suggest::closest;
 
 /// The schema text, exactly as shipped in `schemas/`.
-pub const SCHEMA: &str = include_str!("../schemas/amlgen.schema.json");
+pub(crate) const SCHEMA: &str = include_str!("../schemas/amlgen.schema.json");
 
 fn schema() -> &'static Value {
     static SCHEMA_VALUE: OnceLock<Value> = OnceLock::new();
@@ -31,7 +31,7 @@ fn validator() -> Result<&'static jsonschema::Validator, String> {
 
 /// Checks `value` against the schema. `Err` only when the embedded schema itself is broken,
 /// which is a bug in amlgen.
-pub fn validate(value: &Value) -> Result<Vec<Diagnostic>, String> {
+pub(crate) fn validate(value: &Value) -> Result<Vec<Diagnostic>, String> {
     let validator = validator()?;
     let mut found: Vec<Diagnostic> = Vec::new();
     // One diagnostic per code and place: a set, as a spec can hold a hundred thousand of them.
@@ -115,7 +115,7 @@ fn not_an_integer(at: &str, number: f64) -> Diagnostic {
 }
 
 /// `/network/subnets/0/name` -> `network.subnets[0].name`, as users read their YAML.
-pub fn display_path(pointer: &str) -> String {
+pub(crate) fn display_path(pointer: &str) -> String {
     let mut out = String::new();
     for token in pointer.split('/').skip(1) {
         let token = token.replace("~1", "/").replace("~0", "~");

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::azure::hdinsight;
-pub use crate::azure::hdinsight::ClusterType;
+pub(crate) use crate::azure::hdinsight::ClusterType;
 
 /// A whole spec file.
 #[derive(Debug, Clone, Deserialize)]

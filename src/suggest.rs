@@ -9,7 +9,10 @@ const MIN_PREFIX: usize = 3;
 /// only candidate that `word` is the start of (`westeu` for `westeurope`, though `westus` is fewer
 /// edits away); failing that, the candidate nearest to `word`, if it is near enough to be a typo
 /// (at most one edit in three characters, and at least one edit allowed).
-pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let candidates: Vec<&str> = candidates.into_iter().collect();
     let same_but_case = candidates
         .iter()

@@ -20,7 +20,7 @@ use crate::spec::Spec;
 
 /// Runs every check on `spec`. `service_tags` is the parsed `forced_tunnel.service_tags_file`,
 /// when the spec names one and it could be read.
-pub fn run(spec: &Spec, service_tags: Option<&ServiceTags>) -> Vec<Diagnostic> {
+pub(crate) fn run(spec: &Spec, service_tags: Option<&ServiceTags>) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     found.extend(region::check(spec));
     found.extend(cidr::check(spec));

@@ -10,7 +10,7 @@
 
 mod value;
 
-pub use value::{Expr, Object, Part, Step, Value};
+pub(crate) use value::{Expr, Object, Part, Step, Value};
 
 use std::collections::BTreeSet;
 
@@ -18,7 +18,7 @@ use crate::azure::resource::ResourceKind;
 
 /// One deployment template: `main.bicep` / `azuredeploy.json`, or the computes module.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Template {
+pub(crate) struct Template {
     pub parameters: Vec<Param>,
     /// Resources and modules, in output order.
     pub items: Vec<Item>,
@@ -28,7 +28,7 @@ pub struct Template {
 
 /// A template output: a string computed at deployment (IDs; never a secret).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Output {
+pub(crate) struct Output {
     pub name: String,
     pub description: String,
     pub value: Expr,
@@ -36,7 +36,7 @@ pub struct Output {
 
 /// A template parameter.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Param {
+pub(crate) struct Param {
     pub name: String,
     pub description: String,
     /// `@secure()` / `securestring`; never with a default.
@@ -49,14 +49,14 @@ pub struct Param {
 
 /// What a template declares.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Item {
+pub(crate) enum Item {
     Resource(Resource),
     Module(Module),
 }
 
 /// One Azure resource.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Resource {
+pub(crate) struct Resource {
     pub kind: ResourceKind,
     /// The Bicep symbol; references to the resource use it in both formats.
     pub symbol: String,
@@ -78,7 +78,7 @@ pub struct Resource {
 
 /// A scanner check that a resource deliberately does not meet, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Suppression {
+pub(crate) struct Suppression {
     /// The check's ID, e.g. `CKV_AZURE_50`.
     pub check: &'static str,
     pub reason: String,
@@ -86,7 +86,7 @@ pub struct Suppression {
 
 /// A template deployed into another resource group, with the values passed to its parameters.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Module {
+pub(crate) struct Module {
     pub symbol: String,
     /// The deployment's name.
     pub name: String,
@@ -101,7 +101,7 @@ pub struct Module {
 
 impl Resource {
     /// A resource of `kind` named `name`, with an empty body.
-    pub fn new(
+    pub(crate) fn new(
         kind: ResourceKind,
         symbol: String,
         name: impl Into<Value>,
@@ -121,7 +121,7 @@ impl Resource {
     }
 
     /// The same resource with `check` suppressed for `reason`.
-    pub fn suppress(mut self, check: &'static str, reason: impl Into<String>) -> Self {
+    pub(crate) fn suppress(mut self, check: &'static str, reason: impl Into<String>) -> Self {
         self.suppressions.push(Suppression {
             check,
             reason: reason.into(),
@@ -130,12 +130,12 @@ impl Resource {
     }
 
     /// The same resource with `body`.
-    pub fn with_body(self, body: Object) -> Self {
+    pub(crate) fn with_body(self, body: Object) -> Self {
         Resource { body, ..self }
     }
 
     /// The same resource with `key: value` added to its body.
-    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+    pub(crate) fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.body = self.body.with(key, value);
         self
     }
@@ -143,12 +143,12 @@ impl Resource {
 
 impl Template {
     /// The resource declared with `symbol`, in this template (not in its modules).
-    pub fn resource(&self, symbol: &str) -> Option<&Resource> {
+    pub(crate) fn resource(&self, symbol: &str) -> Option<&Resource> {
         self.resources().find(|r| r.symbol == symbol)
     }
 
     /// The resources of this template, without its modules.
-    pub fn resources(&self) -> impl Iterator<Item = &Resource> {
+    pub(crate) fn resources(&self) -> impl Iterator<Item = &Resource> {
         self.items.iter().filter_map(|item| match item {
             Item::Resource(r) => Some(r),
             Item::Module(_) => None,
@@ -156,7 +156,7 @@ impl Template {
     }
 
     /// The modules of this template.
-    pub fn modules(&self) -> impl Iterator<Item = &Module> {
+    pub(crate) fn modules(&self) -> impl Iterator<Item = &Module> {
         self.items.iter().filter_map(|item| match item {
             Item::Module(m) => Some(m),
             Item::Resource(_) => None,
@@ -165,7 +165,7 @@ impl Template {
 
     /// The resources among `symbols` that this template deploys (not `existing` ones): what ARM
     /// must wait for.
-    pub fn deployed<'a>(&'a self, symbols: &BTreeSet<&str>) -> Vec<&'a Resource> {
+    pub(crate) fn deployed<'a>(&'a self, symbols: &BTreeSet<&str>) -> Vec<&'a Resource> {
         self.resources()
             .filter(|r| !r.existing && symbols.contains(r.symbol.as_str()))
             .collect()

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 /// A value in a resource body.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     Str(String),
     Int(i64),
     Bool(bool),
@@ -19,11 +19,11 @@ pub enum Value {
 
 /// An object whose keys keep the order they were added in.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Object(pub Vec<(String, Value)>);
+pub(crate) struct Object(pub Vec<(String, Value)>);
 
 /// A value computed at deployment.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Expr {
+pub(crate) enum Expr {
     /// A template parameter.
     Param(String),
     /// A string literal, as an argument of a function.
@@ -60,14 +60,14 @@ pub enum Expr {
 
 /// A step of a property path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     Key(&'static str),
     Index(usize),
 }
 
 impl Step {
     /// `.key` and `[index]` steps, as both ARM and Bicep write a property path.
-    pub fn path(steps: &[Step]) -> String {
+    pub(crate) fn path(steps: &[Step]) -> String {
         steps
             .iter()
             .map(|step| match step {
@@ -80,24 +80,24 @@ impl Step {
 
 /// A piece of an interpolated string.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Part {
+pub(crate) enum Part {
     Text(String),
     Expr(Expr),
 }
 
 impl Object {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Object(Vec::new())
     }
 
     /// Adds `key: value`.
-    pub fn with(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+    pub(crate) fn with(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.0.push((key.into(), value.into()));
         self
     }
 
     /// Adds `key: value` when there is a value.
-    pub fn with_some(self, key: impl Into<String>, value: Option<impl Into<Value>>) -> Self {
+    pub(crate) fn with_some(self, key: impl Into<String>, value: Option<impl Into<Value>>) -> Self {
         match value {
             Some(value) => self.with(key, value),
             None => self,
@@ -105,7 +105,7 @@ impl Object {
     }
 
     /// Adds `key: value` unless the list is empty.
-    pub fn with_nonempty(self, key: impl Into<String>, values: Vec<Value>) -> Self {
+    pub(crate) fn with_nonempty(self, key: impl Into<String>, values: Vec<Value>) -> Self {
         if values.is_empty() {
             self
         } else {
@@ -122,12 +122,12 @@ impl Object {
 
 impl Value {
     /// `{"id": <expr>}`: how Azure refers to another resource.
-    pub fn id(expr: Expr) -> Value {
+    pub(crate) fn id(expr: Expr) -> Value {
         Value::Object(Object::new().with("id", expr))
     }
 
     /// Adds the symbols of the resources this value refers to.
-    pub fn symbols<'a>(&'a self, out: &mut BTreeSet<&'a str>) {
+    pub(crate) fn symbols<'a>(&'a self, out: &mut BTreeSet<&'a str>) {
         match self {
             Value::Object(object) => object.0.iter().for_each(|(_, v)| v.symbols(out)),
             Value::Array(items) => items.iter().for_each(|v| v.symbols(out)),
@@ -139,7 +139,7 @@ impl Value {
 
 impl Expr {
     /// Adds the symbols of the resources this expression refers to.
-    pub fn symbols<'a>(&'a self, out: &mut BTreeSet<&'a str>) {
+    pub(crate) fn symbols<'a>(&'a self, out: &mut BTreeSet<&'a str>) {
         match self {
             Expr::Id(s) | Expr::Name(s) | Expr::Property(s, _) | Expr::ListKeys(s, _) => {
                 out.insert(s);
@@ -170,7 +170,7 @@ impl Expr {
 
     /// The deployment functions ARM and Bicep spell alike (`resourceGroup().id`,
     /// `environment().suffixes.storage`); `None` for every other expression.
-    pub fn builtin(&self) -> Option<&'static str> {
+    pub(crate) fn builtin(&self) -> Option<&'static str> {
         match self {
             Expr::ResourceGroupId => Some("resourceGroup().id"),
             Expr::ResourceGroupName => Some("resourceGroup().name"),
@@ -181,7 +181,7 @@ impl Expr {
     }
 
     /// `text` followed by `expr`, as one string: `'st${uniqueString(...)}'`.
-    pub fn prefixed(text: impl Into<String>, expr: Expr) -> Expr {
+    pub(crate) fn prefixed(text: impl Into<String>, expr: Expr) -> Expr {
         Expr::Interpolate(vec![Part::Text(text.into()), Part::Expr(expr)])
     }
 }
