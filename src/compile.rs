@@ -166,6 +166,13 @@ pub fn compile_file(path: &Path, roots: &[PathBuf]) -> Result<Vec<Compiled>, Err
 }
 
 fn compile_read(path: &Path, layers: &blueprint::Layers) -> Result<Vec<Compiled>, Error> {
+    if path == Path::new(STDIN) {
+        let bytes = source::read_stdin(source::SPEC_LIMIT).map_err(|source| Error::Read {
+            path: "standard input".into(),
+            source,
+        })?;
+        return compile_in(Source::from_bytes("<stdin>", bytes), Path::new("."), layers);
+    }
     let display = path.display().to_string();
     let bytes = source::read_file(path, source::SPEC_LIMIT).map_err(|source| Error::Read {
         path: display.clone(),
@@ -174,6 +181,9 @@ fn compile_read(path: &Path, layers: &blueprint::Layers) -> Result<Vec<Compiled>
     let base = path.parent().unwrap_or(Path::new("."));
     compile_in(Source::from_bytes(display, bytes), base, layers)
 }
+
+/// The spec path that names standard input: relative paths in it start from the current folder.
+const STDIN: &str = "-";
 
 /// The spec at `path` merged with its bases (and `environment`), as YAML with the file and line
 /// each value comes from; the diagnostics when its chain cannot be loaded or merged. With
@@ -292,34 +302,7 @@ pub fn check_files<T: Send>(
     for units in results {
         checked.extend(units?);
     }
-    let mut first: BTreeMap<String, String> = BTreeMap::new();
-    for (spec, _) in &mut checked {
-        let Some(name) = spec.name.take() else {
-            continue;
-        };
-        let Some(earlier) = first.get(&name) else {
-            first.insert(name.clone(), spec.compiled.label());
-            spec.name = Some(name);
-            continue;
-        };
-        // Compiled again for the text and positions the diagnostic points into.
-        let environment = spec.compiled.environment.clone();
-        let path = PathBuf::from(&spec.compiled.source.path);
-        let again = compile_or_unreadable(&path, &layers)?;
-        let Some(mut compiled) = again.into_iter().find(|c| c.environment == environment) else {
-            continue;
-        };
-        compiled.plan = None;
-        compiled.diagnostics.push(
-            Diagnostic::error(
-                Code::SpecNameDuplicate,
-                format!("spec name `{name}` is also the name of {earlier}; both would render into the folder `{name}`"),
-                Label::value("/name", format!("also in {earlier}")),
-            )
-            .with_help("give each spec its own `name`"),
-        );
-        spec.compiled = compiled;
-    }
+    duplicates(&mut checked, &layers)?;
     overlaps(&mut checked, &layers)?;
     collisions(&mut checked, &layers)?;
     Ok(checked)
@@ -371,6 +354,49 @@ fn reread(compiled: &mut Compiled, layers: &blueprint::Layers) -> Result<(), Err
     {
         compiled.source = again.source;
         compiled.spans = again.spans;
+    }
+    Ok(())
+}
+
+/// A `spec-name-duplicate` error on every spec of the run whose `name` another spec has (each
+/// would render into the same folder), naming the others; such specs fail.
+fn duplicates<T>(
+    checked: &mut [(Checked, Option<T>)],
+    layers: &blueprint::Layers,
+) -> Result<(), Error> {
+    let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, (spec, _)) in checked.iter().enumerate() {
+        if let Some(name) = &spec.name {
+            by_name.entry(name.clone()).or_default().push(i);
+        }
+    }
+    for (name, specs) in by_name.into_iter().filter(|(_, specs)| specs.len() > 1) {
+        let labels: Vec<String> = specs
+            .iter()
+            .map(|&i| checked[i].0.compiled.label())
+            .collect();
+        for (k, &i) in specs.iter().enumerate() {
+            let others: Vec<&str> = labels
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != k)
+                .map(|(_, l)| l.as_str())
+                .collect();
+            let spec = &mut checked[i].0;
+            reread(&mut spec.compiled, layers)?;
+            spec.name = None;
+            spec.compiled.diagnostics.push(
+                Diagnostic::error(
+                    Code::SpecNameDuplicate,
+                    format!(
+                        "spec name `{name}` is also the name of {}; they would render into the same folder `{name}`",
+                        others.join(", ")
+                    ),
+                    Label::value(spec.compiled.written_at("/name"), format!("also in {}", others.join(", "))),
+                )
+                .with_help("give each spec its own `name`"),
+            );
+        }
     }
     Ok(())
 }

@@ -129,6 +129,26 @@ pub fn read_file(path: &Path, limit: Limit) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Reads standard input, at most `limit` bytes (a larger input is an error, not truncated).
+pub fn read_stdin(limit: Limit) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    io::stdin()
+        .lock()
+        .take(limit.bytes + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit.bytes {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "more than {} MiB, the most amlgen reads for {}",
+                limit.bytes >> 20,
+                limit.what
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Opens `path` for reading; on Unix with `O_NONBLOCK`, so that opening a FIFO does not wait for
 /// a writer (regular files read the same either way).
 fn open_without_blocking(path: &Path) -> io::Result<std::fs::File> {

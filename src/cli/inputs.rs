@@ -31,7 +31,7 @@ pub(super) fn spec_files(specs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
             walk_folder(&walk, spec, MAX_WALK_DEPTH, &mut found)?;
             found.sort();
             files.extend(found);
-        } else if spec.exists() || !text.contains(['*', '?', '[']) {
+        } else if text == "-" || spec.exists() || !text.contains(['*', '?', '[']) {
             files.push(spec.clone());
         } else {
             files.extend(matches(&text)?);

@@ -115,7 +115,8 @@ enum Command {
 /// The specs of a run and how to report on them.
 #[derive(Debug, clap::Args)]
 struct Inputs {
-    /// Spec files, folders (searched recursively for *.yaml and *.yml), or globs.
+    /// Spec files, folders (searched recursively for *.yaml and *.yml), globs, or `-` for a
+    /// spec on standard input.
     #[arg(required = true, value_name = "SPEC")]
     specs: Vec<PathBuf>,
     /// How to print diagnostics: human text on stderr, or one JSON or SARIF document on stdout.
@@ -128,6 +129,28 @@ struct Inputs {
     /// 256 in all); output never depends on it.
     #[arg(short, long, value_name = "N")]
     jobs: Option<usize>,
+    /// Print only the diagnostics: no line per spec or file, no summary.
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Print a line per spec (and per file written) however many specs the run has; by
+    /// default only a run of at most 8 specs does, and a larger one prints its summary.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+impl Inputs {
+    /// Whether a run of `specs` prints a line per spec and per file.
+    fn itemised(&self, specs: usize) -> bool {
+        !self.quiet && (self.verbose || specs <= FEW)
+    }
+}
+
+/// The most specs a run lists one by one without `--verbose`.
+const FEW: usize = 8;
+
+/// `1 spec`, `2 specs`: a count with its noun.
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 
-use super::{FailOn, Inputs, inputs::spec_files};
+use super::{FailOn, Inputs, count, inputs::spec_files};
 use crate::diag::{Format, Severity};
 use crate::plan::Plan;
 use crate::write::{self, Checking, Output, Report, Staging};
@@ -174,20 +174,25 @@ pub(super) fn validate(
     let pool = pool(inputs)?;
     let run = check_specs(inputs, &pool, &|_| (), out, err)?;
     let log: &mut dyn Write = if inputs.format == Format::Human {
-        for (path, ()) in &run.passed {
-            let _ = writeln!(out, "{}: valid", crate::diag::escape(path));
+        if inputs.itemised(run.total) {
+            for (path, ()) in &run.passed {
+                writeln!(out, "{}: valid", crate::diag::escape(path)).map_err(Error::Output)?;
+            }
         }
         out
     } else {
         err
     };
-    let _ = writeln!(
-        log,
-        "{} specs: {} valid, {} failed",
-        run.total,
-        run.passed.len(),
-        run.failed()
-    );
+    if !inputs.quiet {
+        writeln!(
+            log,
+            "{}: {} valid, {} failed",
+            count(run.total, "spec"),
+            run.passed.len(),
+            run.failed()
+        )
+        .map_err(Error::Output)?;
+    }
     Ok(u8::from(run.failed() > 0))
 }
 
@@ -262,19 +267,24 @@ pub(super) fn render(
     } else {
         err
     };
-    list(&reports, log, "wrote", "removed");
-    let pruned = Report {
-        orphaned: pruned,
-        ..Report::default()
-    };
-    list(std::slice::from_ref(&pruned), log, "wrote", "removed");
+    if inputs.itemised(reports.len()) {
+        list(&reports, log, "wrote", "removed");
+        let pruned = Report {
+            orphaned: pruned,
+            ..Report::default()
+        };
+        list(std::slice::from_ref(&pruned), log, "wrote", "removed");
+    }
     let rendered = reports.iter().filter(|r| touched(r)).count();
-    let _ = writeln!(
-        log,
-        "{} specs: {rendered} rendered, {} unchanged, 0 failed",
-        reports.len(),
-        reports.len() - rendered
-    );
+    if !inputs.quiet {
+        writeln!(
+            log,
+            "{}: {rendered} rendered, {} unchanged, 0 failed",
+            count(reports.len(), "spec"),
+            reports.len() - rendered
+        )
+        .map_err(Error::Output)?;
+    }
     Ok(0)
 }
 
@@ -313,7 +323,7 @@ fn say_nothing_done<T>(run: &Run<T>, check: bool, err: &mut dyn Write) -> bool {
     };
     let _ = writeln!(err, "error: {what}: fix the problems above");
     let (total, failed) = (run.total, run.failed());
-    let _ = writeln!(err, "{total} specs: {summary}, {failed} failed");
+    let _ = writeln!(err, "{}: {summary}, {failed} failed", count(total, "spec"));
     true
 }
 
@@ -466,8 +476,8 @@ fn print_check(
     if findings.is_empty() {
         let files: usize = reports.iter().map(|r| r.unchanged.len()).sum();
         let log: &mut dyn Write = if format == Format::Human { out } else { err };
-        let _ = writeln!(log, "{files} files up to date");
-        let _ = writeln!(log, "{specs} specs: 0 stale, {specs} up to date");
+        let _ = writeln!(log, "{} up to date", count(files, "file"));
+        let _ = writeln!(log, "{}: 0 stale, {specs} up to date", count(specs, "spec"));
         return 0;
     }
     use std::fmt::Write as _;
@@ -509,12 +519,13 @@ fn print_check(
     };
     let _ = writeln!(
         text,
-        "error: {} files would change; {advice}",
-        findings.len()
+        "error: {} would change; {advice}",
+        count(findings.len(), "file")
     );
     let _ = writeln!(
         text,
-        "{specs} specs: {stale} stale, {} up to date",
+        "{}: {stale} stale, {} up to date",
+        count(specs, "spec"),
         specs - stale
     );
     let _ = err.write_all(text.as_bytes());

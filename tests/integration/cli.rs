@@ -41,7 +41,7 @@ fn render_writes_then_check_passes_then_detects_drift() {
     assert!(
         again
             .stdout
-            .contains("1 specs: 0 rendered, 1 unchanged, 0 failed"),
+            .contains("1 spec: 0 rendered, 1 unchanged, 0 failed"),
         "{}",
         again.stdout
     );
@@ -190,7 +190,8 @@ fn validate_reports_json_for_tools() {
 
 #[test]
 fn folders_are_expanded_to_their_specs() {
-    let run = amlgen(&["validate", &root().join("examples").display().to_string()]);
+    let examples = root().join("examples").display().to_string();
+    let run = amlgen(&["validate", "--verbose", &examples]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let valid: Vec<&str> = run
         .stdout
@@ -330,7 +331,7 @@ fn fail_on_warning_fails_a_spec_with_warnings_and_writes_nothing() {
     let strict = amlgen(&["validate", "--fail-on", "warning", &spec]);
     assert_eq!(strict.code, 1);
     assert!(
-        strict.stdout.contains("1 specs: 0 valid, 1 failed"),
+        strict.stdout.contains("1 spec: 0 valid, 1 failed"),
         "{}",
         strict.stdout
     );
@@ -761,4 +762,55 @@ fn completions_are_printed_for_each_shell() {
             "{shell}"
         );
     }
+}
+
+#[test]
+fn every_spec_that_shares_a_name_is_flagged_naming_the_others() {
+    let dir = scratch("same-name");
+    let text = std::fs::read_to_string(root().join("examples/minimal.yaml")).unwrap();
+    for file in ["a.yaml", "b.yaml", "c.yaml"] {
+        std::fs::write(dir.join(file), &text).unwrap();
+    }
+    let run = amlgen(&["validate", dir.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr.matches("error[spec-name-duplicate]").count(),
+        3,
+        "{}",
+        run.stderr
+    );
+    let a = dir.join("a.yaml").display().to_string();
+    let c = dir.join("c.yaml").display().to_string();
+    assert!(
+        run.stderr
+            .contains(&format!("is also the name of {a}, {c};")),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_spec_is_read_from_standard_input_as_dash() {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_amlgen"))
+        .args(["validate", "-"])
+        .current_dir(root().join("examples"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let spec = std::fs::read(root().join("examples/locked-nat.yaml")).unwrap();
+    child.stdin.take().unwrap().write_all(&spec).unwrap();
+    let run = child.wait_with_output().unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "<stdin>: valid\n1 spec: 1 valid, 0 failed\n"
+    );
 }
