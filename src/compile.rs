@@ -695,6 +695,11 @@ impl Outcome {
 fn check_value(value: &Value, dir: &Path) -> Result<Outcome, Error> {
     let mut diagnostics = schema::validate(value).map_err(Error::Internal)?;
     if has_errors(&diagnostics) {
+        // The regions are checked on the raw value too: a run reports every problem it can.
+        let regions = check::region::unknown_in(value);
+        let refused = |d: &Diagnostic| diagnostics.iter().any(|s| s.primary.at == d.primary.at);
+        let regions: Vec<Diagnostic> = regions.into_iter().filter(|d| !refused(d)).collect();
+        diagnostics.extend(regions);
         return Ok(Outcome {
             diagnostics,
             ..Outcome::default()

@@ -21,6 +21,43 @@ fn schema() -> &'static Value {
     SCHEMA_VALUE.get_or_init(|| serde_json::from_str(SCHEMA).unwrap_or(Value::Null))
 }
 
+/// The keys the schema requires in the member `name` of the mapping at `at` (a pointer into the
+/// spec): what a missing block needs. The schema is followed along the spec's path, through
+/// `properties`, `items` and `$ref`s.
+fn required_of(at: &str, name: &str) -> Vec<String> {
+    let schema = schema();
+    let resolve = |node: &'static Value| -> &'static Value {
+        match node
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+        {
+            Some(target) => schema.pointer(target).unwrap_or(node),
+            None => node,
+        }
+    };
+    let mut node = resolve(schema);
+    for token in at.split('/').skip(1).chain([name]) {
+        let next = if token.parse::<usize>().is_ok() {
+            node.get("items")
+        } else {
+            node.get("properties").and_then(|p| p.get(token))
+        };
+        match next {
+            Some(next) => node = resolve(next),
+            None => return Vec::new(),
+        }
+    }
+    node.get("required")
+        .and_then(Value::as_array)
+        .map(|keys| {
+            keys.iter()
+                .filter_map(|k| k.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn validator() -> Result<&'static jsonschema::Validator, String> {
     static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
     VALIDATOR
@@ -171,9 +208,22 @@ fn diagnose(
             } else {
                 Label::key(at, format!("needs `{name}`"))
             };
+            let needs = match required_of(at, name).as_slice() {
+                [] => String::new(),
+                keys => format!(
+                    " (a mapping with {})",
+                    keys.iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
             vec![Diagnostic::error(
                 Code::SchemaMissingKey,
-                format!("{} is missing the required key `{name}`", display_path(at)),
+                format!(
+                    "{} is missing the required key `{name}`{needs}",
+                    display_path(at)
+                ),
                 label,
             )]
         }
@@ -411,6 +461,18 @@ mod tests {
         assert!(found.iter().any(
             |(c, m)| *c == Code::SchemaValue && m.contains("network.subnets[0].address_prefix")
         ));
+    }
+
+    #[test]
+    fn a_missing_block_names_the_keys_it_needs() {
+        let mut spec = minimal();
+        spec["network"]["egress"] = json!("forced_tunnel");
+        let found = validate(&spec).unwrap();
+        assert!(
+            found.iter().any(|d| d.message
+                == "`network` is missing the required key `forced_tunnel` (a mapping with `next_hop_ip`)"),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod cidr;
 mod compute;
 mod databricks;
 mod egress;
-mod region;
+pub(crate) mod region;
 
 use std::collections::BTreeMap;
 

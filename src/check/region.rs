@@ -34,6 +34,19 @@ pub(super) fn check(spec: &Spec) -> Vec<Diagnostic> {
     found
 }
 
+/// The regions of a spec the schema refused (`value`, as parsed): each unknown one, so that a
+/// run reports a misspelt region beside the schema's errors instead of after they are fixed.
+pub(crate) fn unknown_in(value: &serde_json::Value) -> Vec<Diagnostic> {
+    [
+        "/location",
+        "/workspace/location",
+        "/network/forced_tunnel/secondary_region",
+    ]
+    .into_iter()
+    .filter_map(|at| known(value.pointer(at)?.as_str()?, at))
+    .collect()
+}
+
 fn known(region: &str, at: &str) -> Option<Diagnostic> {
     if regions::is_known(region) {
         return None;

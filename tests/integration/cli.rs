@@ -814,3 +814,29 @@ fn a_spec_is_read_from_standard_input_as_dash() {
         "<stdin>: valid\n1 spec: 1 valid, 0 failed\n"
     );
 }
+
+#[test]
+fn one_run_reports_the_region_beside_the_schemas_errors() {
+    let dir = scratch("all-errors");
+    let spec = dir.join("spec.yaml");
+    let text = std::fs::read_to_string(root().join("examples/minimal.yaml"))
+        .unwrap()
+        .replace("location: westeurope", "location: West Europe")
+        .replace("network:\n", "network:\n  egres: nat\n");
+    assert!(text.contains("West Europe") && text.contains("egres"));
+    std::fs::write(&spec, text).unwrap();
+    let run = amlgen(&["validate", spec.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("error[schema-unknown-key]: unknown key `egres`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("error[region-unknown]: `West Europe`"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
