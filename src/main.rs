@@ -13,7 +13,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     // Without the handler a signal still stops amlgen, only leaving temporary files that the
     // next render into the folder removes.
-    let _ = ctrlc::set_handler(|| amlgen::write::interrupted());
+    if let Err(e) = ctrlc::set_handler(|| amlgen::write::interrupted()) {
+        eprintln!("warning: an interrupted run will leave its temporary files: {e}");
+    }
     let code = amlgen::cli::run(
         std::env::args_os(),
         &mut std::io::stdout().lock(),

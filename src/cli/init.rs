@@ -26,23 +26,20 @@ pub(super) fn init(name: &str, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     if named != Some(name) {
         let findings: Vec<_> = compiled.iter().map(Compiled::findings).collect();
         let document = crate::diag::render(Format::Human, &findings);
-        let _ = err.write_all(document.as_bytes());
-        let _ = writeln!(
-            err,
-            "error: `{name}` cannot name a spec; nothing was written"
-        );
+        let refusal = format!("error: `{name}` cannot name a spec; nothing was written\n");
+        err.write_all(document.as_bytes())
+            .and_then(|()| err.write_all(refusal.as_bytes()))
+            .map_err(Error::Output)?;
         return Ok(1);
     }
     create_new(&file, &text)?;
-    let _ = writeln!(out, "wrote {}", file.display());
+    let mut said = format!("wrote {}\n", file.display());
     if !Path::new(SCHEMA_FILE).exists() {
         create_new(Path::new(SCHEMA_FILE), crate::schema::SCHEMA)?;
-        let _ = writeln!(
-            out,
-            "wrote {SCHEMA_FILE} (the schema editors read for completion)"
-        );
+        said += &format!("wrote {SCHEMA_FILE} (the schema editors read for completion)\n");
     }
-    let _ = writeln!(out, "next: amlgen render {}", file.display());
+    said += &format!("next: amlgen render {}\n", file.display());
+    out.write_all(said.as_bytes()).map_err(Error::Output)?;
     Ok(0)
 }
 

@@ -170,8 +170,11 @@ pub fn run(
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let sink: &mut dyn Write = if e.use_stderr() { err } else { out };
-            let _ = write!(sink, "{}", e.render());
-            return code;
+            // Usage text that cannot be printed leaves nothing else to say it with.
+            return match write!(sink, "{}", e.render()) {
+                Ok(()) => code,
+                Err(_) => 2,
+            };
         }
     };
     let result = match cli.command {
@@ -184,9 +187,9 @@ pub fn run(
             let mut command = Cli::command();
             command.set_bin_name("amlgen");
             command.build();
-            // Like every print to stdout, a closed pipe is not an error of amlgen's.
-            let _ = clap_complete::Generator::try_generate(&shell, &command, out);
-            Ok(0)
+            clap_complete::Generator::try_generate(&shell, &command, out)
+                .map(|()| 0)
+                .map_err(Error::Output)
         }
         Command::Init { name } => init::init(&name, out, err),
         Command::Validate { inputs } => render::validate(&inputs, out, err),
@@ -206,7 +209,9 @@ pub fn run(
         Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
             // Paths and patterns come from the command line: escaped like a spec's text.
-            let _ = writeln!(err, "error: {}", crate::diag::escape(&e.to_string()));
+            // When stderr fails too, the exit code is all that is left to say it.
+            let said = writeln!(err, "error: {}", crate::diag::escape(&e.to_string()));
+            drop(said);
             2
         }
     }
@@ -237,6 +242,55 @@ fn resolve(
             let text = crate::diag::render(Format::Human, &findings);
             err.write_all(text.as_bytes()).map_err(Error::Output)?;
             Ok(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A standard stream that refuses every write with `kind`.
+    struct Refusing(std::io::ErrorKind);
+
+    impl Write for Refusing {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(self.0.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn run_into(args: &[&str], out: &mut dyn Write) -> (u8, String) {
+        let mut err = Vec::new();
+        let args = args.iter().map(OsString::from);
+        let code = run(args, out, &mut err);
+        (code, String::from_utf8(err).unwrap())
+    }
+
+    #[test]
+    fn a_reader_that_stops_early_is_not_an_error() {
+        let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/locked-nat.yaml");
+        let mut closed = Refusing(std::io::ErrorKind::BrokenPipe);
+        for args in [&["amlgen", "schema"][..], &["amlgen", "validate", spec]] {
+            assert_eq!(run_into(args, &mut closed), (0, String::new()), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn output_that_cannot_be_written_fails_the_run_and_says_why() {
+        let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/locked-nat.yaml");
+        let mut full = Refusing(std::io::ErrorKind::StorageFull);
+        for args in [
+            &["amlgen", "schema"][..],
+            &["amlgen", "validate", spec],
+            &["amlgen", "completions", "bash"],
+        ] {
+            let (code, err) = run_into(args, &mut full);
+            assert_eq!(code, 2, "{args:?}");
+            assert!(err.starts_with("error: "), "{args:?}: {err}");
+            assert!(err.contains("cannot write the output"), "{args:?}: {err}");
         }
     }
 }

@@ -86,7 +86,7 @@ fn check_specs<T: Send>(
     } else {
         out
     };
-    let _ = sink.write_all(document.as_bytes());
+    sink.write_all(document.as_bytes()).map_err(Error::Output)?;
     let passed = checked
         .into_iter()
         .filter(|(c, _)| c.name.is_some() && passes(&c.compiled))
@@ -206,12 +206,15 @@ pub(super) fn render(
 ) -> Result<u8, Error> {
     let pool = pool(inputs)?;
     pool.spawn(emit::prepare);
+    // Said at most once, while the lock is awaited; a failure to say it fails the run after.
+    let mut unsaid = None;
     let mut waiting = || {
-        let _ = writeln!(
+        let said = writeln!(
             err,
             "waiting: another amlgen run is using {}; continuing when it ends",
             dir.display()
         );
+        unsaid = said.err();
     };
     // A run whose every SPEC is a folder covers the whole output folder: the spec folders no
     // spec of it produces are its specs' that were deleted or renamed.
@@ -220,7 +223,9 @@ pub(super) fn render(
     // they pass. When it cannot be, the specs are still checked: an invalid spec fails the run
     // with its diagnostics (exit 1), not with the folder's error.
     if check {
-        let checking = match Checking::begin(dir, &mut waiting) {
+        let checking = Checking::begin(dir, &mut waiting);
+        unsaid.take().map_or(Ok(()), |e| Err(Error::Output(e)))?;
+        let checking = match checking {
             Ok(checking) => checking,
             Err(e) => return unusable(e, inputs, &pool, check, out, err),
         };
@@ -234,7 +239,7 @@ pub(super) fn render(
         };
         let run = check_specs(inputs, &pool, &then, sink, err)?;
         let Some((names, mut reports)) = reports(run, check, err)? else {
-            let _ = out.write_all(&document);
+            out.write_all(&document).map_err(Error::Output)?;
             return Ok(1);
         };
         if whole {
@@ -244,9 +249,11 @@ pub(super) fn render(
                 ..Report::default()
             });
         }
-        return Ok(print_check(&reports, inputs.format, &document, out, err));
+        return print_check(&reports, inputs.format, &document, out, err);
     }
-    let staging = match Staging::begin(dir, force, &mut waiting) {
+    let staging = Staging::begin(dir, force, &mut waiting);
+    unsaid.take().map_or(Ok(()), |e| Err(Error::Output(e)))?;
+    let staging = match staging {
         Ok(staging) => staging,
         Err(e) => return unusable(e, inputs, &pool, check, out, err),
     };
@@ -268,12 +275,12 @@ pub(super) fn render(
         err
     };
     if inputs.itemised(reports.len()) {
-        list(&reports, log, "wrote", "removed");
+        list(&reports, log, "wrote", "removed")?;
         let pruned = Report {
             orphaned: pruned,
             ..Report::default()
         };
-        list(std::slice::from_ref(&pruned), log, "wrote", "removed");
+        list(std::slice::from_ref(&pruned), log, "wrote", "removed")?;
     }
     let rendered = reports.iter().filter(|r| touched(r)).count();
     if !inputs.quiet {
@@ -298,7 +305,7 @@ fn reports(
     check: bool,
     err: &mut dyn Write,
 ) -> Result<Option<Passed>, Error> {
-    if say_nothing_done(&run, check, err) {
+    if say_nothing_done(&run, check, err)? {
         return Ok(None);
     }
     let mut names = BTreeSet::new();
@@ -312,19 +319,23 @@ fn reports(
 }
 
 /// Says that nothing was written (or compared) when a spec of `run` failed; true then.
-fn say_nothing_done<T>(run: &Run<T>, check: bool, err: &mut dyn Write) -> bool {
+fn say_nothing_done<T>(run: &Run<T>, check: bool, err: &mut dyn Write) -> Result<bool, Error> {
     if run.failed() == 0 {
-        return false;
+        return Ok(false);
     }
     let (what, summary) = if check {
         ("nothing was compared", "0 stale, 0 up to date")
     } else {
         ("nothing was written", "0 rendered, 0 unchanged")
     };
-    let _ = writeln!(err, "error: {what}: fix the problems above");
     let (total, failed) = (run.total, run.failed());
-    let _ = writeln!(err, "{}: {summary}, {failed} failed", count(total, "spec"));
-    true
+    let total = count(total, "spec");
+    write!(
+        err,
+        "error: {what}: fix the problems above\n{total}: {summary}, {failed} failed\n"
+    )
+    .map_err(Error::Output)?;
+    Ok(true)
 }
 
 /// A run whose output folder cannot be locked: exit 1 when a spec fails, else the folder's
@@ -338,7 +349,7 @@ fn unusable(
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
     let run = check_specs(inputs, pool, &|_| (), out, err)?;
-    if say_nothing_done(&run, check, err) {
+    if say_nothing_done(&run, check, err)? {
         return Ok(1);
     }
     Err(Error::Write(error))
@@ -369,23 +380,27 @@ fn emit_into(
 
 /// Prints each changed file after `changed` and each removed file after `removed`.
 /// The lines are written at once: a batch lists thousands.
-fn list(reports: &[Report], sink: &mut dyn Write, changed: &str, removed: &str) {
-    use std::fmt::Write as _;
+fn list(
+    reports: &[Report],
+    sink: &mut dyn Write,
+    changed: &str,
+    removed: &str,
+) -> Result<(), Error> {
     let mut text = String::new();
     for report in reports {
         for path in &report.changed {
-            let _ = writeln!(text, "{changed} {}", path.display());
+            text += &format!("{changed} {}\n", path.display());
         }
         for path in &report.removed {
             let why = "(the spec no longer produces it)";
-            let _ = writeln!(text, "{removed} {} {why}", path.display());
+            text += &format!("{removed} {} {why}\n", path.display());
         }
         for path in &report.orphaned {
             let why = "(no spec given produces its folder)";
-            let _ = writeln!(text, "{removed} {} {why}", path.display());
+            text += &format!("{removed} {} {why}\n", path.display());
         }
     }
-    let _ = sink.write_all(text.as_bytes());
+    sink.write_all(text.as_bytes()).map_err(Error::Output)
 }
 
 /// What `render --check` found wrong with one file.
@@ -462,7 +477,7 @@ fn print_check(
     document: &[u8],
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> u8 {
+) -> Result<u8, Error> {
     let findings = Finding::all(reports);
     // The report of the folders no spec produces any more lists removals only.
     let specs = reports
@@ -471,16 +486,20 @@ fn print_check(
     let stale = specs.clone().filter(|r| touched(r)).count();
     let specs = specs.count();
     if format != Format::Human {
-        let _ = out.write_all(&machine_document(format, document, &findings));
+        out.write_all(&machine_document(format, document, &findings))
+            .map_err(Error::Output)?;
     }
     if findings.is_empty() {
         let files: usize = reports.iter().map(|r| r.unchanged.len()).sum();
         let log: &mut dyn Write = if format == Format::Human { out } else { err };
-        let _ = writeln!(log, "{} up to date", count(files, "file"));
-        let _ = writeln!(log, "{}: 0 stale, {specs} up to date", count(specs, "spec"));
-        return 0;
+        let (files, specs_word) = (count(files, "file"), count(specs, "spec"));
+        write!(
+            log,
+            "{files} up to date\n{specs_word}: 0 stale, {specs} up to date\n"
+        )
+        .map_err(Error::Output)?;
+        return Ok(0);
     }
-    use std::fmt::Write as _;
     let mut text = String::new();
     // A machine format's document lists the files; stderr then has the summary only.
     let listed = if format == Format::Human {
@@ -490,7 +509,7 @@ fn print_check(
     };
     for (finding, path, diff) in listed {
         if let Some(diff) = diff {
-            let _ = out.write_all(diff.as_bytes());
+            out.write_all(diff.as_bytes()).map_err(Error::Output)?;
         }
         let word = match finding {
             Finding::Stale | Finding::Removed | Finding::Orphaned => "stale:",
@@ -503,7 +522,7 @@ fn print_check(
             Finding::Unowned => " (no amlgen header, or not a regular file)",
             Finding::Stale | Finding::Missing => "",
         };
-        let _ = writeln!(text, "{word} {}{why}", path.display());
+        text += &format!("{word} {}{why}\n", path.display());
     }
     let unowned = findings
         .iter()
@@ -517,19 +536,15 @@ fn print_check(
              `amlgen render --force` to replace them; then commit the result"
         )
     };
-    let _ = writeln!(
-        text,
-        "error: {} would change; {advice}",
-        count(findings.len(), "file")
+    let files = count(findings.len(), "file");
+    text += &format!("error: {files} would change; {advice}\n");
+    let fresh = specs - stale;
+    text += &format!(
+        "{}: {stale} stale, {fresh} up to date\n",
+        count(specs, "spec")
     );
-    let _ = writeln!(
-        text,
-        "{}: {stale} stale, {} up to date",
-        count(specs, "spec"),
-        specs - stale
-    );
-    let _ = err.write_all(text.as_bytes());
-    1
+    err.write_all(text.as_bytes()).map_err(Error::Output)?;
+    Ok(1)
 }
 
 /// The run's JSON or SARIF `document` with one entry per file `render --check` found.

@@ -7,8 +7,6 @@
 //! (control characters, bidirectional overrides) is escaped, and long quoted values and lines
 //! are cut with an ellipsis; the machine formats carry the text whole, escaped by JSON.
 
-use std::fmt::Write as _;
-
 use serde::Serialize;
 use serde_json::json;
 
@@ -121,7 +119,7 @@ fn human(located: &Located<'_>) -> String {
         snippet(&mut out, located, label, ":::", '-');
     }
     if let Some(help) = &diagnostic.help {
-        let _ = writeln!(out, "   = help: {}", readable(help));
+        out += &format!("   = help: {}\n", readable(help));
     }
     out.push('\n');
     out
@@ -133,7 +131,7 @@ fn snippet(out: &mut String, located: &Located<'_>, label: &Label, arrow: &str, 
     let gutter = start.line.to_string();
     let pad = " ".repeat(gutter.len());
     let file = escaped(located.file());
-    let _ = writeln!(out, "{pad}{arrow} {file}:{}:{}", start.line, start.col);
+    *out += &format!("{pad}{arrow} {file}:{}:{}\n", start.line, start.col);
     let Some(text) = located.source.line(start.line) else {
         return;
     };
@@ -166,9 +164,10 @@ fn snippet(out: &mut String, located: &Located<'_>, label: &Label, arrow: &str, 
     let marks = mark.to_string().repeat(marked.chars().count().max(1));
     let rest = shown(last.min(to).max(first.min(to))..to);
     let sep = if label.text.is_empty() { "" } else { " " };
-    let _ = writeln!(out, "{pad} |");
-    let _ = writeln!(out, "{gutter} | {open}{before}{marked}{rest}{close}");
-    let _ = writeln!(out, "{pad} | {indent}{marks}{sep}{}", readable(&label.text));
+    let label = readable(&label.text);
+    *out += &format!(
+        "{pad} |\n{gutter} | {open}{before}{marked}{rest}{close}\n{pad} | {indent}{marks}{sep}{label}\n"
+    );
 }
 
 /// Text from the input made safe for a terminal: characters that could move the cursor, end

@@ -30,6 +30,8 @@ impl Artifact {
 /// Parses the templates, once per process. A run calls it on a second thread while its first
 /// spec is checked; a render that needs them first waits for the parse under way.
 pub fn prepare() {
+    // Each parse's result is kept: a template that does not parse fails the render that
+    // needs it, with the parse's error.
     let _ = bicep::engine();
     let _ = readme::engine();
 }
@@ -40,11 +42,11 @@ pub fn render(plan: &Plan, version: &str) -> Result<Vec<Artifact>, String> {
     let mut artifacts = bicep::artifacts(plan, version, &template)?;
     artifacts.push(Artifact::new(
         "azuredeploy.json",
-        arm::template(&template, version, plan.profile.name, &plan.intent),
+        arm::template(&template, version, plan.profile.name, &plan.intent)?,
     ));
     artifacts.push(Artifact::new(
         "azuredeploy.parameters.json",
-        arm::parameters_file(&plan.parameters),
+        arm::parameters_file(&plan.parameters)?,
     ));
     artifacts.push(Artifact::new(
         "README.md",
@@ -114,7 +116,7 @@ mod tests {
     fn one_reference_changed_in_the_model_changes_both_formats() {
         let plan = crate::plan::build(&spec(|_| {}), None);
         let mut template = crate::resources::build(&plan);
-        let arm = arm::template(&template, "0", "current", &plan.intent);
+        let arm = arm::template(&template, "0", "current", &plan.intent).unwrap();
         let bicep = bicep::artifacts(&plan, "0", &template).unwrap()[0]
             .contents
             .clone();
@@ -126,7 +128,7 @@ mod tests {
                     .for_each(|(_, v)| repoint(v, "snet-a", "snet-b"));
             }
         }
-        let arm_after = arm::template(&template, "0", "current", &plan.intent);
+        let arm_after = arm::template(&template, "0", "current", &plan.intent).unwrap();
         let bicep_after = bicep::artifacts(&plan, "0", &template).unwrap()[0]
             .contents
             .clone();

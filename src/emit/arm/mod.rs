@@ -356,14 +356,14 @@ fn envelope<'a>(
     }
 }
 
-fn to_text(value: &impl Serialize) -> String {
+/// Pretty JSON with a final newline. `Err` is a bug in amlgen: the model holds strings, numbers,
+/// booleans, lists and objects with string keys, which always serialize.
+fn to_text(value: &impl Serialize) -> Result<String, String> {
     // Templates run to tens of kilobytes: the buffer starts at a size most never outgrow.
     let mut bytes = Vec::with_capacity(64 * 1024);
-    // The model holds strings, integers, booleans, lists and objects with string keys, which
-    // always serialize, into UTF-8.
-    let _ = serde_json::to_writer_pretty(&mut bytes, value);
+    serde_json::to_writer_pretty(&mut bytes, value).map_err(|e| e.to_string())?;
     bytes.push(b'\n');
-    String::from_utf8(bytes).unwrap_or_default()
+    String::from_utf8(bytes).map_err(|e| e.to_string())
 }
 
 /// Renders `azuredeploy.json`, stamped with amlgen's `version`, the `requirements` profile and
@@ -373,7 +373,7 @@ pub(super) fn template(
     version: &str,
     requirements: &'static str,
     intent: &Intent,
-) -> String {
+) -> Result<String, String> {
     let printer = Printer::new(template);
     let metadata = Metadata {
         generator: Generator {
@@ -389,7 +389,7 @@ pub(super) fn template(
 /// Renders `azuredeploy.parameters.json`: the value of every parameter that has one in the plan
 /// (the spec's region, user names, sizes). Parameters without one (secrets) are left to the
 /// deployer, never written down.
-pub(super) fn parameters_file(parameters: &[crate::plan::Parameter]) -> String {
+pub(super) fn parameters_file(parameters: &[crate::plan::Parameter]) -> Result<String, String> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct File {
