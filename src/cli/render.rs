@@ -223,7 +223,7 @@ pub(super) fn render(
     // they pass. When it cannot be, the specs are still checked: an invalid spec fails the run
     // with its diagnostics (exit 1), not with the folder's error.
     if check {
-        let checking = Checking::begin(dir, &mut waiting);
+        let checking = Checking::begin(dir, &emit::Stamps, &mut waiting);
         unsaid.take().map_or(Ok(()), |e| Err(Error::Output(e)))?;
         let checking = match checking {
             Ok(checking) => checking,
@@ -251,7 +251,7 @@ pub(super) fn render(
         }
         return print_check(&reports, inputs.format, &document, out, err);
     }
-    let staging = Staging::begin(dir, force, &mut waiting);
+    let staging = Staging::begin(dir, &emit::Stamps, force, &mut waiting);
     unsaid.take().map_or(Ok(()), |e| Err(Error::Output(e)))?;
     let staging = match staging {
         Ok(staging) => staging,

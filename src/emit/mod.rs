@@ -8,6 +8,9 @@
 mod arm;
 mod bicep;
 mod readme;
+mod stamp;
+
+pub use stamp::Stamps;
 
 use crate::plan::Plan;
 
