@@ -1,8 +1,10 @@
 //! Emitters: turn one plan into the files of its output folder.
 //!
-//! The plan becomes one resource model (`resources::build`); ARM JSON is that model serialized
-//! with serde, Bicep is the same model through one Bicep printer, and the README is rendered for
-//! reviewers from the plan and the model. Emitting happens in memory: the `write` module decides
+//! The plan becomes one resource model (`resources::build`) and its header (spec, profile,
+//! network intent: `resources::header`); ARM JSON is that model serialized with serde and Bicep
+//! the same model through one Bicep printer, each reading the model and the header only. The
+//! README is rendered for reviewers from the plan and the model (its tables of subnets, routes
+//! and computes still read the plan). Emitting happens in memory: the `write` module decides
 //! what reaches the disk.
 
 mod arm;
@@ -41,15 +43,16 @@ pub fn prepare() {
 
 /// Renders every file of `plan`. `Err` is a bug in amlgen (a template that does not render).
 pub fn render(plan: &Plan, version: &str) -> Result<Vec<Artifact>, String> {
+    let header = crate::resources::header(plan);
     let template = crate::resources::build(plan);
-    let mut artifacts = bicep::artifacts(plan, version, &template)?;
+    let mut artifacts = bicep::artifacts(&header, &template, version)?;
     artifacts.push(Artifact::new(
         "azuredeploy.json",
-        arm::template(&template, version, plan.profile.name, &plan.intent)?,
+        arm::template(&header, &template, version)?,
     ));
     artifacts.push(Artifact::new(
         "azuredeploy.parameters.json",
-        arm::parameters_file(&plan.parameters)?,
+        arm::parameters_file(&template.parameters)?,
     ));
     artifacts.push(Artifact::new(
         "README.md",
@@ -118,9 +121,10 @@ mod tests {
     #[test]
     fn one_reference_changed_in_the_model_changes_both_formats() {
         let plan = crate::plan::build(&spec(|_| {}), None);
+        let header = crate::resources::header(&plan);
         let mut template = crate::resources::build(&plan);
-        let arm = arm::template(&template, "0", "current", &plan.intent).unwrap();
-        let bicep = bicep::artifacts(&plan, "0", &template).unwrap()[0]
+        let arm = arm::template(&header, &template, "0").unwrap();
+        let bicep = bicep::artifacts(&header, &template, "0").unwrap()[0]
             .contents
             .clone();
         for item in &mut template.items {
@@ -131,8 +135,8 @@ mod tests {
                     .for_each(|(_, v)| repoint(v, "snet-a", "snet-b"));
             }
         }
-        let arm_after = arm::template(&template, "0", "current", &plan.intent).unwrap();
-        let bicep_after = bicep::artifacts(&plan, "0", &template).unwrap()[0]
+        let arm_after = arm::template(&header, &template, "0").unwrap();
+        let bicep_after = bicep::artifacts(&header, &template, "0").unwrap()[0]
             .contents
             .clone();
         let subnets = "resourceId('Microsoft.Network/virtualNetworks/subnets'";

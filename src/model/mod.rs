@@ -16,6 +16,16 @@ use std::collections::BTreeSet;
 
 use crate::azure::resource::ResourceKind;
 
+/// What a deployment's files say of themselves beside their resources: the spec they were
+/// compiled from, the requirement profile their rules follow, and the spec's network intent,
+/// which `amlgen verify` reads back from the ARM template.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Header {
+    pub spec: String,
+    pub profile: &'static str,
+    pub intent: crate::plan::Intent,
+}
+
 /// One deployment template: `main.bicep` / `azuredeploy.json`, or the computes module.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Template {
@@ -45,6 +55,11 @@ pub(crate) struct Param {
     pub default: Option<Value>,
     /// The only values accepted; empty when any is.
     pub allowed: Vec<String>,
+    /// The value the parameters files give it (the spec's), when the spec has one.
+    pub value: Option<String>,
+    /// The environment variable `main.bicepparam` reads it from, for a value the spec cannot
+    /// hold (a secret).
+    pub env: Option<String>,
 }
 
 /// What a template declares.

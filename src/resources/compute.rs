@@ -150,6 +150,8 @@ fn module_parameters(b: &Builder) -> Vec<Param> {
         .map(|p| Param {
             default: None,
             allowed: Vec::new(),
+            value: None,
+            env: None,
             ..param(p)
         });
     let inputs = b.plan.module_inputs.iter().map(|i| Param {
@@ -158,6 +160,8 @@ fn module_parameters(b: &Builder) -> Vec<Param> {
         secure: false,
         default: None,
         allowed: Vec::new(),
+        value: None,
+        env: None,
     });
     forwarded.chain(inputs).collect()
 }

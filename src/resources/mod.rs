@@ -12,7 +12,7 @@ mod network;
 use std::collections::BTreeMap;
 
 use crate::azure::resource::ResourceKind;
-use crate::model::{Expr, Item, Object, Output, Param, Resource, Template, Value};
+use crate::model::{Expr, Header, Item, Object, Output, Param, Resource, Template, Value};
 use crate::naming::Identifiers;
 use crate::plan::{LOCATION, Parameter, Plan};
 
@@ -163,6 +163,17 @@ fn param(parameter: &Parameter) -> Param {
         secure: parameter.secure,
         default,
         allowed: parameter.allowed.clone(),
+        value: parameter.default.clone(),
+        env: parameter.env.as_ref().map(|e| e.name.clone()),
+    }
+}
+
+/// What the files of `plan` say of themselves: its spec, profile and network intent.
+pub(crate) fn header(plan: &Plan) -> Header {
+    Header {
+        spec: plan.name.clone(),
+        profile: plan.profile.name,
+        intent: plan.intent.clone(),
     }
 }
 

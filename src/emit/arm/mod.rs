@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use crate::azure::resource::ResourceKind;
-use crate::model::{Expr, Module, Object, Output, Param, Part, Resource, Template, Value};
+use crate::model::{Expr, Header, Module, Object, Output, Param, Part, Resource, Template, Value};
 use crate::plan::Intent;
 use expr::Printer;
 
@@ -366,30 +366,29 @@ fn to_text(value: &impl Serialize) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|e| e.to_string())
 }
 
-/// Renders `azuredeploy.json`, stamped with amlgen's `version`, the `requirements` profile and
-/// the spec's network `intent`.
+/// Renders `azuredeploy.json`, stamped with amlgen's `version` and the `header`'s requirement
+/// profile and network intent.
 pub(super) fn template(
+    header: &Header,
     template: &Template,
     version: &str,
-    requirements: &'static str,
-    intent: &Intent,
 ) -> Result<String, String> {
     let printer = Printer::new(template);
     let metadata = Metadata {
         generator: Generator {
             name: "amlgen",
             version: version.to_string(),
-            requirements,
-            intent,
+            requirements: header.profile,
+            intent: &header.intent,
         },
     };
     to_text(&envelope(template, &printer, Some(metadata)))
 }
 
-/// Renders `azuredeploy.parameters.json`: the value of every parameter that has one in the plan
-/// (the spec's region, user names, sizes). Parameters without one (secrets) are left to the
-/// deployer, never written down.
-pub(super) fn parameters_file(parameters: &[crate::plan::Parameter]) -> Result<String, String> {
+/// Renders `azuredeploy.parameters.json`: the value of every parameter that has one in the spec
+/// (its region, user names, sizes). Parameters without one (secrets) are left to the deployer,
+/// never written down.
+pub(super) fn parameters_file(parameters: &[Param]) -> Result<String, String> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct File {
@@ -401,7 +400,7 @@ pub(super) fn parameters_file(parameters: &[crate::plan::Parameter]) -> Result<S
     let parameters = parameters
         .iter()
         .filter_map(|p| {
-            let value = literal(p.default.as_ref()?).into_owned();
+            let value = literal(p.value.as_ref()?).into_owned();
             Some((p.name.clone(), serde_json::json!({ "value": value })))
         })
         .collect();

@@ -15,8 +15,7 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use super::Artifact;
-use crate::model::{Item, Module, Object, Param, Resource, Template, Value};
-use crate::plan::Plan;
+use crate::model::{Header, Item, Module, Object, Param, Resource, Template, Value};
 pub(super) use expr::escape;
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -106,7 +105,7 @@ struct ParamView<'a> {
 }
 
 /// One Bicep file: the header, the parameters, then every declaration.
-fn file(plan: &Plan, version: &str, template: &Template) -> Result<String, String> {
+fn file(header: &Header, version: &str, template: &Template) -> Result<String, String> {
     let parameters: Vec<ParamView> = template
         .parameters
         .iter()
@@ -132,7 +131,7 @@ fn file(plan: &Plan, version: &str, template: &Template) -> Result<String, Strin
         .map(|o| serde_json::json!({"name": o.name, "description": o.description, "value": expr::expr(&o.value)}))
         .collect();
     let mut view = serde_json::json!({
-        "version": version, "name": plan.name, "profile": plan.profile.name,
+        "version": version, "name": header.spec, "profile": header.profile,
         "parameters": parameters, "outputs": outputs,
     });
     // The blocks are most of the file: moved in, not copied as `json!` would.
@@ -152,31 +151,34 @@ pub(super) fn name_text(template: &Template, resource: &Resource) -> String {
     }
 }
 
-/// Renders the Bicep files of `plan` from its model `template`.
+/// Renders the Bicep files of the model `template`, with its `header`.
 pub(super) fn artifacts(
-    plan: &Plan,
-    version: &str,
+    header: &Header,
     template: &Template,
+    version: &str,
 ) -> Result<Vec<Artifact>, String> {
-    let mut out = vec![Artifact::new("main.bicep", file(plan, version, template)?)];
+    let mut out = vec![Artifact::new(
+        "main.bicep",
+        file(header, version, template)?,
+    )];
     for module in template.modules() {
         out.push(Artifact::new(
             module.file,
-            file(plan, version, &module.template)?,
+            file(header, version, &module.template)?,
         ));
     }
-    out.push(Artifact::new("main.bicepparam", bicepparam(plan, version)?));
+    out.push(Artifact::new(
+        "main.bicepparam",
+        bicepparam(&template.parameters, version)?,
+    ));
     Ok(out)
 }
 
-fn bicepparam(plan: &Plan, version: &str) -> Result<String, String> {
-    let parameters: Vec<serde_json::Value> = plan
-        .parameters
+fn bicepparam(parameters: &[Param], version: &str) -> Result<String, String> {
+    let parameters: Vec<serde_json::Value> = parameters
         .iter()
-        .filter(|p| p.default.is_some() || p.env.is_some())
-        .map(|p| {
-            serde_json::json!({"name": p.name, "value": p.default, "env": p.env.as_ref().map(|e| &e.name)})
-        })
+        .filter(|p| p.value.is_some() || p.env.is_some())
+        .map(|p| serde_json::json!({"name": p.name, "value": p.value, "env": p.env}))
         .collect();
     render(
         "main.bicepparam",
