@@ -6,6 +6,11 @@
 //! `defaultOutboundAccess` explicitly, so the change cannot surprise a deployment.
 
 /// A resource type amlgen emits.
+/// The type of a subnet, which amlgen declares inside its VNet and refers to by ID.
+pub const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
+/// The type of a resource group, referred to by ID (another group's, for role scopes).
+pub const RESOURCE_GROUP_TYPE: &str = "Microsoft.Resources/resourceGroups";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ResourceKind {
     NetworkSecurityGroup,

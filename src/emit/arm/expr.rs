@@ -4,6 +4,7 @@
 //! This and `emit::bicep::expr` are the two places that can disagree on what a reference means;
 //! the integration tests evaluate both over the rendered examples and compare.
 
+use crate::azure::resource::{RESOURCE_GROUP_TYPE, SUBNET_TYPE};
 use crate::model::{Expr, Part, Resource, Step, Template, Value};
 
 /// Prints expressions whose references resolve in `template`.
@@ -88,7 +89,7 @@ impl<'a> Printer<'a> {
                 out,
                 "resourceId",
                 &[
-                    Arg::Quoted("Microsoft.Network/virtualNetworks/subnets"),
+                    Arg::Quoted(SUBNET_TYPE),
                     Arg::Name(vnet),
                     Arg::Quoted(subnet),
                 ],
@@ -97,10 +98,7 @@ impl<'a> Printer<'a> {
             Expr::ResourceGroupIdOf(group) => self.call(
                 out,
                 "subscriptionResourceId",
-                &[
-                    Arg::Quoted("Microsoft.Resources/resourceGroups"),
-                    Arg::Quoted(group),
-                ],
+                &[Arg::Quoted(RESOURCE_GROUP_TYPE), Arg::Quoted(group)],
             ),
             Expr::ResourceGroupId
             | Expr::ResourceGroupName

@@ -5,6 +5,7 @@
 //! This and `emit::arm::expr` are the two places that can disagree on what a reference means;
 //! the integration tests evaluate both over the rendered examples and compare.
 
+use crate::azure::resource::{RESOURCE_GROUP_TYPE, SUBNET_TYPE};
 use crate::model::{Expr, Object, Part, Step, Value};
 
 /// Escapes text for the inside of a single-quoted Bicep string: the escapes Bicep knows, `$` so
@@ -134,12 +135,12 @@ pub(super) fn expr(expr: &Expr) -> String {
         Expr::Property(symbol, steps) => format!("{symbol}.properties{}", Step::path(steps)),
         Expr::ListKeys(symbol, steps) => format!("{symbol}.listKeys(){}", Step::path(steps)),
         Expr::SubnetId { vnet, subnet } => format!(
-            "resourceId('Microsoft.Network/virtualNetworks/subnets', {vnet}.name, {})",
+            "resourceId('{SUBNET_TYPE}', {vnet}.name, {})",
             quoted(subnet)
         ),
         Expr::ModuleOutput { module, output } => format!("{module}.outputs.{output}"),
         Expr::ResourceGroupIdOf(group) => format!(
-            "subscriptionResourceId('Microsoft.Resources/resourceGroups', {})",
+            "subscriptionResourceId('{RESOURCE_GROUP_TYPE}', {})",
             quoted(group)
         ),
         Expr::ResourceGroupId
