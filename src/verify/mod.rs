@@ -143,6 +143,24 @@ pub fn command(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     Ok(u8::from(failed))
 }
 
+/// Verifies the ARM template `text` as `amlgen verify` verifies a template file given with no
+/// options (the profile its metadata names, no service tags, location or parameters file):
+/// whether it passed. `false` when `text` is not JSON. It exists for fuzzing and embedding.
+pub fn verify_text(text: &str) -> bool {
+    let Ok(template) = serde_json::from_str::<Value>(text) else {
+        return false;
+    };
+    let options = Options {
+        profile: None,
+        service_tags: None,
+        location: None,
+        parameters: None,
+    };
+    let mut report = Report::new("template.json".into(), &template, &options);
+    report.locate(text);
+    report.passed()
+}
+
 /// Verifies one template, or one spec rendered in memory (once per environment): the reports,
 /// the spec's diagnostics, rendered, and whether the spec (or one of its environments) is
 /// invalid.
