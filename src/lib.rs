@@ -45,6 +45,7 @@ pub use compile::{
     Checked, Compiled, Located, blueprint_schema, check_files, compile, compile_file, resolve_file,
     roots,
 };
+pub use verify::verify_text;
 
 /// The version stamped into generated files.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -33,6 +33,22 @@ pub(crate) fn codes() -> impl Iterator<Item = (&'static str, &'static str)> {
         .map(|c| (c.as_str(), c.summary()))
 }
 
+/// Verifies the ARM template `text` as `amlgen verify` verifies a template file given alone
+/// (the profile its metadata names; no service tags, location or parameters file): whether
+/// every flow passed. `false` when `text` is not JSON. For fuzzing and embedding.
+pub fn verify_text(text: &str) -> bool {
+    let Ok(template) = serde_json::from_str::<Value>(text) else {
+        return false;
+    };
+    let options = Options {
+        profile: None,
+        service_tags: None,
+        location: None,
+        parameters: None,
+    };
+    verify_template("template.json".into(), text, &template, &options).passed()
+}
+
 /// Verifies `template`, read as `text` from `name` (the text locates each finding at the line
 /// that declares its resource).
 pub(crate) fn verify_template(

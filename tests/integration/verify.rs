@@ -932,3 +932,17 @@ fn quiet_prints_the_summary_and_the_failing_findings_only() {
     assert!(lines[3].starts_with("      at Microsoft.Network/networkSecurityGroups/contoso-train-prod-snet-training-nsg (line "));
     assert_eq!(lines[4], "1 template verified, 1 failed");
 }
+
+#[test]
+fn verify_text_judges_a_template_as_the_command_does() {
+    // The entry point the fuzz target uses: a committed template passes, a fixture with a
+    // known defect fails, and text that is not JSON fails.
+    let read = |path: &str| std::fs::read_to_string(root().join(path)).unwrap();
+    assert!(amlgen::verify_text(&read(
+        "out/minimal/azuredeploy.json"
+    )));
+    assert!(!amlgen::verify_text(&read(
+        "tests/fixtures/verify/vm-ssh-open.json"
+    )));
+    assert!(!amlgen::verify_text("{"));
+}
