@@ -19,7 +19,8 @@ fn main() -> ExitCode {
     let code = amlgen::cli::run(
         std::env::args_os(),
         &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
+        // Not locked for the run: the progress bar draws on it from the threads that render.
+        &mut std::io::stderr(),
     );
     ExitCode::from(code)
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 
-use super::{FailOn, Inputs, count, inputs::spec_files};
+use super::{FEW, FailOn, Inputs, count, inputs::spec_files};
 use crate::diag::{Format, Severity};
 use crate::plan::Plan;
 use crate::write::{self, Checking, Output, Report, Staging};
@@ -48,6 +48,19 @@ impl<T> Run<T> {
     }
 }
 
+/// A bar of the specs checked (and rendered) so far, for a run of more than [`FEW`] specs
+/// without `--quiet`. It is drawn on standard error only when that is a terminal, and cleared
+/// before the run prints anything.
+fn progress(inputs: &Inputs, specs: usize) -> indicatif::ProgressBar {
+    if inputs.quiet || specs <= FEW {
+        return indicatif::ProgressBar::hidden();
+    }
+    let style = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} specs {elapsed}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    let target = indicatif::ProgressDrawTarget::stderr();
+    indicatif::ProgressBar::with_draw_target(u64::try_from(specs).ok(), target).with_style(style)
+}
+
 /// Checks every spec of `inputs` in parallel and prints the run's diagnostics. Each spec that
 /// passes (no diagnostic at `--fail-on` or worse) is handed to `then` as soon as it is checked,
 /// on its own thread; a spec can still fail after `then` saw it (a name taken twice).
@@ -65,12 +78,16 @@ fn check_specs<T: Send>(
     };
     let passes = |compiled: &Compiled| compiled.all_diagnostics().all(|d| d.severity > threshold);
     let roots = crate::roots(&inputs.specs);
+    let progress = progress(inputs, files.len());
     let checked = pool.install(|| {
         check_files(&files, &roots, &|compiled| {
+            progress.inc(1);
             let plan = compiled.plan.as_ref().filter(|_| passes(compiled))?;
             Some(then(plan))
         })
-    })?;
+    });
+    progress.finish_and_clear();
+    let checked = checked?;
     let total = checked.len();
     let bases = in_bases(checked.iter().map(|(c, _)| &c.compiled));
     let mut findings: Vec<_> = checked.iter().map(|(c, _)| c.compiled.findings()).collect();
@@ -640,5 +657,27 @@ fn sarif_uri(path: &str) -> String {
         format!("file://{encoded}")
     } else {
         encoded
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    fn inputs(args: &[&str]) -> Inputs {
+        let args = ["amlgen", "validate"].iter().chain(args);
+        match super::super::Cli::try_parse_from(args).unwrap().command {
+            super::super::Command::Validate { inputs } => inputs,
+            _ => unreachable!("validate parses as validate"),
+        }
+    }
+
+    #[test]
+    fn a_progress_bar_counts_the_specs_of_a_large_run_unless_quiet() {
+        // Its length is set only when it may be drawn (on a terminal, which a test is not).
+        assert_eq!(progress(&inputs(&["s"]), 300).length(), Some(300));
+        assert_eq!(progress(&inputs(&["s"]), FEW).length(), None);
+        assert_eq!(progress(&inputs(&["--quiet", "s"]), 300).length(), None);
     }
 }

@@ -938,9 +938,7 @@ fn verify_text_judges_a_template_as_the_command_does() {
     // The entry point the fuzz target uses: a committed template passes, a fixture with a
     // known defect fails, and text that is not JSON fails.
     let read = |path: &str| std::fs::read_to_string(root().join(path)).unwrap();
-    assert!(amlgen::verify_text(&read(
-        "out/minimal/azuredeploy.json"
-    )));
+    assert!(amlgen::verify_text(&read("out/minimal/azuredeploy.json")));
     assert!(!amlgen::verify_text(&read(
         "tests/fixtures/verify/vm-ssh-open.json"
     )));
