@@ -18,7 +18,7 @@ fn plans() -> Vec<(String, amlgen::plan::Plan)> {
         .filter_map(|path| {
             let compiled = amlgen::compile_file(&path, &[]).ok()?.remove(0);
             let plan = compiled.plan?;
-            Some((plan.name.clone(), plan))
+            Some((plan.name.clone(), *plan))
         })
         .collect()
 }

@@ -23,8 +23,9 @@ pub struct Compiled {
     pub spans: SpanIndex,
     /// Every problem found, errors and warnings.
     pub diagnostics: Vec<Diagnostic>,
-    /// The plan, when no error stands.
-    pub plan: Option<plan::Plan>,
+    /// The plan, when no error stands. Boxed: a run keeps every spec's `Compiled` until it
+    /// ends, long after the plan is taken, and the plan is most of its size.
+    pub plan: Option<Box<plan::Plan>>,
     /// The service-tags file the spec's routes were read from, kept for `verify`, which follows
     /// them.
     pub service_tags: Option<ServiceTags>,
@@ -607,7 +608,7 @@ fn compile_unit(
         spans: chain[own].document.spans.clone(),
         diagnostics: diag::cap(diagnostics),
         elsewhere,
-        plan: plan.filter(|_| !failed),
+        plan: plan.filter(|_| !failed).map(Box::new),
         service_tags,
         environment: environment.map(str::to_string),
         written,
@@ -682,7 +683,7 @@ impl Outcome {
             spans,
             diagnostics: diag::cap(self.diagnostics),
             elsewhere: Vec::new(),
-            plan: self.plan,
+            plan: self.plan.map(Box::new),
             service_tags: self.service_tags,
             environment,
             written: BTreeMap::new(),

@@ -100,7 +100,7 @@ pub(crate) fn render_units(
             .all_diagnostics()
             .any(crate::diag::Diagnostic::is_error);
         match unit.plan.filter(|_| !failed) {
-            Some(plan) => rendered.push((label, render_plan(plan, unit.service_tags)?)),
+            Some(plan) => rendered.push((label, render_plan(*plan, unit.service_tags)?)),
             None => invalid = true,
         }
     }
