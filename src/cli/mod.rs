@@ -159,17 +159,65 @@ enum FailOn {
     Warning,
 }
 
+/// A stream whose reader may leave early (`| head`): once it has, the rest of what the run
+/// prints is dropped and the run goes on, to its own exit code (a render still writes its
+/// files; a failed check still exits 1), as ripgrep does. Any other write error (a full disk)
+/// reaches the command, which fails with exit 2 and leaves the output folder as it was.
+struct Pipe<'a> {
+    inner: &'a mut dyn Write,
+    closed: bool,
+}
+
+impl<'a> Pipe<'a> {
+    fn new(inner: &'a mut dyn Write) -> Self {
+        Self {
+            inner,
+            closed: false,
+        }
+    }
+
+    /// `result`, unless the reader has left: then what was to be written counts as written.
+    fn unless_closed<T>(&mut self, result: std::io::Result<T>, written: T) -> std::io::Result<T> {
+        match result {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(written)
+            }
+            other => other,
+        }
+    }
+}
+
+impl Write for Pipe<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        let result = self.inner.write(buf);
+        self.unless_closed(result, buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let result = self.inner.flush();
+        self.unless_closed(result, ())
+    }
+}
+
 /// Parses `args` and runs the command, printing to `out` and `err`. Returns the exit code.
 pub fn run(
     args: impl IntoIterator<Item = OsString>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
+    let (out, err) = (&mut Pipe::new(out), &mut Pipe::new(err));
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
-            let sink: &mut dyn Write = if e.use_stderr() { err } else { out };
+            let sink: &mut Pipe<'_> = if e.use_stderr() { err } else { out };
             // Usage text that cannot be printed leaves nothing else to say it with.
             return match write!(sink, "{}", e.render()) {
                 Ok(()) => code,
@@ -205,8 +253,6 @@ pub fn run(
     };
     match result {
         Ok(code) => code,
-        // A reader that stops early (`| head`) is not an error of amlgen's, as in ripgrep.
-        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
             // Paths and patterns come from the command line: escaped like a spec's text.
             // When stderr fails too, the exit code is all that is left to say it.
@@ -273,9 +319,36 @@ mod tests {
     fn a_reader_that_stops_early_is_not_an_error() {
         let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/locked-nat.yaml");
         let mut closed = Refusing(std::io::ErrorKind::BrokenPipe);
-        for args in [&["amlgen", "schema"][..], &["amlgen", "validate", spec]] {
+        for args in [
+            &["amlgen", "schema"][..],
+            &["amlgen", "--help"],
+            &["amlgen", "validate", spec],
+        ] {
             assert_eq!(run_into(args, &mut closed), (0, String::new()), "{args:?}");
         }
+    }
+
+    #[test]
+    fn a_run_whose_reader_left_still_does_its_work_and_exits_with_its_code() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let invalid = format!("{root}/tests/fixtures/invalid/cidr-host-bits.yaml");
+        let mut closed = Refusing(std::io::ErrorKind::BrokenPipe);
+        let (code, _) = run_into(
+            &["amlgen", "validate", "--format", "json", &invalid],
+            &mut closed,
+        );
+        assert_eq!(code, 1, "the invalid spec still fails the run");
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out");
+        let spec = format!("{root}/examples/minimal.yaml");
+        let args = ["amlgen", "render", "--format", "json", &spec, "-o"];
+        let args: Vec<&str> = args.into_iter().chain([target.to_str().unwrap()]).collect();
+        let (code, _) = run_into(&args, &mut closed);
+        assert_eq!(code, 0);
+        assert!(
+            target.join("minimal/main.bicep").is_file(),
+            "the render was committed"
+        );
     }
 
     #[test]
