@@ -35,7 +35,7 @@ pub(super) fn tagged(suffix: &str, text: &str) -> Result<Value, &'static str> {
         "bool" => boolean(text).map(Value::Bool).ok_or("true or false"),
         "int" => integer(text).ok_or("an integer"),
         "float" => float(text).map(number).ok_or("a number"),
-        "null" => null(text)
+        "null" => (text.is_empty() || null(text))
             .then_some(Value::Null)
             .ok_or("null (`null` or `~`)"),
         _ => Ok(Value::String(text.to_owned())),
@@ -191,11 +191,11 @@ mod tests {
             };
             let expected = match (tag.as_str(), resolved) {
                 ("str", _) => Some(Value::String(text.clone())),
-                ("null", "null") if !text.is_empty() => Some(Value::Null),
+                ("null", "null") => Some(Value::Null),
                 ("float", "int") if !text.starts_with("0x") && !text.starts_with("0o") => {
                     Some(number(text.parse().unwrap()))
                 }
-                (tag, resolved) if tag == resolved && tag != "null" => Some(value),
+                (tag, resolved) if tag == resolved => Some(value),
                 _ => None,
             };
             proptest::prop_assert_eq!(tagged(&tag, &text).ok(), expected, "!!{} {}", tag, text);
@@ -243,7 +243,8 @@ mod tests {
         assert_eq!(tagged("int", "12"), Ok(Value::from(12)));
         assert_eq!(tagged("float", "007"), Ok(serde_json::json!(7.0)));
         assert_eq!(tagged("bool", "yes"), Err("true or false"));
-        assert_eq!(tagged("null", ""), Err("null (`null` or `~`)"));
+        assert_eq!(tagged("null", ""), Ok(Value::Null));
+        assert_eq!(tagged("null", "x"), Err("null (`null` or `~`)"));
         assert_eq!(tagged("str", "5"), Ok(Value::from("5")));
     }
 }
