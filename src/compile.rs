@@ -156,7 +156,7 @@ pub fn blueprint_schema(base: bool) -> std::borrow::Cow<'static, str> {
     }
     let full: Value = serde_json::from_str(schema::SCHEMA).unwrap_or(Value::Null);
     let layer = blueprint::schema::layer_schema(&full);
-    (serde_json::to_string_pretty(&layer).unwrap_or_default() + "\n").into()
+    crate::diag::json_document(&layer).into()
 }
 
 /// Reads and compiles the spec at `path`: one [`Compiled`] per environment, or one. Its bases

@@ -578,7 +578,6 @@ fn machine_document(
         let file = path.display().to_string();
         match format {
             Format::Sarif => {
-                let uri = file.replace('\\', "/");
                 let text = match diff {
                     Some(diff) => format!("{} {}\n{diff}", file, finding.message()),
                     None => format!("{} {}", file, finding.message()),
@@ -588,7 +587,7 @@ fn machine_document(
                     "level": "error",
                     "message": { "text": text },
                     "locations": [{ "physicalLocation": {
-                        "artifactLocation": { "uri": sarif_uri(&uri) },
+                        "artifactLocation": { "uri": crate::diag::sarif_uri(&file) },
                     }}],
                 })
             }
@@ -638,26 +637,7 @@ fn machine_document(
             }
         }
     }
-    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
-    text.push('\n');
-    text.into_bytes()
-}
-
-/// A path as a SARIF URI reference: relative paths stay relative, absolute ones become
-/// `file://` URIs.
-fn sarif_uri(path: &str) -> String {
-    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'/')
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
-    let encoded = percent_encoding::utf8_percent_encode(path, KEEP).to_string();
-    if path.starts_with('/') {
-        format!("file://{encoded}")
-    } else {
-        encoded
-    }
+    crate::diag::json_document(&value).into_bytes()
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod render;
 
 pub use code::Code;
 pub use render::{Findings, Format, escape, render};
+pub(crate) use render::{json_document, sarif_uri};
 
 use std::borrow::Cow;
 

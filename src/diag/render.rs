@@ -42,8 +42,8 @@ pub fn render(format: Format, findings: &[Findings<'_>]) -> String {
     located.sort_by(|a, b| (a.file(), a.start).cmp(&(b.file(), b.start)));
     match format {
         Format::Human => located.iter().map(human).collect(),
-        Format::Json => document(&json(&located)),
-        Format::Sarif => document(&sarif(&located)),
+        Format::Json => json_document(&json(&located)),
+        Format::Sarif => json_document(&sarif(&located)),
     }
 }
 
@@ -373,7 +373,7 @@ fn sarif_location(located: &Located<'_>, label: &Label, id: Option<usize>) -> se
     }
     let mut location = json!({
         "physicalLocation": {
-            "artifactLocation": { "uri": uri(located.file()) },
+            "artifactLocation": { "uri": sarif_uri(located.file()) },
             "region": region,
         },
     });
@@ -388,7 +388,7 @@ fn sarif_location(located: &Located<'_>, label: &Label, id: Option<usize>) -> se
 
 /// A path as a URI reference: relative paths stay relative (code scanning resolves them against
 /// the repository), absolute ones become `file://` URIs.
-fn uri(path: &str) -> String {
+pub(crate) fn sarif_uri(path: &str) -> String {
     const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
         .remove(b'/')
         .remove(b'-')
@@ -404,11 +404,10 @@ fn uri(path: &str) -> String {
     }
 }
 
-fn document(value: &serde_json::Value) -> String {
-    // Serializing a `Value` cannot fail.
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    text
+/// `value` as pretty JSON with a final newline: every JSON document amlgen prints. (A `Value`'s
+/// alternate `Display` is `serde_json`'s pretty printer, and cannot fail.)
+pub(crate) fn json_document(value: &serde_json::Value) -> String {
+    format!("{value:#}\n")
 }
 
 #[cfg(test)]
@@ -597,6 +596,6 @@ mod tests {
         let rules = &value["runs"][0]["tool"]["driver"]["rules"];
         let index = result["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[index]["id"], "region-unknown");
-        assert_eq!(uri("/abs/x.yaml"), "file:///abs/x.yaml");
+        assert_eq!(sarif_uri("/abs/x.yaml"), "file:///abs/x.yaml");
     }
 }

@@ -262,9 +262,7 @@ pub(crate) fn to_sarif(reports: &[Report]) -> String {
             "results": results
         }]
     });
-    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
-    text.push('\n');
-    text
+    crate::diag::json_document(&log)
 }
 
 fn subnet_text(s: &SubnetFlows) -> String {
