@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         &mut std::io::stdout().lock(),
         // Not locked for the run: the progress bar draws on it from the threads that render.
         &mut std::io::stderr(),
+        anstream::AutoStream::choice(&std::io::stderr()),
     );
     ExitCode::from(code)
 }

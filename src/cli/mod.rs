@@ -36,6 +36,32 @@ use crate::{Compiled, Error};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// When to colour diagnostics on stderr: `auto` colours a terminal unless `NO_COLOR` is set
+    /// (`CLICOLOR_FORCE` colours anything).
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = Colour::Auto)]
+    color: Colour,
+}
+
+/// The `--color` choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Colour {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Colour {
+    /// Whether to colour, given what `auto` means for the process's stderr.
+    fn wanted(self, auto: anstream::ColorChoice) -> bool {
+        match self {
+            Colour::Auto => !matches!(
+                auto,
+                anstream::ColorChoice::Never | anstream::ColorChoice::Auto
+            ),
+            Colour::Always => true,
+            Colour::Never => false,
+        }
+    }
 }
 
 const EXAMPLES: &str = "\
@@ -206,11 +232,35 @@ impl Write for Pipe<'_> {
     }
 }
 
+/// A stream that drops ANSI styles on the way through: diagnostics without colour.
+struct Unstyled<'a> {
+    inner: &'a mut dyn Write,
+    strip: anstream::adapter::StripBytes,
+}
+
+impl Write for Unstyled<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for text in self.strip.strip_next(buf) {
+            self.inner.write_all(text)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Parses `args` and runs the command, printing to `out` and `err`. Returns the exit code.
+///
+/// `auto` is what `--color auto` means for `err`: `main` passes
+/// [`anstream::AutoStream::choice`] of the process's stderr (a terminal without `NO_COLOR`
+/// colours); tests pass [`anstream::ColorChoice::Never`].
 pub fn run(
     args: impl IntoIterator<Item = OsString>,
     out: &mut dyn Write,
     err: &mut dyn Write,
+    auto: anstream::ColorChoice,
 ) -> u8 {
     let (out, err) = (&mut Pipe::new(out), &mut Pipe::new(err));
     let cli = match Cli::try_parse_from(args) {
@@ -224,6 +274,17 @@ pub fn run(
                 Err(_) => 2,
             };
         }
+    };
+    // Diagnostics are drawn with ANSI styles; without colour they are stripped on the way out.
+    let mut plain;
+    let err: &mut dyn Write = if cli.color.wanted(auto) {
+        err
+    } else {
+        plain = Unstyled {
+            inner: err,
+            strip: anstream::adapter::StripBytes::new(),
+        };
+        &mut plain
     };
     let result = match cli.command {
         Command::Schema { base } => out
@@ -311,7 +372,7 @@ mod tests {
     fn run_into(args: &[&str], out: &mut dyn Write) -> (u8, String) {
         let mut err = Vec::new();
         let args = args.iter().map(OsString::from);
-        let code = run(args, out, &mut err);
+        let code = run(args, out, &mut err, anstream::ColorChoice::Never);
         (code, String::from_utf8(err).unwrap())
     }
 

@@ -7,6 +7,7 @@
 //! (control characters, bidirectional overrides) is escaped, and long quoted values and lines
 //! are cut with an ellipsis; the machine formats carry the text whole, escaped by JSON.
 
+use annotate_snippets::{Annotation, AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use serde::Serialize;
 use serde_json::json;
 
@@ -103,71 +104,118 @@ fn severity_word(severity: Severity) -> &'static str {
 
 /// Quoted values longer than this many characters are cut in human text.
 const QUOTED_MAX: usize = 60;
-/// Spec lines longer than this many characters are shown as a window around the label.
-const LINE_MAX: usize = 120;
 
+/// One diagnostic as `annotate-snippets` draws it (rustc's layout): the title with its code, the
+/// spec lines its labels mark (lines between them folded, long lines cut around the mark), and
+/// the help. Styled with ANSI colours; `cli` strips them where colour is off.
 fn human(located: &Located<'_>) -> String {
     let diagnostic = located.diagnostic;
-    let mut out = format!(
-        "{}[{}]: {}\n",
-        severity_word(diagnostic.severity),
-        diagnostic.code.as_str(),
-        readable(&diagnostic.message)
-    );
-    snippet(&mut out, located, &diagnostic.primary, "-->", '^');
-    for label in &diagnostic.secondary {
-        snippet(&mut out, located, label, ":::", '-');
-    }
+    let level = match diagnostic.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+    };
+    let title = level
+        .primary_title(readable(&diagnostic.message))
+        .id(diagnostic.code.as_str());
+    let file = escape(located.file());
+    let labels: Vec<(&Label, Span)> = std::iter::once(&diagnostic.primary)
+        .chain(&diagnostic.secondary)
+        .map(|label| (label, located.span(label)))
+        .collect();
+    let excerpt = Excerpt::new(located.source, &labels);
+    let mut group = Group::with_title(title);
+    group = match &excerpt {
+        Some(excerpt) => group.element(excerpt.snippet(&file, &labels)),
+        None => {
+            let at = labels[0].1.start;
+            group.element(
+                Origin::path(file.as_str())
+                    .line(at.line)
+                    .char_column(at.col),
+            )
+        }
+    };
     if let Some(help) = &diagnostic.help {
-        out += &format!("   = help: {}\n", readable(help));
+        group = group.element(Level::HELP.message(readable(help)));
     }
-    out.push('\n');
+    let mut out = Renderer::styled().render(&[group]);
+    out.push_str("\n\n");
     out
 }
 
-fn snippet(out: &mut String, located: &Located<'_>, label: &Label, arrow: &str, mark: char) {
-    let span = located.span(label);
-    let start = span.start;
-    let gutter = start.line.to_string();
-    let pad = " ".repeat(gutter.len());
-    let file = escaped(located.file());
-    *out += &format!("{pad}{arrow} {file}:{}:{}\n", start.line, start.col);
-    let Some(text) = located.source.line(start.line) else {
-        return;
-    };
-    let chars: Vec<char> = text.chars().collect();
-    let first = start.col.saturating_sub(1).min(chars.len());
-    let last = if span.end.line == start.line && span.end.col > start.col {
-        (span.end.col - 1).min(chars.len())
-    } else if span.end == start {
-        first
-    } else {
-        chars.len()
-    };
-    // Show at most LINE_MAX characters, starting a little before the label.
-    let from = if chars.len() > LINE_MAX {
-        first.saturating_sub(LINE_MAX / 3)
-    } else {
-        0
-    };
-    let to = chars.len().min(from + LINE_MAX);
-    let shown = |range: std::ops::Range<usize>| escaped(&chars[range].iter().collect::<String>());
-    let before = shown(from..first.min(to));
-    let marked = shown(first.min(to)..last.min(to).max(first.min(to)));
-    let open = if from > 0 { "…" } else { "" };
-    let close = if to < chars.len() { "…" } else { "" };
-    let indent: String = open
-        .chars()
-        .chain(before.chars())
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
-    let marks = mark.to_string().repeat(marked.chars().count().max(1));
-    let rest = shown(last.min(to).max(first.min(to))..to);
-    let sep = if label.text.is_empty() { "" } else { " " };
-    let label = readable(&label.text);
-    *out += &format!(
-        "{pad} |\n{gutter} | {open}{before}{marked}{rest}{close}\n{pad} | {indent}{marks}{sep}{label}\n"
-    );
+/// The spec lines that a diagnostic's labels mark, escaped as [`escape`] does, with the offsets
+/// of each label in the escaped text (a label is cut at the end of its first line).
+struct Excerpt {
+    first: usize,
+    text: String,
+    /// Byte offset in `text` of each line's start, from line `first` on.
+    starts: Vec<usize>,
+    lines: Vec<Vec<char>>,
+}
+
+impl Excerpt {
+    fn new(source: &Source, labels: &[(&Label, Span)]) -> Option<Self> {
+        let first = labels.iter().map(|(_, s)| s.start.line).min()?;
+        let last = labels.iter().map(|(_, s)| s.start.line).max()?;
+        let mut excerpt = Self {
+            first,
+            text: String::new(),
+            starts: Vec::new(),
+            lines: Vec::new(),
+        };
+        for number in first..=last {
+            let line = source.line(number)?;
+            excerpt.starts.push(excerpt.text.len());
+            excerpt.text += &escape(line);
+            excerpt.text.push('\n');
+            excerpt.lines.push(line.chars().collect());
+        }
+        Some(excerpt)
+    }
+
+    /// The byte offset in `text` of character column `col` (1-based) of `line`, at most its end.
+    fn offset(&self, line: usize, col: usize) -> usize {
+        let index = line - self.first;
+        let chars = &self.lines[index];
+        let before: String = chars[..col.saturating_sub(1).min(chars.len())]
+            .iter()
+            .collect();
+        self.starts[index] + escape(&before).len()
+    }
+
+    fn snippet<'a>(
+        &'a self,
+        file: &'a str,
+        labels: &[(&'a Label, Span)],
+    ) -> Snippet<'a, Annotation<'a>> {
+        let marks = labels.iter().enumerate().map(|(i, (label, span))| {
+            let line = span.start.line;
+            let start = self.offset(line, span.start.col);
+            let end = if span.end.line == line && span.end.col > span.start.col {
+                self.offset(line, span.end.col)
+            } else if span.end == span.start {
+                start
+            } else {
+                self.offset(line, usize::MAX)
+            };
+            let kind = if i == 0 {
+                AnnotationKind::Primary
+            } else {
+                AnnotationKind::Context
+            };
+            let text = readable(&label.text);
+            let annotation = kind.span(start..end);
+            if text.is_empty() {
+                annotation
+            } else {
+                annotation.label(text)
+            }
+        });
+        Snippet::source(self.text.as_str())
+            .line_start(self.first)
+            .path(file)
+            .annotations(marks)
+    }
 }
 
 /// Text from the input made safe for a terminal: characters that could move the cursor, end
@@ -215,10 +263,6 @@ fn steering(c: char) -> bool {
         )
 }
 
-fn escaped(text: &str) -> String {
-    escape(text)
-}
-
 /// Messages longer than this many characters (after quoted values are cut) are cut too.
 const MESSAGE_MAX: usize = 400;
 
@@ -247,7 +291,7 @@ fn readable(text: &str) -> String {
         parts.join(&quote.to_string())
     };
     let text = quoted(&quoted(text, '`'), '"');
-    escaped(&cut(&text, MESSAGE_MAX))
+    escape(&cut(&text, MESSAGE_MAX))
 }
 
 #[derive(Serialize)]
@@ -432,15 +476,17 @@ mod tests {
         (source, spans)
     }
 
+    /// The document, without the ANSI styles that `cli` strips when colour is off.
     fn one(format: Format, source: &Source, spans: &SpanIndex, d: &[Diagnostic]) -> String {
-        render(
+        let styled = render(
             format,
             &[Findings {
                 source,
                 spans,
                 diagnostics: d,
             }],
-        )
+        );
+        anstream::adapter::strip_str(&styled).to_string()
     }
 
     fn region(message: &str) -> Diagnostic {
@@ -456,8 +502,50 @@ mod tests {
         let (source, spans) = fixture("spec.yaml", "name: x\nlocation: mars\n");
         let d = region("unknown region `mars`").with_help("run `az account list-locations`");
         let text = one(Format::Human, &source, &spans, &[d]);
-        let expected = "error[region-unknown]: unknown region `mars`\n --> spec.yaml:2:11\n  |\n2 | location: mars\n  |           ^^^^ not a region\n   = help: run `az account list-locations`\n\n";
+        let expected = "error[region-unknown]: unknown region `mars`\n --> spec.yaml:2:11\n  |\n2 | location: mars\n  |           ^^^^ not a region\n  |\n  = help: run `az account list-locations`\n\n";
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn human_output_is_styled_for_a_terminal_to_colour() {
+        let (source, spans) = fixture("spec.yaml", "name: x\nlocation: mars\n");
+        let d = [region("unknown region `mars`")];
+        let styled = render(
+            Format::Human,
+            &[Findings {
+                source: &source,
+                spans: &spans,
+                diagnostics: &d,
+            }],
+        );
+        assert!(styled.starts_with("\u{1b}["), "{styled:?}");
+        assert_ne!(styled, one(Format::Human, &source, &spans, &d));
+    }
+
+    #[test]
+    fn labels_on_other_lines_share_one_gutter() {
+        let text =
+            "name: x\nlocation: mars\n".to_string() + &"# filler\n".repeat(120) + "other: y\n";
+        let (source, mut spans) = fixture("spec.yaml", &text);
+        let at = Span {
+            start: Position { line: 123, col: 1 },
+            end: Position { line: 123, col: 6 },
+        };
+        spans.insert(
+            "/other".into(),
+            NodeSpan {
+                key: Some(at),
+                value: at,
+            },
+        );
+        let d = region("unknown region `mars`").with_label(Label::key("/other", "set here"));
+        let text = one(Format::Human, &source, &spans, &[d]);
+        assert!(text.contains("  2 | location: mars\n"), "{text}");
+        assert!(
+            text.contains("123 | other: y\n    | ----- set here\n"),
+            "{text}"
+        );
+        assert!(text.contains("...\n"), "{text}");
     }
 
     #[test]
@@ -491,7 +579,8 @@ mod tests {
         );
         assert!(text.lines().all(|l| l.chars().count() < 200), "{text}");
         assert!(text.contains(&format!("`{}…`", "x".repeat(QUOTED_MAX))));
-        assert!(text.contains(&format!("2 | location: {}…", "x".repeat(LINE_MAX - 10))));
+        assert!(text.contains("2 | location: xxxx"), "{text}");
+        assert!(text.contains("..."), "{text}");
         // A value quoted by JSON Schema's message, and any message however written, is cut too.
         let huge = "y".repeat(900_000);
         let messages = [

@@ -164,6 +164,33 @@ fn a_failed_run_leaves_the_output_it_found_byte_for_byte() {
 }
 
 #[test]
+fn diagnostics_are_coloured_only_when_asked_or_on_a_terminal() {
+    let spec = fixture("subnet-too-small");
+    let plain = amlgen(&["validate", &spec]);
+    assert_eq!(plain.code, 1);
+    assert!(!plain.stderr.contains('\u{1b}'), "{}", plain.stderr);
+    let never = amlgen(&["--color", "never", "validate", &spec]);
+    assert_eq!(never.stderr, plain.stderr);
+    let coloured = amlgen(&["validate", &spec, "--color", "always"]);
+    assert_eq!(coloured.code, 1);
+    assert!(coloured.stderr.contains("\u{1b}["), "{}", coloured.stderr);
+    assert_eq!(
+        anstream::adapter::strip_str(&coloured.stderr).to_string(),
+        plain.stderr
+    );
+    // `auto` follows what main found for stderr (a terminal without NO_COLOR).
+    let mut err = Vec::new();
+    let args = ["amlgen", "validate", &spec].map(std::ffi::OsString::from);
+    amlgen::cli::run(
+        args,
+        &mut Vec::new(),
+        &mut err,
+        anstream::ColorChoice::Always,
+    );
+    assert!(String::from_utf8(err).unwrap().contains("\u{1b}["));
+}
+
+#[test]
 fn validate_reports_json_for_tools() {
     let run = amlgen(&[
         "validate",

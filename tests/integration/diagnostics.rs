@@ -95,6 +95,56 @@ fn every_fixture_reports_its_code_at_the_marked_line() {
     }
 }
 
+/// Each fixture's diagnostics exactly as a person reads them (the human text, without colour),
+/// pinned in `<fixture>.txt` beside it, as the Bicep compiler's baseline files pin its output.
+/// `AMLGEN_BLESS=1 cargo test baseline` rewrites the baselines; review the diff.
+#[test]
+fn every_fixture_renders_its_baseline_text() {
+    let bless = std::env::var_os("AMLGEN_BLESS").is_some();
+    let prefix = format!("{}/", root().display());
+    let mut stale = Vec::new();
+    for path in yaml_files("tests/fixtures/invalid") {
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        let compiled = compile_fixture(&path, &text);
+        let styled = amlgen::diag::render(amlgen::diag::Format::Human, &[compiled.findings()]);
+        let rendered = anstream::adapter::strip_str(&styled)
+            .to_string()
+            .replace(&prefix, "");
+        let baseline = path.with_extension("txt");
+        if bless {
+            std::fs::write(&baseline, &rendered).unwrap();
+        } else if std::fs::read_to_string(&baseline).ok().as_deref() != Some(rendered.as_str()) {
+            stale.push(format!("{}:\n{rendered}", baseline.display()));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "baselines differ (`AMLGEN_BLESS=1 cargo test baseline` rewrites them):\n{}",
+        stale.join("\n")
+    );
+}
+
+/// The diagnostic the README shows is the `subnet-too-small` fixture's, as amlgen prints it.
+#[test]
+fn the_readmes_diagnostic_is_what_amlgen_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let shown = readme
+        .split("```text\n")
+        .find(|block| block.starts_with("error[subnet-too-small]"))
+        .and_then(|block| block.split("```").next())
+        .expect("the README shows a subnet-too-small diagnostic");
+    let baseline =
+        std::fs::read_to_string(root().join("tests/fixtures/invalid/subnet-too-small.txt"))
+            .unwrap();
+    let printed = baseline
+        .split("\n\n")
+        .next()
+        .unwrap()
+        .replace("tests/fixtures/invalid/subnet-too-small.yaml", "spec.yaml")
+        .replace(" # expect: subnet-too-small", "");
+    assert_eq!(shown, format!("{printed}\n"));
+}
+
 #[test]
 fn errors_block_the_plan_and_warnings_do_not() {
     for path in yaml_files("tests/fixtures/invalid") {

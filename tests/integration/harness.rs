@@ -34,7 +34,7 @@ pub(crate) fn amlgen(args: &[&str]) -> Run {
     let argv = std::iter::once("amlgen")
         .chain(args.iter().copied())
         .map(OsString::from);
-    let code = amlgen::cli::run(argv, &mut out, &mut err);
+    let code = amlgen::cli::run(argv, &mut out, &mut err, anstream::ColorChoice::Never);
     Run {
         code,
         stdout: String::from_utf8(out).unwrap(),
