@@ -14,7 +14,7 @@ use crate::azure::service_tags::ServiceTags;
 use crate::diag::{self, Code, Diagnostic, Label, has_errors};
 use crate::source::{self, Source, SpanIndex};
 use crate::spec::{Egress, RouteStyle, Spec};
-use crate::{Error, blueprint, check, plan, schema, yaml};
+use crate::{Bug, Error, blueprint, check, plan, schema, yaml};
 
 /// One spec taken through the pipeline as far as it goes.
 #[derive(Debug)]
@@ -706,11 +706,7 @@ fn check_value(value: &Value, dir: &Path) -> Result<Outcome, Error> {
             ..Outcome::default()
         });
     }
-    let spec = Spec::from_value(value).map_err(|e| {
-        Error::Internal(format!(
-            "the schema accepted a spec the typed model refuses: {e}"
-        ))
-    })?;
+    let spec = Spec::from_value(value).map_err(|e| Error::Internal(Bug::Model(e)))?;
     let service_tags = match load_service_tags(&spec, dir) {
         Ok(tags) => tags,
         Err(diagnostic) => {
@@ -749,7 +745,9 @@ fn load_service_tags(spec: &Spec, base: &Path) -> Result<Option<ServiceTags>, Bo
     let read = source::read_file(&base.join(file), source::SERVICE_TAGS_LIMIT)
         .map_err(|e| e.to_string())
         .and_then(|bytes| String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text ({e})")));
-    read.and_then(|text| ServiceTags::parse(&text)).map(Some).map_err(|why| {
+    read.and_then(|text| ServiceTags::parse(&text).map_err(|e| e.to_string()))
+        .map(Some)
+        .map_err(|why| {
         Box::new(
             Diagnostic::error(
                 Code::ServiceTagsUnreadable,

@@ -77,7 +77,45 @@ pub enum Error {
     /// Standard output or error could not be written (a full disk; a closed pipe is not
     /// reported).
     Output(std::io::Error),
-    Internal(String),
+    /// A defect in amlgen itself, never in its input.
+    Internal(Bug),
+}
+
+/// A defect in amlgen itself: what went wrong, for the bug report.
+#[derive(Debug)]
+pub enum Bug {
+    /// The embedded JSON Schema does not compile.
+    Schema(String),
+    /// The schema accepted a spec that the typed model refuses.
+    Model(serde_json::Error),
+    /// A template's layout or model does not print.
+    Emit(emit::Error),
+    /// A file amlgen rendered is missing or does not parse back.
+    Rendered {
+        file: &'static str,
+        source: Option<serde_json::Error>,
+    },
+    /// The threads of a run could not start.
+    Threads(rayon::ThreadPoolBuildError),
+}
+
+impl std::fmt::Display for Bug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bug::Schema(why) => write!(f, "the embedded JSON Schema does not compile: {why}"),
+            Bug::Model(why) => write!(
+                f,
+                "the schema accepted a spec the typed model refuses: {why}"
+            ),
+            Bug::Emit(why) => write!(f, "{why}"),
+            Bug::Rendered { file, source: None } => write!(f, "no {file} was rendered"),
+            Bug::Rendered {
+                file,
+                source: Some(why),
+            } => write!(f, "the rendered {file} is not JSON: {why}"),
+            Bug::Threads(why) => write!(f, "cannot start threads: {why}"),
+        }
+    }
 }
 
 impl std::fmt::Display for Error {
@@ -118,9 +156,9 @@ impl std::fmt::Display for Error {
                 "no spec found in {given}: give spec files, folders holding *.yaml or *.yml \
                  files, or globs"
             ),
-            Error::Internal(message) => write!(
+            Error::Internal(bug) => write!(
                 f,
-                "internal error: {message} (this is a bug in amlgen; please report it)"
+                "internal error: {bug} (this is a bug in amlgen; please report it)"
             ),
         }
     }

@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
+use crate::Bug;
 use crate::diag::{At, Code, Diagnostic, Label, pointer};
 use crate::suggest::closest;
 
@@ -58,17 +59,18 @@ fn required_of(at: &str, name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn validator() -> Result<&'static jsonschema::Validator, String> {
+fn validator() -> Result<&'static jsonschema::Validator, Bug> {
+    // The compile error borrows the schema, so its text is what is kept.
     static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
     VALIDATOR
         .get_or_init(|| jsonschema::draft7::new(schema()).map_err(|e| e.to_string()))
         .as_ref()
-        .map_err(Clone::clone)
+        .map_err(|why| Bug::Schema(why.clone()))
 }
 
 /// Checks `value` against the schema. `Err` only when the embedded schema itself is broken,
 /// which is a bug in amlgen.
-pub(crate) fn validate(value: &Value) -> Result<Vec<Diagnostic>, String> {
+pub(crate) fn validate(value: &Value) -> Result<Vec<Diagnostic>, Bug> {
     let validator = validator()?;
     let mut found: Vec<Diagnostic> = Vec::new();
     // One diagnostic per code and place: a set, as a spec can hold a hundred thousand of them.

@@ -494,8 +494,8 @@ impl PrincipalType {
 impl Spec {
     /// Builds the typed spec from a schema-valid document. `Err` means the schema let through
     /// something these types refuse: a bug in amlgen.
-    pub fn from_value(value: &Value) -> Result<Spec, String> {
-        Spec::deserialize(value).map_err(|e| e.to_string())
+    pub fn from_value(value: &Value) -> Result<Spec, serde_json::Error> {
+        Spec::deserialize(value)
     }
 
     /// The workspace region (defaults to `location`).

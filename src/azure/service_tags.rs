@@ -41,11 +41,22 @@ pub struct ServiceTags {
     malformed: BTreeMap<(String, String), Vec<String>>,
 }
 
+/// Text that is not a service-tags file: why, as serde_json found it.
+#[derive(Debug)]
+pub struct NotServiceTags(serde_json::Error);
+
+impl std::fmt::Display for NotServiceTags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "not a service-tags file: {}", self.0)
+    }
+}
+
+impl std::error::Error for NotServiceTags {}
+
 impl ServiceTags {
     /// Parses the file's text. The error says what is wrong, in words for the user.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let file: File =
-            serde_json::from_str(text).map_err(|e| format!("not a service-tags file: {e}"))?;
+    pub fn parse(text: &str) -> Result<Self, NotServiceTags> {
+        let file: File = serde_json::from_str(text).map_err(NotServiceTags)?;
         let mut tags = Self::default();
         for entry in file.values {
             let p = entry.properties;
@@ -155,6 +166,7 @@ mod tests {
         assert!(
             ServiceTags::parse("{\"x\": 1}")
                 .unwrap_err()
+                .to_string()
                 .contains("not a service-tags file")
         );
     }

@@ -9,7 +9,7 @@ use super::{FEW, FailOn, Inputs, count, inputs::spec_files};
 use crate::diag::{Format, Severity};
 use crate::plan::Plan;
 use crate::write::{self, Checking, Output, Report, Staging};
-use crate::{Compiled, Error, VERSION, check_files, emit};
+use crate::{Bug, Compiled, Error, VERSION, check_files, emit};
 
 /// The most threads `-j` starts: twice the cores, at most [`MAX_JOBS`]. More only cost memory
 /// and start-up time (each thread has its own stack; `-j 10000` used to take minutes).
@@ -27,7 +27,7 @@ fn pool(inputs: &Inputs) -> Result<rayon::ThreadPool, Error> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| Error::Internal(format!("cannot start threads: {e}")))
+        .map_err(|e| Error::Internal(Bug::Threads(e)))
 }
 
 /// What a run does with each spec that passes, given its plan: render it and stage (or compare)
@@ -386,7 +386,7 @@ fn emit_into(
     plan: &Plan,
     act: &dyn Fn(&Output) -> Result<Report, write::Error>,
 ) -> Result<(String, Report), Error> {
-    let artifacts = emit::render(plan, VERSION).map_err(Error::Internal)?;
+    let artifacts = emit::render(plan, VERSION).map_err(|e| Error::Internal(Bug::Emit(e)))?;
     let output = Output {
         name: plan.name.clone(),
         artifacts,

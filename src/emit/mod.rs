@@ -9,9 +9,11 @@
 
 mod arm;
 mod bicep;
+mod layout;
 mod readme;
 mod stamp;
 
+pub use layout::Error;
 pub use stamp::Stamps;
 
 use crate::plan::Plan;
@@ -37,12 +39,12 @@ impl Artifact {
 pub fn prepare() {
     // Each parse's result is kept: a template that does not parse fails the render that
     // needs it, with the parse's error.
-    let _ = bicep::engine();
-    let _ = readme::engine();
+    let _ = bicep::LAYOUTS.engine();
+    let _ = readme::LAYOUTS.engine();
 }
 
-/// Renders every file of `plan`. `Err` is a bug in amlgen (a template that does not render).
-pub fn render(plan: &Plan, version: &str) -> Result<Vec<Artifact>, String> {
+/// Renders every file of `plan`. `Err` is a bug in amlgen (a layout that does not render).
+pub fn render(plan: &Plan, version: &str) -> Result<Vec<Artifact>, Error> {
     let header = crate::resources::header(plan);
     let template = crate::resources::build(plan);
     let mut artifacts = bicep::artifacts(&header, &template, version)?;

@@ -4,10 +4,10 @@
 //! Reviewers read this file in pull requests, so it explains the templates rather than repeating
 //! them. It is rendered with Tera (no escaping: every name in it passed the schema's patterns).
 
-use std::sync::OnceLock;
-
 use serde_json::{Value, json};
-use tera::{Context, Tera};
+use tera::Tera;
+
+use super::layout::{Error, Layouts};
 
 use crate::azure::hdinsight::{GATEWAY_NODES, HEAD_NODES, ZOOKEEPER_NODES};
 use crate::model::Template;
@@ -20,18 +20,12 @@ use crate::routes::{NextHop, Prefix, Route};
 
 const TEMPLATE: &str = include_str!("../../templates/readme.md.tera");
 
-pub(super) fn engine() -> Result<&'static Tera, String> {
-    static ENGINE: OnceLock<Result<Tera, String>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| {
-            let mut tera = Tera::default();
-            tera.add_raw_template("README.md", TEMPLATE)
-                .map_err(|e| format!("{e:?}"))?;
-            Ok(tera)
-        })
-        .as_ref()
-        .map_err(Clone::clone)
-}
+/// The README layout (Markdown: nothing is escaped by Tera; each cell escapes its own text).
+pub(super) static LAYOUTS: Layouts = Layouts::new(|| {
+    let mut tera = Tera::default();
+    tera.add_raw_template("README.md", TEMPLATE)?;
+    Ok(tera)
+});
 
 /// `` `one` `` or `` `a`, `b` ``.
 fn address(address: &Address) -> String {
@@ -683,7 +677,7 @@ const PARAMETERS_SCHEMA: &str =
     "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#";
 
 /// Renders `README.md` for `plan`, whose model is `template`.
-pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<String, String> {
+pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<String, Error> {
     let secrets: Vec<_> = plan
         .parameters
         .iter()
@@ -719,11 +713,7 @@ pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<
         "computes": computes_table(plan), "suppressions": suppressions(template), "resources": resources, "permissions": permissions(plan),
         "databricks": plan.databricks.iter().map(|d| json!({"name": d.name, "managed_group": d.managed_group})).collect::<Vec<_>>(),
     });
-    let context = Context::from_value(view).map_err(|e| format!("README.md: {e:?}"))?;
-    engine()?
-        .render("README.md", &context)
-        .map(|text| super::tidy(&text))
-        .map_err(|e| format!("README.md: {e:?}"))
+    LAYOUTS.render("README.md", view)
 }
 
 #[cfg(test)]

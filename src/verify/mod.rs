@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use crate::azure::service_tags::ServiceTags;
 use crate::plan::Plan;
-use crate::{Compiled, Error, VERSION, emit};
+use crate::{Bug, Compiled, Error, VERSION, emit};
 
 pub(crate) use report::{Options, Report, profile_named, to_json, to_sarif, to_text};
 
@@ -109,14 +109,18 @@ pub(crate) fn render_units(
 
 /// `plan` rendered in memory.
 fn render_plan(plan: Plan, service_tags: Option<ServiceTags>) -> Result<RenderedSpec, Error> {
-    let artifacts = emit::render(&plan, VERSION).map_err(Error::Internal)?;
-    let json = |name: &str| -> Result<Value, Error> {
+    let artifacts = emit::render(&plan, VERSION).map_err(|e| Error::Internal(Bug::Emit(e)))?;
+    let json = |file: &'static str| -> Result<Value, Error> {
         let artifact = artifacts
             .iter()
-            .find(|a| a.name == name)
-            .ok_or_else(|| Error::Internal(format!("no {name} rendered")))?;
-        serde_json::from_str(&artifact.contents)
-            .map_err(|e| Error::Internal(format!("rendered {name} is not JSON: {e}")))
+            .find(|a| a.name == file)
+            .ok_or(Error::Internal(Bug::Rendered { file, source: None }))?;
+        serde_json::from_str(&artifact.contents).map_err(|e| {
+            Error::Internal(Bug::Rendered {
+                file,
+                source: Some(e),
+            })
+        })
     };
     let template = json("azuredeploy.json")?;
     let parameters = json("azuredeploy.parameters.json")?;

@@ -15,6 +15,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
+use super::Error;
 use crate::azure::resource::ResourceKind;
 use crate::model::{Expr, Header, Module, Object, Output, Param, Part, Resource, Template, Value};
 use crate::plan::Intent;
@@ -358,12 +359,11 @@ fn envelope<'a>(
 
 /// Pretty JSON with a final newline. `Err` is a bug in amlgen: the model holds strings, numbers,
 /// booleans, lists and objects with string keys, which always serialize.
-fn to_text(value: &impl Serialize) -> Result<String, String> {
-    // Templates run to tens of kilobytes: the buffer starts at a size most never outgrow.
-    let mut bytes = Vec::with_capacity(64 * 1024);
-    serde_json::to_writer_pretty(&mut bytes, value).map_err(|e| e.to_string())?;
-    bytes.push(b'\n');
-    String::from_utf8(bytes).map_err(|e| e.to_string())
+fn to_text(file: &'static str, value: &impl Serialize) -> Result<String, Error> {
+    let mut text =
+        serde_json::to_string_pretty(value).map_err(|source| Error::Json { file, source })?;
+    text.push('\n');
+    Ok(text)
 }
 
 /// Renders `azuredeploy.json`, stamped with amlgen's `version` and the `header`'s requirement
@@ -372,7 +372,7 @@ pub(super) fn template(
     header: &Header,
     template: &Template,
     version: &str,
-) -> Result<String, String> {
+) -> Result<String, Error> {
     let printer = Printer::new(template);
     let metadata = Metadata {
         generator: Generator {
@@ -382,13 +382,16 @@ pub(super) fn template(
             intent: &header.intent,
         },
     };
-    to_text(&envelope(template, &printer, Some(metadata)))
+    to_text(
+        "azuredeploy.json",
+        &envelope(template, &printer, Some(metadata)),
+    )
 }
 
 /// Renders `azuredeploy.parameters.json`: the value of every parameter that has one in the spec
 /// (its region, user names, sizes). Parameters without one (secrets) are left to the deployer,
 /// never written down.
-pub(super) fn parameters_file(parameters: &[Param]) -> Result<String, String> {
+pub(super) fn parameters_file(parameters: &[Param]) -> Result<String, Error> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct File {
@@ -404,11 +407,14 @@ pub(super) fn parameters_file(parameters: &[Param]) -> Result<String, String> {
             Some((p.name.clone(), serde_json::json!({ "value": value })))
         })
         .collect();
-    to_text(&File {
-        schema: PARAMETERS_SCHEMA,
-        content_version: "1.0.0.0",
-        parameters,
-    })
+    to_text(
+        "azuredeploy.parameters.json",
+        &File {
+            schema: PARAMETERS_SCHEMA,
+            content_version: "1.0.0.0",
+            parameters,
+        },
+    )
 }
 
 #[cfg(test)]

@@ -9,12 +9,11 @@
 
 mod expr;
 
-use std::sync::OnceLock;
-
 use serde::Serialize;
-use tera::{Context, Tera};
+use tera::Tera;
 
 use super::Artifact;
+use super::layout::{Error, Layouts};
 use crate::model::{Header, Item, Module, Object, Param, Resource, Template, Value};
 pub(super) use expr::escape;
 
@@ -29,28 +28,18 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-pub(super) fn engine() -> Result<&'static Tera, String> {
-    static ENGINE: OnceLock<Result<Tera, String>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| {
-            let mut tera = Tera::default();
-            tera.autoescape_on(vec![".bicep", ".bicepparam"]);
-            tera.set_escape_fn(escape);
-            tera.add_raw_templates(TEMPLATES.iter().copied())
-                .map_err(|e| format!("{e:?}"))?;
-            Ok(tera)
-        })
-        .as_ref()
-        .map_err(Clone::clone)
-}
+/// The Bicep layouts, escaped by [`escape`].
+pub(super) static LAYOUTS: Layouts = Layouts::new(|| {
+    let mut tera = Tera::default();
+    tera.autoescape_on(vec![".bicep", ".bicepparam"]);
+    tera.set_escape_fn(escape);
+    tera.add_raw_templates(TEMPLATES.iter().copied())?;
+    Ok(tera)
+});
 
-/// Renders the template `name` with `view`, a JSON object (taken whole: nothing is copied).
-fn render(name: &str, view: serde_json::Value) -> Result<String, String> {
-    let context = Context::from_value(view).map_err(|e| format!("{name}: {e:?}"))?;
-    engine()?
-        .render(name, &context)
-        .map(|text| super::tidy(&text))
-        .map_err(|e| format!("{name}: {e:?}"))
+/// Renders the layout `name` with `view`, a JSON object (taken whole: nothing is copied).
+fn render(name: &str, view: serde_json::Value) -> Result<String, Error> {
+    LAYOUTS.render(name, view)
 }
 
 /// A resource declaration with its comment.
@@ -105,7 +94,7 @@ struct ParamView<'a> {
 }
 
 /// One Bicep file: the header, the parameters, then every declaration.
-fn file(header: &Header, version: &str, template: &Template) -> Result<String, String> {
+fn file(header: &Header, version: &str, template: &Template) -> Result<String, Error> {
     let parameters: Vec<ParamView> = template
         .parameters
         .iter()
@@ -156,7 +145,7 @@ pub(super) fn artifacts(
     header: &Header,
     template: &Template,
     version: &str,
-) -> Result<Vec<Artifact>, String> {
+) -> Result<Vec<Artifact>, Error> {
     let mut out = vec![Artifact::new(
         "main.bicep",
         file(header, version, template)?,
@@ -174,7 +163,7 @@ pub(super) fn artifacts(
     Ok(out)
 }
 
-fn bicepparam(parameters: &[Param], version: &str) -> Result<String, String> {
+fn bicepparam(parameters: &[Param], version: &str) -> Result<String, Error> {
     let parameters: Vec<serde_json::Value> = parameters
         .iter()
         .filter(|p| p.value.is_some() || p.env.is_some())
@@ -192,6 +181,6 @@ mod tests {
 
     #[test]
     fn every_template_compiles() {
-        assert!(engine().is_ok(), "{:?}", engine().err());
+        assert!(LAYOUTS.engine().is_ok(), "{:?}", LAYOUTS.engine().err());
     }
 }
