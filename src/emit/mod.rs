@@ -3,9 +3,9 @@
 //! The plan becomes one resource model (`resources::build`) and its header (spec, profile,
 //! network intent: `resources::header`); ARM JSON is that model serialized with serde and Bicep
 //! the same model through one Bicep printer, each reading the model and the header only. The
-//! README is rendered for reviewers from the plan and the model (its tables of subnets, routes
-//! and computes still read the plan). Emitting happens in memory: the `write` module decides
-//! what reaches the disk.
+//! README is rendered for reviewers from the plan's reasons and the model's resources (the
+//! design note "Why the README reads the plan" in `docs/architecture.md` says why). Emitting
+//! happens in memory: the `write` module decides what reaches the disk.
 
 mod arm;
 mod bicep;

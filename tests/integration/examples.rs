@@ -229,3 +229,140 @@ fn every_parameter_is_used() {
         assert!(unread.is_empty(), "{name}/azuredeploy.json: {unread:?}");
     }
 }
+
+/// The cells of every table row below the `### <kind> `<name>`` heading of `readme`, up to the
+/// next heading, with code quotes and `**` marks taken off.
+fn readme_rows(readme: &str, kind: &str, name: &str) -> Vec<Vec<String>> {
+    let heading = format!("### {kind} `{name}`");
+    let Some(start) = readme.find(&heading) else {
+        return Vec::new();
+    };
+    let section = &readme[start + heading.len()..];
+    let section = &section[..section.find("\n#").unwrap_or(section.len())];
+    section
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| ---"))
+        .skip(1)
+        .map(|l| {
+            l.trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().replace("**", "").replace('`', ""))
+                .collect()
+        })
+        .collect()
+}
+
+/// Every object of `type` in `value` (nested deployments included), by name.
+fn resources_of<'a>(
+    value: &'a serde_json::Value,
+    kind: &str,
+    out: &mut Vec<&'a serde_json::Value>,
+) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.get("type").and_then(|t| t.as_str()) == Some(kind) {
+                out.push(value);
+            }
+            map.values().for_each(|v| resources_of(v, kind, out));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| resources_of(v, kind, out)),
+        _ => {}
+    }
+}
+
+/// `prefix` or `prefixes` of a rule, as the README lists them.
+fn one_or_many(properties: &serde_json::Value, key: &str) -> String {
+    match properties.get(key) {
+        Some(one) => one.as_str().unwrap().to_string(),
+        None => properties[format!("{key}s")]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// The README explains the plan (each rule's reason and source); what it lists must be what the
+/// template deploys: every NSG rule and every route, row for row, with the same properties.
+#[test]
+fn every_readme_table_lists_what_its_template_deploys() {
+    let mut checked = 0;
+    for dir in std::fs::read_dir(root().join("out")).unwrap() {
+        let dir = dir.unwrap().path();
+        let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+        let text = std::fs::read_to_string(dir.join("azuredeploy.json")).unwrap();
+        let template: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut nsgs = Vec::new();
+        resources_of(
+            &template,
+            "Microsoft.Network/networkSecurityGroups",
+            &mut nsgs,
+        );
+        for nsg in nsgs {
+            let name = nsg["name"].as_str().unwrap();
+            let deployed: Vec<Vec<String>> = nsg["properties"]["securityRules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|rule| {
+                    let p = &rule["properties"];
+                    let protocol = match p["protocol"].as_str().unwrap() {
+                        "*" => "Any".to_string(),
+                        other => other.to_uppercase(),
+                    };
+                    vec![
+                        p["priority"].to_string(),
+                        p["direction"].as_str().unwrap().to_string(),
+                        p["access"].as_str().unwrap().to_string(),
+                        protocol,
+                        one_or_many(p, "sourceAddressPrefix"),
+                        one_or_many(p, "destinationAddressPrefix"),
+                        one_or_many(p, "destinationPortRange"),
+                        p["description"].as_str().unwrap().to_string(),
+                    ]
+                })
+                .collect();
+            let listed: Vec<Vec<String>> = readme_rows(&readme, "NSG", name)
+                .into_iter()
+                .map(|row| row[..8].to_vec())
+                .collect();
+            assert_eq!(listed, deployed, "{}: NSG {name}", dir.display());
+            checked += 1;
+        }
+        let mut tables = Vec::new();
+        resources_of(&template, "Microsoft.Network/routeTables", &mut tables);
+        for table in tables {
+            let name = table["name"].as_str().unwrap();
+            let deployed: Vec<Vec<String>> = table["properties"]["routes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|route| {
+                    let p = &route["properties"];
+                    let hop = match p["nextHopType"].as_str().unwrap() {
+                        "VirtualAppliance" => {
+                            format!("appliance {}", p["nextHopIpAddress"].as_str().unwrap())
+                        }
+                        other => other.to_string(),
+                    };
+                    let prefix = p["addressPrefix"].as_str().unwrap();
+                    let prefix = if prefix.parse::<ipnet::Ipv4Net>().is_ok() {
+                        prefix.to_string()
+                    } else {
+                        format!("{prefix} (service tag)")
+                    };
+                    vec![route["name"].as_str().unwrap().to_string(), prefix, hop]
+                })
+                .collect();
+            let listed: Vec<Vec<String>> = readme_rows(&readme, "Route table", name)
+                .into_iter()
+                .map(|row| row[..3].to_vec())
+                .collect();
+            assert_eq!(listed, deployed, "{}: route table {name}", dir.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} NSGs and route tables found");
+}
