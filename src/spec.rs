@@ -50,7 +50,7 @@ impl Requirements {
     }
 }
 
-/// The existing Azure ML workspace.
+/// The Azure ML workspace: an existing one, or one amlgen creates (`create: true`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Workspace {
@@ -58,7 +58,119 @@ pub struct Workspace {
     pub resource_group: Option<String>,
     pub location: Option<String>,
     #[serde(default)]
-    pub private_endpoint: bool,
+    pub private_endpoint: WorkspaceEndpoint,
+    #[serde(default)]
+    pub create: bool,
+    #[serde(default)]
+    pub hbi: bool,
+    #[serde(default)]
+    pub public_network_access: bool,
+    #[serde(default)]
+    pub unique_suffix: bool,
+    pub image_build_compute: Option<String>,
+    pub storage_account: Option<ExistingResource>,
+    pub key_vault: Option<ExistingResource>,
+    pub container_registry: Option<ExistingResource>,
+    pub application_insights: Option<ExistingResource>,
+}
+
+impl Workspace {
+    /// Whether the workspace has a private endpoint: one amlgen creates, or one the spec says
+    /// exists elsewhere.
+    pub fn has_private_endpoint(&self) -> bool {
+        self.create || self.private_endpoint != WorkspaceEndpoint::None
+    }
+
+    /// Whether amlgen creates the workspace's private endpoint in this VNet.
+    pub fn creates_private_endpoint(&self) -> bool {
+        self.create || self.private_endpoint == WorkspaceEndpoint::Create
+    }
+}
+
+/// `workspace.private_endpoint`: none, one that exists elsewhere (`true`), or one amlgen
+/// creates in this VNet (`create`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(from = "EndpointWord")]
+pub enum WorkspaceEndpoint {
+    #[default]
+    None,
+    Elsewhere,
+    Create,
+}
+
+/// How the spec writes [`WorkspaceEndpoint`]: a boolean or the word `create`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum EndpointWord {
+    Flag(bool),
+    Create(Create),
+}
+
+/// The word `create`.
+#[derive(Deserialize)]
+enum Create {
+    #[serde(rename = "create")]
+    Create,
+}
+
+impl From<EndpointWord> for WorkspaceEndpoint {
+    fn from(word: EndpointWord) -> Self {
+        match word {
+            EndpointWord::Flag(false) => WorkspaceEndpoint::None,
+            EndpointWord::Flag(true) => WorkspaceEndpoint::Elsewhere,
+            EndpointWord::Create(Create::Create) => WorkspaceEndpoint::Create,
+        }
+    }
+}
+
+/// The cluster that builds a created workspace's images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageBuilder<'a> {
+    /// A cluster of the spec, by name (`workspace.image_build_compute`, or the first CPU one).
+    Named(&'a str),
+    /// None of the spec's clusters is a CPU one: amlgen adds [`ImageBuilder::NAME`] to `subnet`.
+    Added { subnet: &'a str, public_ip: bool },
+}
+
+impl ImageBuilder<'_> {
+    /// The name of the cluster amlgen adds.
+    pub const NAME: &'static str = "image-build";
+    /// Its size: a small general-purpose (CPU) one.
+    pub const SIZE: &'static str = "Standard_D2s_v3";
+}
+
+/// A dependency of a created workspace that already exists, by resource ID.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExistingResource {
+    pub id: String,
+}
+
+/// `network.private_endpoints`: where amlgen's private endpoints go and how their names
+/// resolve.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivateEndpoints {
+    pub subnet: String,
+    #[serde(default)]
+    pub dns: Dns,
+    #[serde(default)]
+    pub zones: BTreeMap<String, String>,
+    #[serde(default)]
+    pub batch_endpoints: bool,
+}
+
+/// `network.private_endpoints.dns`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dns {
+    /// Private DNS zones, their VNet links and the endpoints' zone groups.
+    #[default]
+    Create,
+    /// Zone groups in zones that exist (a hub's), given by resource ID.
+    Existing,
+    /// Endpoints without zone groups: Azure Policy registers their records.
+    Policy,
 }
 
 /// The network section.
@@ -77,6 +189,7 @@ pub struct Network {
     pub ssh: Ssh,
     #[serde(default)]
     pub microsoft_images: bool,
+    pub private_endpoints: Option<PrivateEndpoints>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -501,6 +614,36 @@ impl Spec {
     /// The workspace region (defaults to `location`).
     pub fn workspace_location(&self) -> &str {
         self.workspace.location.as_deref().unwrap_or(&self.location)
+    }
+
+    /// The cluster that builds a created workspace's environment images: the one
+    /// `workspace.image_build_compute` names, else the first CPU cluster; `None` without
+    /// `create: true`, or when amlgen adds one ([`ImageBuilder::Added`]).
+    pub fn image_builder(&self) -> Option<ImageBuilder<'_>> {
+        if !self.workspace.create {
+            return None;
+        }
+        let clusters = || {
+            self.compute.iter().filter_map(|c| match c {
+                Compute::Amlcompute(cluster) => Some(cluster),
+                _ => None,
+            })
+        };
+        if let Some(name) = &self.workspace.image_build_compute {
+            return Some(ImageBuilder::Named(name));
+        }
+        if let Some(cluster) = clusters().find(|c| !crate::azure::sizes::is_gpu(&c.size)) {
+            return Some(ImageBuilder::Named(&cluster.name));
+        }
+        // Beside the first Azure ML compute, reaching the internet as it does.
+        let beside = self.compute.iter().find_map(|c| {
+            let node = c.aml_node()?;
+            Some((c.subnets()[0].1, node.public_ip))
+        })?;
+        Some(ImageBuilder::Added {
+            subnet: beside.0,
+            public_ip: beside.1,
+        })
     }
 
     /// The subnet named `name`, with its index in `network.subnets`.

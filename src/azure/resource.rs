@@ -10,6 +10,8 @@
 pub const SUBNET_TYPE: &str = "Microsoft.Network/virtualNetworks/subnets";
 /// The type of a resource group, referred to by ID (another group's, for role scopes).
 pub const RESOURCE_GROUP_TYPE: &str = "Microsoft.Resources/resourceGroups";
+/// The type of a role definition, referred to by ID (Azure's built-in roles).
+pub const ROLE_DEFINITION_TYPE: &str = "Microsoft.Authorization/roleDefinitions";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ResourceKind {
@@ -28,6 +30,14 @@ pub enum ResourceKind {
     Workspace,
     Compute,
     Deployment,
+    KeyVault,
+    ContainerRegistry,
+    LogAnalytics,
+    ApplicationInsights,
+    PrivateEndpoint,
+    PrivateDnsZoneGroup,
+    PrivateDnsZone,
+    VirtualNetworkLink,
 }
 
 impl ResourceKind {
@@ -49,6 +59,18 @@ impl ResourceKind {
             ResourceKind::Workspace => "Microsoft.MachineLearningServices/workspaces",
             ResourceKind::Compute => "Microsoft.MachineLearningServices/workspaces/computes",
             ResourceKind::Deployment => "Microsoft.Resources/deployments",
+            ResourceKind::KeyVault => "Microsoft.KeyVault/vaults",
+            ResourceKind::ContainerRegistry => "Microsoft.ContainerRegistry/registries",
+            ResourceKind::LogAnalytics => "Microsoft.OperationalInsights/workspaces",
+            ResourceKind::ApplicationInsights => "Microsoft.Insights/components",
+            ResourceKind::PrivateEndpoint => "Microsoft.Network/privateEndpoints",
+            ResourceKind::PrivateDnsZoneGroup => {
+                "Microsoft.Network/privateEndpoints/privateDnsZoneGroups"
+            }
+            ResourceKind::PrivateDnsZone => "Microsoft.Network/privateDnsZones",
+            ResourceKind::VirtualNetworkLink => {
+                "Microsoft.Network/privateDnsZones/virtualNetworkLinks"
+            }
         }
     }
 
@@ -60,7 +82,14 @@ impl ResourceKind {
             | ResourceKind::PublicIpAddress
             | ResourceKind::NatGateway
             | ResourceKind::VirtualNetwork
-            | ResourceKind::NetworkInterface => "2025-07-01",
+            | ResourceKind::NetworkInterface
+            | ResourceKind::PrivateEndpoint
+            | ResourceKind::PrivateDnsZoneGroup => "2025-07-01",
+            ResourceKind::PrivateDnsZone | ResourceKind::VirtualNetworkLink => "2024-06-01",
+            ResourceKind::KeyVault => "2026-02-01",
+            ResourceKind::ContainerRegistry => "2025-11-01",
+            ResourceKind::LogAnalytics => "2025-07-01",
+            ResourceKind::ApplicationInsights => "2020-02-02",
             ResourceKind::RoleDefinition | ResourceKind::RoleAssignment => "2022-04-01",
             ResourceKind::StorageAccount => "2025-01-01",
             ResourceKind::HdInsightCluster => "2021-06-01",
@@ -89,6 +118,14 @@ impl ResourceKind {
             ResourceKind::Workspace => "Azure ML workspace",
             ResourceKind::Compute => "Azure ML compute",
             ResourceKind::Deployment => "deployment",
+            ResourceKind::KeyVault => "key vault",
+            ResourceKind::ContainerRegistry => "container registry",
+            ResourceKind::LogAnalytics => "Log Analytics workspace",
+            ResourceKind::ApplicationInsights => "Application Insights component",
+            ResourceKind::PrivateEndpoint => "private endpoint",
+            ResourceKind::PrivateDnsZoneGroup => "private DNS zone group",
+            ResourceKind::PrivateDnsZone => "private DNS zone",
+            ResourceKind::VirtualNetworkLink => "virtual network link",
         }
     }
 

@@ -9,6 +9,14 @@
 //! A-series (v1) VMs retired on 2024-08-31. Series only announced for retirement (Dv2, Dsv2 and
 //! Av2 in 2028) can still be provisioned and are not listed.
 
+/// Whether `size` is a GPU size: the N family (`Standard_NC…`, `ND…`, `NG…`, `NV…`), per
+/// Microsoft Learn, "GPU-accelerated compute VM size series". Compared without regard to case.
+pub fn is_gpu(size: &str) -> bool {
+    let lower = size.to_ascii_lowercase();
+    let series = lower.strip_prefix("standard_").unwrap_or(&lower);
+    series.starts_with('n')
+}
+
 /// A retired VM series.
 #[derive(Debug, PartialEq, Eq)]
 pub struct RetiredSeries {
@@ -89,6 +97,26 @@ pub fn retired(size: &str) -> Option<&'static RetiredSeries> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gpu_sizes_are_the_n_family() {
+        for gpu in [
+            "Standard_NC6s_v3",
+            "standard_nd40rs_v2",
+            "Standard_NV6ads_A10_v5",
+            "NC24ads_A100_v4",
+        ] {
+            assert!(is_gpu(gpu), "{gpu}");
+        }
+        for cpu in [
+            "Standard_D2s_v3",
+            "Standard_DS3_v2",
+            "Standard_E8_v3",
+            "Standard_F4s_v2",
+        ] {
+            assert!(!is_gpu(cpu), "{cpu}");
+        }
+    }
 
     #[test]
     fn finds_retired_series_and_spares_current_ones() {

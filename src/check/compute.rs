@@ -89,7 +89,7 @@ fn scale(i: usize, compute: &Compute) -> Option<Diagnostic> {
 
 fn public_ip(spec: &Spec, i: usize, compute: &Compute) -> Option<Diagnostic> {
     let node = compute.aml_node()?;
-    (!node.public_ip && !spec.workspace.private_endpoint).then(|| {
+    (!node.public_ip && !spec.workspace.has_private_endpoint()).then(|| {
         Diagnostic::error(
             Code::NoPublicIpNeedsPrivateEndpoint,
             format!("compute `{}` has no public IP, which Azure ML allows only for a workspace with a private endpoint", compute.name()),

@@ -11,6 +11,7 @@ mod compute;
 mod databricks;
 mod egress;
 pub(crate) mod region;
+mod workspace;
 
 use std::collections::BTreeMap;
 
@@ -27,6 +28,7 @@ pub(crate) fn run(spec: &Spec, service_tags: Option<&ServiceTags>) -> Vec<Diagno
     found.extend(compute::check(spec));
     found.extend(databricks::check(spec));
     found.extend(egress::check(spec, service_tags));
+    found.extend(workspace::check(spec));
     found.extend(duplicate_names(
         "tags",
         spec.tags

@@ -378,7 +378,10 @@ mod tests {
 
     #[test]
     fn a_reader_that_stops_early_is_not_an_error() {
-        let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/locked-nat.yaml");
+        let spec = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/secured-workspace.yaml"
+        );
         let mut closed = Refusing(std::io::ErrorKind::BrokenPipe);
         for args in [
             &["amlgen", "schema"][..],
@@ -414,7 +417,10 @@ mod tests {
 
     #[test]
     fn output_that_cannot_be_written_fails_the_run_and_says_why() {
-        let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/locked-nat.yaml");
+        let spec = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/secured-workspace.yaml"
+        );
         let mut full = Refusing(std::io::ErrorKind::StorageFull);
         for args in [
             &["amlgen", "schema"][..],

@@ -52,7 +52,7 @@ codes! {
     CidrOutsideVnet => "cidr-outside-vnet", "A subnet is not inside the VNet's address space.";
     CidrOverlap => "cidr-overlap", "Two subnets, or two ranges of the address space, overlap.";
     CidrReserved => "cidr-reserved", "An address-space range includes addresses Azure does not allow in a VNet (multicast, broadcast, loopback, link-local, 168.63.129.16).";
-    SubnetUnknown => "subnet-unknown", "A compute names a subnet that `network.subnets` does not define.";
+    SubnetUnknown => "subnet-unknown", "A compute or `network.private_endpoints` names a subnet that `network.subnets` does not define.";
     SubnetTooSmall => "subnet-too-small", "A subnet is smaller than Azure's smallest, /29, or has fewer usable addresses than its computes need (Azure reserves five per subnet).";
     SubnetDelegated => "subnet-delegated", "A subnet hosting Azure ML compute, a VM or HDInsight is delegated to a service.";
     SubnetNotDelegated => "subnet-not-delegated", "A Databricks subnet is not delegated to `Microsoft.Databricks/workspaces`.";
@@ -89,6 +89,17 @@ codes! {
     BlueprintLocked => "blueprint-locked", "A spec or environment sets a key its base locks (`$lock`) to another value.";
     VnetOverlap => "vnet-overlap", "The VNet address spaces of two specs (or environments) of one run overlap, so they cannot both peer with one hub.";
     ComputeCollision => "compute-collision", "Two specs (or environments) of one run create a compute of the same name in the same workspace, so one deployment would replace the other's.";
+    WorkspaceCreateSettings => "workspace-create-settings", "A key only a workspace amlgen creates reads (`hbi`, `public_network_access`, `unique_suffix`, `image_build_compute`, an existing dependency) is set without `create: true`; or a created workspace names another `resource_group` or says its private endpoint exists elsewhere.";
+    PrivateEndpointsMissing => "private-endpoints-missing", "amlgen creates a private endpoint (`workspace.create: true` or `workspace.private_endpoint: create`), but `network.private_endpoints` does not name its subnet.";
+    PrivateEndpointsUnused => "private-endpoints-unused", "`network.private_endpoints` is set but amlgen creates no private endpoint, or `zones` is set without `dns: existing`, or a zone is given that no endpoint needs.";
+    PrivateEndpointSubnet => "private-endpoint-subnet", "The private-endpoint subnet hosts compute or is delegated.";
+    ImageBuildCompute => "image-build-compute", "`workspace.image_build_compute` names no `amlcompute` cluster of the spec, or a GPU one: Azure ML builds images behind a private registry only on a CPU cluster in the VNet.";
+    NameInvalid => "name-invalid", "A globally unique name amlgen derives from the spec's `name` (key vault, container registry) breaks Azure's rules for it.";
+    ResourceIdInvalid => "resource-id-invalid", "A resource ID (of an existing dependency or private DNS zone) does not parse, names another type, or names another zone than its key.";
+    DnsZoneMissing => "dns-zone-missing", "With `dns: existing`, a private DNS zone the endpoints resolve in is not given in `zones`.";
+    DnsZoneUnknown => "dns-zone-unknown", "A zone in `zones` is not a private DNS zone of any endpoint amlgen creates, or is another cloud's.";
+    VnetDockerBridge => "vnet-docker-bridge", "The VNet's address space overlaps 172.17.0.0/16, Docker's bridge network on Azure ML compute.";
+    WorkspacePrivateEndpointAssumed => "workspace-private-endpoint-assumed", "Compute without public IPs relies on a private endpoint of a referenced workspace that the spec says exists (`private_endpoint: true`), which amlgen cannot check.";
 }
 
 #[cfg(test)]

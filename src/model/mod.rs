@@ -83,6 +83,9 @@ pub(crate) struct Resource {
     pub scope: Option<String>,
     /// Declared to be referred to, not deployed (the existing workspace).
     pub existing: bool,
+    /// Symbols of resources this one must wait for although it does not refer to them (a
+    /// compute waits for the DNS of the workspace's private endpoint).
+    pub after: Vec<String>,
     pub comment: String,
     /// Checks of the scanners teams run (checkov) that do not apply here, each with the reason.
     pub suppressions: Vec<Suppression>,
@@ -103,6 +106,8 @@ pub(crate) struct Suppression {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Module {
     pub symbol: String,
+    /// Symbols of resources the deployment waits for (the private endpoints and their DNS).
+    pub after: Vec<String>,
     /// The deployment's name.
     pub name: String,
     /// The Bicep file the module's template is printed to.
@@ -129,6 +134,7 @@ impl Resource {
             parent: None,
             scope: None,
             existing: false,
+            after: Vec::new(),
             comment,
             suppressions: Vec::new(),
             body: Object::new(),

@@ -54,6 +54,20 @@ pub(crate) enum Expr {
     Guid(Vec<Expr>),
     /// A 13-character hash of the arguments.
     UniqueString(Vec<Expr>),
+    /// `tenant().tenantId`: the directory the deployment runs in.
+    TenantId,
+    /// The ID of a resource this template does not declare, from parts checked to be plain
+    /// names: `subscription` and `group` default to the deployment's.
+    ResourceIdIn {
+        subscription: Option<String>,
+        group: Option<String>,
+        kind: &'static str,
+        name: String,
+    },
+    /// The principal ID of the system-assigned identity of the resource with this symbol.
+    PrincipalId(String),
+    /// The ID of the built-in role definition with this GUID.
+    RoleDefinitionId(&'static str),
     /// Text with expressions spliced in.
     Interpolate(Vec<Part>),
 }
@@ -141,7 +155,11 @@ impl Expr {
     /// Adds the symbols of the resources this expression refers to.
     pub(crate) fn symbols<'a>(&'a self, out: &mut BTreeSet<&'a str>) {
         match self {
-            Expr::Id(s) | Expr::Name(s) | Expr::Property(s, _) | Expr::ListKeys(s, _) => {
+            Expr::Id(s)
+            | Expr::Name(s)
+            | Expr::Property(s, _)
+            | Expr::ListKeys(s, _)
+            | Expr::PrincipalId(s) => {
                 out.insert(s);
             }
             Expr::SubnetId { vnet, .. } => {
@@ -164,7 +182,10 @@ impl Expr {
             | Expr::ResourceGroupId
             | Expr::ResourceGroupName
             | Expr::ResourceGroupLocation
-            | Expr::StorageSuffix => {}
+            | Expr::StorageSuffix
+            | Expr::TenantId
+            | Expr::ResourceIdIn { .. }
+            | Expr::RoleDefinitionId(_) => {}
         }
     }
 
@@ -176,7 +197,26 @@ impl Expr {
             Expr::ResourceGroupName => Some("resourceGroup().name"),
             Expr::ResourceGroupLocation => Some("resourceGroup().location"),
             Expr::StorageSuffix => Some("environment().suffixes.storage"),
+            Expr::TenantId => Some("tenant().tenantId"),
             _ => None,
+        }
+    }
+
+    /// The arguments of `resourceId(...)` for [`Expr::ResourceIdIn`], in order.
+    pub(crate) fn resource_id_args(&self) -> Vec<&str> {
+        match self {
+            Expr::ResourceIdIn {
+                subscription,
+                group,
+                kind,
+                name,
+            } => subscription
+                .iter()
+                .chain(group)
+                .map(String::as_str)
+                .chain([*kind, name.as_str()])
+                .collect(),
+            _ => Vec::new(),
         }
     }
 

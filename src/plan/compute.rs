@@ -204,6 +204,27 @@ pub(super) fn build(
     computes
 }
 
+/// The small CPU cluster amlgen adds to build a created workspace's images, when none of the
+/// spec's clusters can: it scales to zero, so it costs nothing while idle.
+pub(super) fn image_builder(spec: &Spec) -> Option<Compute> {
+    let spec::ImageBuilder::Added { subnet, public_ip } = spec.image_builder()? else {
+        return None;
+    };
+    Some(Compute {
+        name: spec::ImageBuilder::NAME.to_string(),
+        subnet: subnet.to_string(),
+        kind: ComputeKind::Cluster(Cluster {
+            vm_size: spec::ImageBuilder::SIZE.to_string(),
+            vm_priority: "Dedicated",
+            min_nodes: 0,
+            max_nodes: 1,
+            idle_before_scale_down: "PT120S".to_string(),
+            public_ip,
+            ssh: false,
+        }),
+    })
+}
+
 /// An Azure ML cluster or instance; `None` for the other kinds.
 fn aml_compute(compute: &spec::Compute) -> Option<Compute> {
     Some(match compute {

@@ -13,6 +13,7 @@ mod machines;
 mod network;
 mod parameters;
 mod permissions;
+mod workspace;
 
 use std::collections::BTreeMap;
 
@@ -26,18 +27,25 @@ pub use parameters::{
     ADMIN_USERNAME, EnvVar, LOCATION, Parameter, SSH_PRIVATE_KEY, SSH_PUBLIC_KEY,
 };
 pub use permissions::{Assignment, RoleName, SubnetJoinRole};
+pub use workspace::{
+    CLOUD, CreatedWorkspace, Dependency, Endpoint, GlobalName, PrivateEndpoints, Zone,
+};
+pub(crate) use workspace::{INSIGHTS, KEY_VAULT, Kind, REGISTRY, STORAGE, ZONE, global};
 
 use crate::azure::service_tags::ServiceTags;
 use crate::profile::{self, Profile};
 use crate::spec::{Egress, Outbound, Spec};
 
-/// The existing Azure ML workspace the computes are created in.
+/// The Azure ML workspace the computes are created in: an existing one, or one this deployment
+/// creates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workspace {
     pub name: String,
     /// `Some` when the workspace lives in another resource group: computes then go into a module
     /// (Bicep) or a nested deployment (ARM) scoped there.
     pub resource_group: Option<String>,
+    /// `Some` when this deployment creates the workspace, with its dependencies.
+    pub created: Option<CreatedWorkspace>,
 }
 
 /// Everything one spec renders into.
@@ -62,6 +70,8 @@ pub struct Plan {
     /// What the computes module (Bicep) or nested deployment (ARM) receives besides the
     /// parameters the computes read; empty unless the workspace is in another resource group.
     pub module_inputs: Vec<ModuleInput>,
+    /// The private endpoints this deployment creates, with their DNS.
+    pub private_endpoints: Option<PrivateEndpoints>,
     pub intent: Intent,
 }
 
@@ -116,7 +126,10 @@ pub fn build(spec: &Spec, service_tags: Option<&ServiceTags>) -> Plan {
     let mut names = parameters::Names::new(&spec.location);
     let virtual_machines = machines::virtual_machines(spec, &mut names);
     let hdinsight_clusters = machines::hdinsight_clusters(spec, &mut names);
-    let computes = compute::build(spec, &virtual_machines, &hdinsight_clusters, &mut names);
+    let mut computes = compute::build(spec, &virtual_machines, &hdinsight_clusters, &mut names);
+    computes.extend(compute::image_builder(spec));
+    let created = workspace::created(spec);
+    let private_endpoints = workspace::private_endpoints(spec, created.as_ref());
     let module_inputs = match spec.workspace.resource_group {
         Some(_) => compute::module_inputs(&computes, &mut names),
         None => Vec::new(),
@@ -143,9 +156,11 @@ pub fn build(spec: &Spec, service_tags: Option<&ServiceTags>) -> Plan {
         workspace: Workspace {
             name: spec.workspace.name.clone(),
             resource_group: spec.workspace.resource_group.clone(),
+            created,
         },
         computes,
         module_inputs,
+        private_endpoints,
         intent,
     }
 }

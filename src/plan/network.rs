@@ -85,7 +85,8 @@ pub struct Subnet {
     pub nat_gateway: Option<String>,
     /// Written explicitly on every subnet: `true` only where compute relies on default outbound.
     pub default_outbound_access: bool,
-    /// Private endpoint and private link service network policies disabled (compute subnets).
+    /// Private endpoint and private link service network policies disabled (compute subnets
+    /// and the private-endpoint subnet, as Microsoft's private-link guides say).
     pub network_policies_disabled: bool,
 }
 
@@ -94,6 +95,14 @@ pub struct VirtualNetwork {
     pub name: String,
     pub address_space: Vec<String>,
     pub subnets: Vec<Subnet>,
+}
+
+/// Whether amlgen's private endpoints go into subnet `name`.
+fn endpoints_here(spec: &Spec, name: &str) -> bool {
+    spec.network
+        .private_endpoints
+        .as_ref()
+        .is_some_and(|p| p.subnet == name)
 }
 
 /// The network resources of a plan.
@@ -153,7 +162,8 @@ pub(super) fn build(
                     .map(|n| n.name.clone()),
                 compute,
                 default_outbound_access: compute && spec.network.egress == Egress::Default,
-                network_policies_disabled: compute && s.delegation.is_none(),
+                network_policies_disabled: (compute && s.delegation.is_none())
+                    || endpoints_here(spec, &s.name),
             }
         })
         .collect();

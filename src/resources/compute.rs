@@ -120,6 +120,7 @@ pub(super) fn items(b: &mut Builder) -> Vec<Item> {
                 .collect();
             vec![Item::Module(Module {
                 symbol,
+                after: b.refs.waits.clone(),
                 name: naming::computes_deployment(&plan.name),
                 file: MODULE_FILE,
                 resource_group: group.clone(),
@@ -166,32 +167,45 @@ fn module_parameters(b: &Builder) -> Vec<Param> {
     forwarded.chain(inputs).collect()
 }
 
-/// The existing workspace, then one compute per plan compute.
+/// The existing workspace (unless this template creates it), then one compute per plan compute,
+/// each waiting for the private endpoints and DNS the deployment creates.
 fn computes(b: &mut Builder, in_module: bool) -> Vec<Resource> {
-    let workspace = b.symbols.claim("workspace", "");
+    let created = b.refs.workspace.clone();
+    let workspace = created
+        .clone()
+        .unwrap_or_else(|| b.symbols.claim("workspace", ""));
     let symbols: Vec<String> = b
         .plan
         .computes
         .iter()
         .map(|c| b.symbols.claim("compute", &c.name))
         .collect();
+    let waits = if in_module {
+        Vec::new()
+    } else {
+        b.refs.waits.clone()
+    };
     let place = if in_module {
         Place::Module(b)
     } else {
         Place::Main(b)
     };
-    let mut out = vec![Resource {
-        existing: true,
-        ..Resource::new(
-            ResourceKind::Workspace,
-            workspace.clone(),
-            &b.plan.workspace.name,
-            "The existing Azure ML workspace the computes belong to.".to_string(),
-        )
-    }];
+    let mut out = Vec::new();
+    if created.is_none() {
+        out.push(Resource {
+            existing: true,
+            ..Resource::new(
+                ResourceKind::Workspace,
+                workspace.clone(),
+                &b.plan.workspace.name,
+                "The existing Azure ML workspace the computes belong to.".to_string(),
+            )
+        });
+    }
     for (compute, symbol) in b.plan.computes.iter().zip(symbols) {
         out.push(Resource {
             parent: Some(workspace.clone()),
+            after: waits.clone(),
             ..resource(&place, compute, symbol)
         });
     }

@@ -8,6 +8,7 @@ mod access;
 mod compute;
 mod machines;
 mod network;
+mod workspace;
 
 use std::collections::BTreeMap;
 
@@ -27,6 +28,16 @@ struct Refs {
     nat_gateway: Option<String>,
     /// The resource an attached compute stands for, by compute name.
     machines: BTreeMap<String, Machine>,
+    /// The created workspace and the dependencies amlgen creates.
+    workspace: Option<String>,
+    storage: Option<String>,
+    key_vault: Option<String>,
+    registry: Option<String>,
+    /// The storage account's blob and file endpoints.
+    storage_endpoints: Vec<String>,
+    /// What the computes wait for: the zones' VNet links and the endpoints' zone groups (or,
+    /// without zone groups, the endpoints).
+    waits: Vec<String>,
 }
 
 /// A VM or HDInsight cluster that a compute can attach.
@@ -47,7 +58,13 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     /// A resource of the deployment's resource group at `location`, with the spec's tags.
-    fn located(&self, kind: ResourceKind, symbol: String, name: &str, comment: String) -> Resource {
+    fn located(
+        &self,
+        kind: ResourceKind,
+        symbol: String,
+        name: impl Into<Value>,
+        comment: String,
+    ) -> Resource {
         Resource::new(kind, symbol, name, comment).with_body(self.location_and_tags())
     }
 
@@ -85,6 +102,7 @@ pub(crate) fn build(plan: &Plan) -> Template {
         .into_iter()
         .chain(access::resources(&mut builder))
         .chain(machines::resources(&mut builder))
+        .chain(workspace::resources(&mut builder))
         .map(Item::Resource)
         .collect();
     items.extend(compute::items(&mut builder));

@@ -273,6 +273,7 @@ impl Scope {
                 "id" => r.id(),
                 "name" => r.name.rsplit('/').next().unwrap_or_default().to_string(),
                 "properties" => format!("«ref {}@{}»", r.id(), r.kind_and_version().1),
+                "identity" => format!("«ref {}@{} full».identity", r.id(), r.kind_and_version().1),
                 other => return Err(format!("{symbol}.{other}")),
             });
         }
@@ -298,6 +299,11 @@ impl Scope {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(match (function.as_str(), values.as_slice()) {
             ("parameters", [name]) => format!("«param {name}»"),
+            ("resourceId", [subscription, group, kind, names @ ..])
+                if !subscription.contains('/') && !group.contains('/') && kind.contains('/') =>
+            {
+                format!("«id {kind}/{} in {subscription}/{group}»", names.join("/"))
+            }
             ("resourceId", [group, kind, names @ ..]) if !group.contains('/') => {
                 format!("«id {kind}/{} in {group}»", names.join("/"))
             }
@@ -313,7 +319,10 @@ impl Scope {
                 };
                 format!("«{kind} {id}@{version}»")
             }
-            ("resourceGroup" | "environment", []) => format!("«{function}»"),
+            ("reference", [id, version, full]) if full == "full" => {
+                format!("«ref {id}@{version} full»")
+            }
+            ("resourceGroup" | "environment" | "tenant", []) => format!("«{function}»"),
             ("guid" | "uniqueString", _) => format!("«{function}({})»", values.join("|")),
             ("concat", _) => values.concat(),
             ("format", [pattern, rest @ ..]) => format_text(pattern, rest)?,
@@ -737,6 +746,15 @@ fn bicep_deployment(files: &BTreeMap<String, String>, file: &str) -> Result<Depl
             symbols: table.clone(),
             ..Scope::default()
         };
+        // An explicit `dependsOn` lists symbols: each is a dependency.
+        let explicit = block.body.get("dependsOn").and_then(Value::as_array);
+        for symbol in explicit
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.get("$raw")?.as_str())
+        {
+            scope.referenced.insert(symbol.to_string());
+        }
         if block.module {
             let name = eval_bicep(&mut scope, &block.body["name"])?;
             let group = raw(&block.body, "scope")

@@ -211,7 +211,12 @@ fn validate_reports_json_for_tools() {
             .any(|d| d["code"] == "subnet-unknown"),
         "one array for the whole run"
     );
-    let valid = amlgen(&["validate", "--format", "json", &example("locked-nat.yaml")]);
+    let valid = amlgen(&[
+        "validate",
+        "--format",
+        "json",
+        &example("secured-workspace.yaml"),
+    ]);
     assert_eq!((valid.code, valid.stdout.as_str()), (0, "[]\n"));
 }
 

@@ -4,7 +4,7 @@
 //! This and `emit::bicep::expr` are the two places that can disagree on what a reference means;
 //! the integration tests evaluate both over the rendered examples and compare.
 
-use crate::azure::resource::{RESOURCE_GROUP_TYPE, SUBNET_TYPE};
+use crate::azure::resource::{RESOURCE_GROUP_TYPE, ROLE_DEFINITION_TYPE, SUBNET_TYPE};
 use crate::model::{Expr, Part, Resource, Step, Template, Value};
 
 /// Prints expressions whose references resolve in `template`.
@@ -103,7 +103,30 @@ impl<'a> Printer<'a> {
             Expr::ResourceGroupId
             | Expr::ResourceGroupName
             | Expr::ResourceGroupLocation
-            | Expr::StorageSuffix => out.push_str(expr.builtin().unwrap_or_default()),
+            | Expr::StorageSuffix
+            | Expr::TenantId => out.push_str(expr.builtin().unwrap_or_default()),
+            Expr::ResourceIdIn { .. } => {
+                let args: Vec<Arg<'_>> = expr
+                    .resource_id_args()
+                    .into_iter()
+                    .map(Arg::Quoted)
+                    .collect();
+                self.call(out, "resourceId", &args);
+            }
+            Expr::PrincipalId(symbol) => {
+                let version = self.api_version(symbol);
+                self.call(
+                    out,
+                    "reference",
+                    &[Arg::Id(symbol), Arg::Quoted(version), Arg::Quoted("full")],
+                );
+                out.push_str(".identity.principalId");
+            }
+            Expr::RoleDefinitionId(role) => self.call(
+                out,
+                "subscriptionResourceId",
+                &[Arg::Quoted(ROLE_DEFINITION_TYPE), Arg::Quoted(role)],
+            ),
             Expr::Guid(args) => {
                 self.call(out, "guid", &args.iter().map(Arg::Expr).collect::<Vec<_>>())
             }

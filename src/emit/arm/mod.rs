@@ -239,6 +239,7 @@ fn write_resource<M: SerializeMap>(
         .iter()
         .for_each(|(_, v)| v.symbols(&mut symbols));
     symbols.extend(resource.parent.as_deref());
+    symbols.extend(resource.after.iter().map(String::as_str));
     if let Some(scope) = &resource.scope {
         symbols.insert(scope);
         let target = printer.template().resource(scope);
@@ -289,6 +290,7 @@ fn write_deployment<M: SerializeMap>(
         .inputs
         .iter()
         .for_each(|(_, v)| v.symbols(&mut symbols));
+    symbols.extend(module.after.iter().map(String::as_str));
     let dependencies = depends_on(printer, &symbols);
     if !dependencies.is_empty() {
         map.serialize_entry("dependsOn", &dependencies)?;

@@ -5,7 +5,7 @@
 //! This and `emit::arm::expr` are the two places that can disagree on what a reference means;
 //! the integration tests evaluate both over the rendered examples and compare.
 
-use crate::azure::resource::{RESOURCE_GROUP_TYPE, SUBNET_TYPE};
+use crate::azure::resource::{RESOURCE_GROUP_TYPE, ROLE_DEFINITION_TYPE, SUBNET_TYPE};
 use crate::model::{Expr, Object, Part, Step, Value};
 
 /// Escapes text for the inside of a single-quoted Bicep string: the escapes Bicep knows, `$` so
@@ -146,7 +146,17 @@ pub(super) fn expr(expr: &Expr) -> String {
         Expr::ResourceGroupId
         | Expr::ResourceGroupName
         | Expr::ResourceGroupLocation
-        | Expr::StorageSuffix => expr.builtin().unwrap_or_default().to_string(),
+        | Expr::StorageSuffix
+        | Expr::TenantId => expr.builtin().unwrap_or_default().to_string(),
+        Expr::ResourceIdIn { .. } => {
+            let args: Vec<String> = expr.resource_id_args().into_iter().map(quoted).collect();
+            format!("resourceId({})", args.join(", "))
+        }
+        Expr::PrincipalId(symbol) => format!("{symbol}.identity.principalId"),
+        Expr::RoleDefinitionId(role) => format!(
+            "subscriptionResourceId('{ROLE_DEFINITION_TYPE}', {})",
+            quoted(role)
+        ),
         Expr::Guid(args) => format!("guid({})", list(args)),
         Expr::UniqueString(args) => format!("uniqueString({})", list(args)),
         Expr::Interpolate(parts) => interpolate(parts),

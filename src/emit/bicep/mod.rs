@@ -63,21 +63,37 @@ fn resource_block(resource: &Resource) -> String {
     if let Some(scope) = &resource.scope {
         out.push_str(&format!("  scope: {scope}\n"));
     }
+    depends_on(&mut out, &resource.after);
     expr::write_entries(&mut out, &resource.body, 2);
     out.push('}');
     out
 }
 
+/// `dependsOn: [...]` for what a declaration waits for without referring to it; nothing when
+/// there is no such thing (Bicep infers the rest from references).
+fn depends_on(out: &mut String, symbols: &[String]) {
+    if symbols.is_empty() {
+        return;
+    }
+    out.push_str("  dependsOn: [\n");
+    for symbol in symbols {
+        out.push_str(&format!("    {symbol}\n"));
+    }
+    out.push_str("  ]\n");
+}
+
 /// A module declaration with its comment.
 fn module_block(module: &Module) -> String {
     let mut out = format!(
-        "// {}\nmodule {} '{}' = {{\n  name: {}\n  scope: resourceGroup({})\n  params: ",
+        "// {}\nmodule {} '{}' = {{\n  name: {}\n  scope: resourceGroup({})\n",
         module.comment,
         module.symbol,
         module.file,
         expr::value(&Value::from(&module.name), 2),
         expr::value(&Value::from(&module.resource_group), 2),
     );
+    depends_on(&mut out, &module.after);
+    out.push_str("  params: ");
     expr::write_value(&mut out, &Value::Object(Object(module.inputs.clone())), 2);
     out.push_str("\n}");
     out
