@@ -895,7 +895,7 @@ resource peRegistryDns 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@
 
 // Reader for the workspace.
 resource peBlobReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(peBlob.id, 'workspace-identity', 'acdd72a7-3385-48ef-bd42-f606fba81ae7')
+  name: guid(peBlob.id, workspace.id, 'acdd72a7-3385-48ef-bd42-f606fba81ae7')
   scope: peBlob
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'acdd72a7-3385-48ef-bd42-f606fba81ae7')
@@ -907,7 +907,7 @@ resource peBlobReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 
 // Reader for the workspace.
 resource peFileReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(peFile.id, 'workspace-identity', 'acdd72a7-3385-48ef-bd42-f606fba81ae7')
+  name: guid(peFile.id, workspace.id, 'acdd72a7-3385-48ef-bd42-f606fba81ae7')
   scope: peFile
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'acdd72a7-3385-48ef-bd42-f606fba81ae7')
@@ -974,6 +974,9 @@ resource computeCpuCluster 'Microsoft.MachineLearningServices/workspaces/compute
   tags: {
     costCenter: '4711'
   }
+  identity: {
+    type: 'SystemAssigned'
+  }
   properties: {
     computeType: 'AmlCompute'
     computeLocation: location
@@ -1018,6 +1021,9 @@ resource computeGpuCluster 'Microsoft.MachineLearningServices/workspaces/compute
   tags: {
     costCenter: '4711'
   }
+  identity: {
+    type: 'SystemAssigned'
+  }
   properties: {
     computeType: 'AmlCompute'
     computeLocation: location
@@ -1038,6 +1044,30 @@ resource computeGpuCluster 'Microsoft.MachineLearningServices/workspaces/compute
       isolatedNetwork: false
       remoteLoginPortPublicAccess: 'Disabled'
     }
+  }
+}
+
+// Storage Blob Data Contributor for cluster cpu-cluster.
+resource computeCpuClusterStorageBlobDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, computeCpuCluster.id, 'ba92f5b4-2d11-453d-a403-e96b0029c9fe')
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'ba92f5b4-2d11-453d-a403-e96b0029c9fe')
+    principalId: computeCpuCluster.identity.principalId
+    principalType: 'ServicePrincipal'
+    description: 'Created by amlgen: Storage Blob Data Contributor.'
+  }
+}
+
+// Storage Blob Data Contributor for cluster gpu-cluster.
+resource computeGpuClusterStorageBlobDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, computeGpuCluster.id, 'ba92f5b4-2d11-453d-a403-e96b0029c9fe')
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'ba92f5b4-2d11-453d-a403-e96b0029c9fe')
+    principalId: computeGpuCluster.identity.principalId
+    principalType: 'ServicePrincipal'
+    description: 'Created by amlgen: Storage Blob Data Contributor.'
   }
 }
 

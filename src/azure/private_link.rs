@@ -68,6 +68,13 @@ impl Target {
         }
     }
 
+    /// The target whose group ID is `group` (compared without regard to case).
+    pub fn of_group(group: &str) -> Option<Target> {
+        Target::ALL
+            .into_iter()
+            .find(|t| t.group_id().eq_ignore_ascii_case(group))
+    }
+
     /// The TCP ports compute uses to reach the endpoint: HTTPS, and SMB for Azure Files.
     pub fn ports(self) -> &'static [u16] {
         match self {

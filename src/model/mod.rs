@@ -155,6 +155,12 @@ impl Resource {
         Resource { body, ..self }
     }
 
+    /// The same resource with `key: value` added to its body when there is a value.
+    pub(crate) fn with_body_some(mut self, key: &str, value: Option<impl Into<Value>>) -> Self {
+        self.body = self.body.with_some(key, value);
+        self
+    }
+
     /// The same resource with `key: value` added to its body.
     pub(crate) fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.body = self.body.with(key, value);

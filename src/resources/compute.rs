@@ -185,6 +185,12 @@ fn computes(b: &mut Builder, in_module: bool) -> Vec<Resource> {
     } else {
         b.refs.waits.clone()
     };
+    let clusters = b.plan.computes.iter().zip(&symbols);
+    let clusters: Vec<(String, String)> = clusters
+        .filter(|(c, _)| matches!(c.kind, ComputeKind::Cluster(_)))
+        .map(|(c, s)| (s.clone(), c.name.clone()))
+        .collect();
+    b.refs.clusters = clusters;
     let place = if in_module {
         Place::Module(b)
     } else {
@@ -228,17 +234,24 @@ fn resource(place: &Place, compute: &Compute, symbol: String) -> Resource {
         .with_some("resourceId", resource_id)
         .with("disableLocalAuth", true)
         .with("properties", settings);
-    b.located(
-        ResourceKind::Compute,
-        symbol,
-        &compute.name,
-        format!(
-            "{} in subnet {}.",
-            compute.kind.description(),
-            compute.subnet
-        ),
-    )
-    .with("properties", properties)
+    // A created workspace's registry has no admin user and its storage no shared keys: a
+    // cluster pulls images and reads data with its own identity.
+    let identity = (b.plan.workspace.created.is_some()
+        && matches!(compute.kind, ComputeKind::Cluster(_)))
+    .then(|| Object::new().with("type", "SystemAssigned"));
+    let resource = b
+        .located(
+            ResourceKind::Compute,
+            symbol,
+            &compute.name,
+            format!(
+                "{} in subnet {}.",
+                compute.kind.description(),
+                compute.subnet
+            ),
+        )
+        .with_body_some("identity", identity);
+    resource.with("properties", properties)
 }
 
 fn enabled(flag: bool) -> &'static str {

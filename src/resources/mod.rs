@@ -35,6 +35,8 @@ struct Refs {
     registry: Option<String>,
     /// The storage account's blob and file endpoints.
     storage_endpoints: Vec<String>,
+    /// The clusters of the main template: `(symbol, name)`.
+    clusters: Vec<(String, String)>,
     /// What the computes wait for: the zones' VNet links and the endpoints' zone groups (or,
     /// without zone groups, the endpoints).
     waits: Vec<String>,
@@ -106,6 +108,11 @@ pub(crate) fn build(plan: &Plan) -> Template {
         .map(Item::Resource)
         .collect();
     items.extend(compute::items(&mut builder));
+    items.extend(
+        workspace::cluster_roles(&mut builder)
+            .into_iter()
+            .map(Item::Resource),
+    );
     let mut template = Template {
         parameters: plan.parameters.iter().map(param).collect(),
         items,

@@ -534,6 +534,36 @@ fn role_assignments(b: &mut Builder) -> Vec<Resource> {
     out
 }
 
+/// Storage Blob Data Contributor for each cluster's identity on the storage amlgen creates, when
+/// the workspace reaches it by identity: jobs read and write data (models included) as the
+/// cluster ("Set up authentication between Azure Machine Learning and other services";
+/// "Disable shared key access for your workspace's storage account").
+pub(super) fn cluster_roles(b: &mut Builder) -> Vec<Resource> {
+    let identity = b
+        .plan
+        .workspace
+        .created
+        .as_ref()
+        .is_some_and(|c| c.identity_datastores);
+    let (true, Some(storage)) = (identity, b.refs.storage.clone()) else {
+        return Vec::new();
+    };
+    let clusters = b.refs.clusters.clone();
+    clusters
+        .iter()
+        .map(|(symbol, name)| {
+            assignment(
+                b,
+                &storage,
+                roles::STORAGE_BLOB_DATA_CONTRIBUTOR,
+                Expr::PrincipalId(symbol.clone()),
+                "ServicePrincipal",
+                &format!("cluster {name}"),
+            )
+        })
+        .collect()
+}
+
 /// `role` for `principal` on the resource `scope`, named by a GUID of the three.
 fn assignment(
     b: &mut Builder,
@@ -543,10 +573,18 @@ fn assignment(
     principal_type: &str,
     who: &str,
 ) -> Resource {
-    let symbol = b.symbols.claim(scope, &role.name.replace(' ', "-"));
+    // A cluster's is named after the cluster; the others after what they apply to.
+    let prefix = match &principal {
+        Expr::PrincipalId(symbol) if b.refs.clusters.iter().any(|(s, _)| s == symbol) => {
+            symbol.clone()
+        }
+        _ => scope.to_string(),
+    };
+    let symbol = b.symbols.claim(&prefix, &role.name.replace(' ', "-"));
     let principal_key = match &principal {
         Expr::Str(id) => Expr::Str(id.clone()),
-        _ => Expr::Str("workspace-identity".to_string()),
+        Expr::PrincipalId(symbol) => Expr::Id(symbol.clone()),
+        _ => Expr::Str(String::new()),
     };
     let name = Expr::Guid(vec![
         Expr::Id(scope.to_string()),

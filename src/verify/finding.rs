@@ -42,6 +42,9 @@ codes! {
     DatabricksNotDelegated => "verify-databricks-delegation", "A subnet of a Databricks workspace is not delegated to `Microsoft.Databricks/workspaces`.";
     Unreadable => "verify-unreadable", "Something verify needs cannot be read or evaluated (an unsupported expression, an undeclared NSG or route table, no compute subnet), so it cannot vouch for the template.";
     OutsideTemplate => "verify-assumes-outside", "Assumption: a flow depends on networks outside the template (peered VNets, on-premises ranges, a gateway); verify cannot see them.";
+    DnsUnresolved => "verify-dns-unresolved", "A private endpoint's names do not resolve from a VNet that holds compute: its zone group leaves out a zone its sub-resource resolves in, or a zone the template declares is not linked to that VNet.";
+    EndpointRace => "verify-endpoint-race", "A compute does not wait (through `dependsOn`) for a private endpoint's zone group or a zone's VNet link, so it may be created before the workspace resolves privately.";
+    DnsOutside => "verify-assumes-dns", "Assumption: a private endpoint's records live in a zone outside the template (a hub's), or are registered by Azure Policy (no zone group); verify cannot see that the zone resolves in the compute VNet.";
     DatabricksFirewall => "verify-assumes-databricks-firewall", "Assumption: Databricks' mandatory `VirtualNetwork` rules match every address the route table puts in that tag, so only the appliance controls this subnet's egress.";
 }
 

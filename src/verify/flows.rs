@@ -96,6 +96,7 @@ pub(crate) fn evaluate(
     problems: &mut Vec<String>,
 ) -> Vec<SubnetFlows> {
     let compute_prefixes: Vec<Ipv4Net> = compute_subnets(facts).map(|s| s.prefix).collect();
+    let reaches = super::endpoints::reaches(facts);
     let mut out = Vec::new();
     for vnet in &facts.vnets {
         for subnet in &vnet.subnets {
@@ -118,7 +119,8 @@ pub(crate) fn evaluate(
             if hosts.is_empty() {
                 continue;
             }
-            let check = SubnetCheck::new(facts, vnet, subnet, &hosts, service_tags, problems);
+            let mut check = SubnetCheck::new(facts, vnet, subnet, &hosts, service_tags, problems);
+            check.reaches = &reaches;
             let mut flows = check.run(profile);
             flows.findings.extend(check.structure(&compute_prefixes));
             out.push(flows);
@@ -157,6 +159,8 @@ struct SubnetCheck<'a> {
     sets: Sets<'a>,
     region: String,
     intent: SubnetIntent,
+    /// The private endpoints the template declares, which Azure ML compute must reach.
+    reaches: &'a [super::endpoints::Reach],
 }
 
 /// What the template's spec asks of one subnet.
@@ -214,6 +218,7 @@ impl<'a> SubnetCheck<'a> {
                 forced_tunnel: false,
                 ssh_sources: Vec::new(),
             },
+            reaches: &[],
         };
         check.sets.others = facts
             .intent
@@ -279,6 +284,7 @@ impl<'a> SubnetCheck<'a> {
             }
         }
         flows.extend(self.ssh_flows());
+        flows.extend(self.endpoint_flows());
         let mut appliance_must_allow: Vec<String> = Vec::new();
         for f in &flows {
             if f.verdict == Verdict::ToAppliance {
@@ -307,6 +313,49 @@ impl<'a> SubnetCheck<'a> {
             findings,
             appliance_must_allow,
         }
+    }
+
+    /// HTTPS (and SMB for Azure Files) from the subnet's Azure ML compute to each private
+    /// endpoint in its VNet: the workspace, its storage, key vault and registry.
+    fn endpoint_flows(&self) -> Vec<Flow> {
+        let aml: Vec<&Machine> = self
+            .hosts
+            .iter()
+            .copied()
+            .filter(|m| {
+                matches!(
+                    m.compute,
+                    Some(ComputeKind::Cluster | ComputeKind::Instance)
+                )
+            })
+            .collect();
+        if aml.is_empty() {
+            return Vec::new();
+        }
+        let in_vnet = |address| self.vnet.address_space.iter().any(|n| n.contains(&address));
+        // One flow per address and port, naming every endpoint it stands for.
+        let mut wanted: BTreeMap<(Ipv4Addr, u16), Vec<&str>> = BTreeMap::new();
+        for r in self.reaches.iter().filter(|r| in_vnet(r.address)) {
+            for port in r.ports {
+                wanted.entry((r.address, *port)).or_default().push(&r.label);
+            }
+        }
+        wanted
+            .into_iter()
+            .map(|((address, port), labels)| {
+                self.flow(
+                    Direction::Outbound,
+                    Endpoint::Ip(address),
+                    Transport::Tcp,
+                    port,
+                    format!(
+                        "{}: Azure ML compute reaches them privately",
+                        labels.join(", ")
+                    ),
+                    aml.clone(),
+                )
+            })
+            .collect()
     }
 
     /// One host as the profile's `When` conditions read it; a row applies to the subnet when

@@ -5,10 +5,11 @@
 //! well as its own (a spec is rendered in memory first). `template` reads the network facts
 //! (through `expr`, the template expression language), `tags` models address sets, `nsg` and
 //! `routes` evaluate rules and routes, `flows` derives the flows from the requirement profile and
-//! judges them, `report` shapes the result for people (text) and machines (JSON, SARIF). It
+//! judges them, `endpoints` holds private endpoints to their DNS and creation order, `report` shapes the result for people (text) and machines (JSON, SARIF). It
 //! reads no file and prints nothing: the command line hands it parsed templates and compiled
 //! specs.
 
+mod endpoints;
 mod expr;
 mod finding;
 mod flows;

@@ -49,10 +49,11 @@ impl Report {
         if subnets.is_empty() {
             problems.push("no compute subnet found: no subnet hosts Azure ML compute, a VM NIC, HDInsight or Databricks".into());
         }
-        let findings: Vec<Finding> = problems
+        let mut findings: Vec<Finding> = problems
             .into_iter()
             .map(|p| Finding::error(Code::Unreadable, "template".into(), p))
             .collect();
+        findings.extend(super::endpoints::check(&facts));
         let passed = findings
             .iter()
             .chain(subnets.iter().flat_map(|s| &s.findings))

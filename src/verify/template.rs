@@ -1,6 +1,8 @@
 //! Reads the network facts out of an ARM template: VNets and subnets, NSG rules, route tables,
-//! NAT gateways, NICs and their public IPs, VMs, HDInsight clusters, Databricks workspaces and the
-//! Azure ML computes, through nested deployments and child resources.
+//! NAT gateways, NICs and their public IPs, VMs, HDInsight clusters, Databricks workspaces, the
+//! Azure ML computes, private endpoints with their DNS zone groups, private DNS zones with their
+//! VNet links, and what waits for what (`dependsOn`), through nested deployments and child
+//! resources.
 //!
 //! Only the fields verify needs are evaluated; an expression verify cannot evaluate there
 //! becomes a problem naming the resource and the field, never a guess.
@@ -31,7 +33,24 @@ const READ: &[&str] = &[
     "microsoft.machinelearningservices/workspaces",
     "microsoft.machinelearningservices/workspaces/computes",
     "microsoft.resources/deployments",
+    "microsoft.network/privateendpoints",
+    "microsoft.network/privateendpoints/privatednszonegroups",
+    "microsoft.network/privatednszones",
+    "microsoft.network/privatednszones/virtualnetworklinks",
 ];
+
+/// A `dependsOn` entry verify cannot evaluate.
+pub(crate) const UNKNOWN_DEPENDENCY: &str = "?";
+
+/// A private endpoint: its subnet and the sub-resources (group IDs) it connects to.
+#[derive(Debug, Clone)]
+pub(crate) struct PrivateEndpoint {
+    pub(crate) key: String,
+    pub(crate) name: String,
+    /// The key of its subnet.
+    pub(crate) subnet: String,
+    pub(crate) groups: Vec<String>,
+}
 
 /// A subnet and what is attached to it.
 #[derive(Debug, Clone)]
@@ -155,6 +174,20 @@ pub(crate) struct Facts {
     subnet_children: Vec<(String, Subnet)>,
     rule_children: Vec<(String, Rule)>,
     route_children: Vec<(String, Route)>,
+    pub(crate) endpoints: Vec<PrivateEndpoint>,
+    /// The keys of the zones each endpoint's zone groups register it in, by endpoint key.
+    pub(crate) zone_groups: BTreeMap<String, Vec<String>>,
+    /// The private DNS zones the template declares, by key.
+    pub(crate) zones: Vec<String>,
+    /// `(zone key, VNet key)` of each virtual network link.
+    pub(crate) zone_links: Vec<(String, String)>,
+    /// Each read resource's `dependsOn`, as keys; a resource of a nested deployment also waits
+    /// for what its deployment waits for.
+    pub(crate) depends: BTreeMap<String, Vec<String>>,
+    /// The Azure ML computes, `(key, label)`.
+    pub(crate) computes: Vec<(String, String)>,
+    /// The nested deployments being read, innermost last.
+    enclosing: Vec<String>,
 }
 
 /// The lower-case resource path after `/providers/`: the same for an id built by
@@ -343,6 +376,7 @@ impl Facts {
             }
         }
         let key = declared_key(&kind, &name);
+        self.dependencies(&r, &key)?;
         match kind.to_lowercase().as_str() {
             "microsoft.network/virtualnetworks" => self.vnet(&r)?,
             "microsoft.network/virtualnetworks/subnets" => {
@@ -402,7 +436,30 @@ impl Facts {
             }
             "microsoft.databricks/workspaces" => self.databricks(&r)?,
             "microsoft.machinelearningservices/workspaces/computes" => self.compute(&r)?,
-            "microsoft.resources/deployments" => self.deployment(&r)?,
+            "microsoft.resources/deployments" => self.deployment(&r, &key)?,
+            "microsoft.network/privateendpoints" => self.private_endpoint(&r, key)?,
+            "microsoft.network/privateendpoints/privatednszonegroups" => {
+                let endpoint = key
+                    .rsplit_once("/privatednszonegroups/")
+                    .map(|(p, _)| p.to_string())
+                    .unwrap_or_default();
+                let mut zones = Vec::new();
+                for config in r.items(&["properties", "privateDnsZoneConfigs"])? {
+                    let id = r.sub_string(&config, &["properties", "privateDnsZoneId"])?;
+                    zones.extend(id.map(|id| self::key(&id)));
+                }
+                self.zone_groups.entry(endpoint).or_default().extend(zones);
+            }
+            "microsoft.network/privatednszones" => self.zones.push(key),
+            "microsoft.network/privatednszones/virtualnetworklinks" => {
+                let zone = key
+                    .rsplit_once("/virtualnetworklinks/")
+                    .map(|(p, _)| p.to_string())
+                    .unwrap_or_default();
+                if let Some(vnet) = r.string(&["properties", "virtualNetwork", "id"])? {
+                    self.zone_links.push((zone, self::key(&vnet)));
+                }
+            }
             _ => {}
         }
         let parent_kind = kind.clone();
@@ -501,8 +558,54 @@ impl Facts {
         Ok(())
     }
 
+    /// Records what the resource `key` waits for: its `dependsOn`, its parent, and the nested
+    /// deployment it is in.
+    fn dependencies(&mut self, r: &Resource<'_>, key: &str) -> Result<(), String> {
+        let mut waits: Vec<String> = Vec::new();
+        for item in r.items(&["dependsOn"])? {
+            // A name only the deployment computes (`uniqueString()`) is kept as unknown: it
+            // matters only if a check needs it, and then that check says so.
+            let id = r.scope.value(&item).ok();
+            let id = id.as_ref().and_then(Value::as_str);
+            waits.push(id.map_or_else(|| UNKNOWN_DEPENDENCY.to_string(), self::key));
+        }
+        waits.extend(self.enclosing.last().cloned());
+        self.depends
+            .entry(key.to_string())
+            .or_default()
+            .extend(waits);
+        Ok(())
+    }
+
+    fn private_endpoint(&mut self, r: &Resource<'_>, key: String) -> Result<(), String> {
+        let subnet = r
+            .string(&["properties", "subnet", "id"])?
+            .map(|id| self::key(&id))
+            .unwrap_or_default();
+        let mut groups = Vec::new();
+        for list in [
+            "privateLinkServiceConnections",
+            "manualPrivateLinkServiceConnections",
+        ] {
+            for connection in r.items(&["properties", list])? {
+                if let Some(Value::Array(ids)) = r.sub(&connection, &["properties", "groupIds"])? {
+                    groups.extend(ids.iter().filter_map(Value::as_str).map(str::to_string));
+                }
+            }
+        }
+        self.endpoints.push(PrivateEndpoint {
+            key,
+            name: r.name.clone(),
+            subnet,
+            groups,
+        });
+        Ok(())
+    }
+
     fn compute(&mut self, r: &Resource<'_>) -> Result<(), String> {
         let short = r.name.rsplit('/').next().unwrap_or_default().to_string();
+        self.computes
+            .push((declared_key(&r.kind, &r.name), format!("compute {short}")));
         let kind = r
             .string(&["properties", "computeType"])?
             .unwrap_or_default();
@@ -541,7 +644,7 @@ impl Facts {
         Ok(())
     }
 
-    fn deployment(&mut self, r: &Resource<'_>) -> Result<(), String> {
+    fn deployment(&mut self, r: &Resource<'_>, key: &str) -> Result<(), String> {
         if at(r.json, &["properties", "templateLink"]).is_some() {
             return Err(r.why(
                 &["properties", "templateLink"],
@@ -577,7 +680,9 @@ impl Facts {
         } else {
             r.scope.in_resource_group(&group)
         };
+        self.enclosing.push(key.to_string());
         self.resources(template, &scope, None);
+        self.enclosing.pop();
         Ok(())
     }
 

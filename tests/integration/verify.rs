@@ -741,9 +741,86 @@ const MUTANTS: &[Mutant] = &[
     },
 ];
 
+/// The resources of `template` of type `kind`.
+fn all_of<'v>(template: &'v mut Value, kind: &str) -> Vec<&'v mut Value> {
+    template["resources"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .filter(|r| r["type"] == kind)
+        .collect()
+}
+
+/// The mutants of the created workspace's private endpoints, their DNS and creation order.
+const ENDPOINT_MUTANTS: &[Mutant] = &[
+    Mutant {
+        name: "notebooks-zone-left-out-of-the-workspace-zone-group",
+        out: "out/fraud-secure",
+        edit: |t| {
+            for group in all_of(t, "Microsoft.Network/privateEndpoints/privateDnsZoneGroups") {
+                let configs = group["properties"]["privateDnsZoneConfigs"]
+                    .as_array_mut()
+                    .unwrap();
+                configs.retain(|c| !c["name"].as_str().unwrap().contains("notebooks"));
+            }
+        },
+        code: "-: verify-dns-unresolved",
+    },
+    Mutant {
+        name: "vault-zone-link-removed",
+        out: "out/fraud-secure",
+        edit: |t| {
+            t["resources"].as_array_mut().unwrap().retain(|r| {
+                !(r["type"] == "Microsoft.Network/privateDnsZones/virtualNetworkLinks"
+                    && r["name"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("privatelink.vaultcore"))
+            })
+        },
+        code: "-: verify-dns-unresolved",
+    },
+    Mutant {
+        name: "a-compute-that-does-not-wait-for-the-workspace-dns",
+        out: "out/fraud-secure",
+        edit: |t| {
+            for compute in all_of(t, "Microsoft.MachineLearningServices/workspaces/computes") {
+                compute["dependsOn"]
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|d| !d.as_str().unwrap().contains("amlworkspace"));
+            }
+        },
+        code: "-: verify-endpoint-race",
+    },
+];
+
+#[test]
+fn a_private_endpoint_the_nsg_denies_fails_as_a_required_flow_naming_it() {
+    let (code, found) = edited("verify-endpoint-denied", "out/fraud-secure", |t| {
+        subnet(t, "snet-endpoints")["properties"]["addressPrefix"] = "10.60.2.0/27".into();
+        let mut deny = allow("Outbound", "Tcp", "*", "10.60.2.0/27", "445");
+        deny["access"] = "Deny".into();
+        deny["priority"] = 90.into();
+        add_rule(t, "snet-training-nsg", "DenySmbToEndpoints", deny);
+    });
+    assert_eq!(code, 1);
+    assert!(
+        has(
+            &found,
+            "snet-training: verify-required-flow: ",
+            &[
+                "10.60.2.4 tcp/445",
+                "private endpoint pe-fraud-secure-file (file)"
+            ]
+        ),
+        "{found:#?}"
+    );
+}
+
 #[test]
 fn every_mutant_of_a_verified_template_fails_with_its_code() {
-    for mutant in MUTANTS {
+    for mutant in MUTANTS.iter().chain(ENDPOINT_MUTANTS) {
         let (code, clean) = failures(&[root().join(mutant.out).to_str().unwrap()]);
         assert_eq!((code, clean), (0, vec![]), "{} before the edit", mutant.out);
         let (code, found) = edited(
