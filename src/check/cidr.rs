@@ -208,7 +208,12 @@ fn capacity(spec: &Spec) -> Vec<Diagnostic> {
             .filter(|(_, c)| c.subnets().iter().any(|(_, s)| *s == subnet.name))
             .map(|(ci, c)| (ci, c.name(), c.addresses()))
             .collect();
-        let needed: u64 = users.iter().map(|(_, _, n)| n).sum();
+        // The image-build cluster amlgen adds for a created workspace takes one node here.
+        let builder = match spec.image_builder() {
+            Some(crate::spec::ImageBuilder::Added { subnet: s, .. }) => s == subnet.name,
+            _ => false,
+        };
+        let needed: u64 = users.iter().map(|(_, _, n)| n).sum::<u64>() + u64::from(builder);
         let available = usable(net);
         if needed <= available {
             continue;
@@ -223,6 +228,12 @@ fn capacity(spec: &Spec) -> Vec<Diagnostic> {
             diagnostic = diagnostic.with_label(Label::value(
                 compute_pointer(ci),
                 format!("`{name}` needs {n}"),
+            ));
+        }
+        if builder {
+            diagnostic = diagnostic.with_label(Label::value(
+                "/workspace/create",
+                "the image-build cluster amlgen adds needs 1",
             ));
         }
         found.push(diagnostic);
@@ -330,6 +341,25 @@ mod tests {
             Some(
                 "a cluster would be only partly allocated; use a /27 or larger, or lower worker_count"
             )
+        );
+    }
+
+    #[test]
+    fn the_image_builder_amlgen_adds_counts_against_its_subnet() {
+        let full = |v: &mut serde_json::Value| {
+            v["network"]["subnets"][0]["address_prefix"] = json!("10.0.0.0/28");
+            v["compute"] = json!([{"name": "gpu", "type": "amlcompute", "size": "Standard_NC24ads_A100_v4", "subnet": "snet-a", "max_instances": 11}]);
+        };
+        assert!(check(&spec(full)).is_empty());
+        let created = check(&spec(|v| {
+            full(v);
+            v["workspace"]["create"] = json!(true);
+        }));
+        assert_eq!(created.len(), 1, "{created:?}");
+        assert!(
+            created[0].message.contains("need 12"),
+            "{}",
+            created[0].message
         );
     }
 

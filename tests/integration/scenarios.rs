@@ -193,3 +193,173 @@ fn guide_2021_profile_with_forced_tunnel() {
     );
     assert!(of_type(&template, "Microsoft.Network/natGateways").is_empty());
 }
+
+/// A spec whose workspace is created (`create`) or referenced with its endpoint created here
+/// (`endpoint`), with DNS `dns`.
+fn endpoint_spec(workspace: &str, dns: &str) -> String {
+    let zones = if dns == "existing" {
+        let id = |zone: &str| {
+            format!(
+                "      {zone}: /subscriptions/3f2b1c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d/resourceGroups/rg-hub/providers/Microsoft.Network/privateDnsZones/{zone}\n"
+            )
+        };
+        let names = [
+            "privatelink.api.azureml.ms",
+            "privatelink.notebooks.azure.net",
+            "privatelink.blob.core.windows.net",
+            "privatelink.file.core.windows.net",
+            "privatelink.vaultcore.azure.net",
+            "privatelink.azurecr.io",
+        ];
+        let wanted = if workspace == "create" {
+            &names[..]
+        } else {
+            &names[..2]
+        };
+        format!(
+            "    zones:\n{}",
+            wanted.iter().map(|z| id(z)).collect::<String>()
+        )
+    } else {
+        String::new()
+    };
+    let workspace = if workspace == "create" {
+        "  create: true\n"
+    } else {
+        "  private_endpoint: create\n"
+    };
+    format!(
+        "name: endpoints
+location: swedencentral
+workspace:
+  name: mlw-endpoints
+{workspace}network:
+  vnet:
+    name: vnet-endpoints
+    address_space: [10.80.0.0/22]
+  subnets:
+    - name: snet-ml
+      address_prefix: 10.80.0.0/24
+    - name: snet-pe
+      address_prefix: 10.80.1.0/27
+  outbound: locked
+  egress: nat
+  private_endpoints:
+    subnet: snet-pe
+    dns: {dns}
+{zones}compute:
+  - name: gpu
+    type: amlcompute
+    size: Standard_NC24ads_A100_v4
+    subnet: snet-ml
+    max_instances: 2
+    enable_node_public_ip: false
+"
+    )
+}
+
+/// The ARM template `text` renders to, verified first.
+fn endpoint_resources(text: String) -> Value {
+    let compiled = amlgen::compile(Source::new("endpoints.yaml", text), Path::new("."))
+        .unwrap()
+        .remove(0);
+    let plan = compiled
+        .plan
+        .unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));
+    let artifacts = crate::harness::render_verified(&plan);
+    let arm = artifacts
+        .iter()
+        .find(|a| a.name == "azuredeploy.json")
+        .unwrap();
+    serde_json::from_str(&arm.contents).unwrap()
+}
+
+#[test]
+fn each_dns_mode_registers_the_endpoints_where_it_says() {
+    const GROUPS: &str = "Microsoft.Network/privateEndpoints/privateDnsZoneGroups";
+    const ZONES: &str = "Microsoft.Network/privateDnsZones";
+    // create: the six zones, each linked to the VNet, and a zone group per endpoint.
+    let created = endpoint_resources(endpoint_spec("create", "create"));
+    assert_eq!(of_type(&created, ZONES).len(), 6);
+    assert_eq!(
+        of_type(
+            &created,
+            "Microsoft.Network/privateDnsZones/virtualNetworkLinks"
+        )
+        .len(),
+        6
+    );
+    assert_eq!(of_type(&created, GROUPS).len(), 5);
+    // existing: no zone of its own; the groups name the hub's zones by ID.
+    let existing = endpoint_resources(endpoint_spec("create", "existing"));
+    assert!(of_type(&existing, ZONES).is_empty());
+    let groups = of_type(&existing, GROUPS);
+    assert_eq!(groups.len(), 5);
+    let ids = groups[0]["properties"]["privateDnsZoneConfigs"].to_string();
+    assert!(ids.contains("resourceId('3f2b1c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d', 'rg-hub', 'Microsoft.Network/privateDnsZones', 'privatelink.api.azureml.ms')"), "{ids}");
+    assert!(ids.contains("privatelink.notebooks.azure.net"), "{ids}");
+    // policy: endpoints only; the computes wait for the endpoints themselves.
+    let policy = endpoint_resources(endpoint_spec("create", "policy"));
+    assert!(of_type(&policy, ZONES).is_empty() && of_type(&policy, GROUPS).is_empty());
+    let endpoints = of_type(&policy, "Microsoft.Network/privateEndpoints");
+    assert_eq!(endpoints.len(), 5);
+    let compute = of_type(
+        &policy,
+        "Microsoft.MachineLearningServices/workspaces/computes",
+    )[0];
+    let waits = compute["dependsOn"].to_string();
+    assert!(waits.contains("pe-endpoints-amlworkspace"), "{waits}");
+}
+
+#[test]
+fn a_referenced_workspace_gets_only_its_endpoint_and_dns_here() {
+    let resources = endpoint_resources(endpoint_spec("endpoint", "create"));
+    let endpoints = of_type(&resources, "Microsoft.Network/privateEndpoints");
+    assert_eq!(endpoints.len(), 1);
+    let connection = &endpoints[0]["properties"]["privateLinkServiceConnections"][0]["properties"];
+    assert_eq!(
+        connection["privateLinkServiceId"],
+        "[resourceId('Microsoft.MachineLearningServices/workspaces', 'mlw-endpoints')]"
+    );
+    assert_eq!(connection["groupIds"], serde_json::json!(["amlworkspace"]));
+    let zones: Vec<&str> = of_type(&resources, "Microsoft.Network/privateDnsZones")
+        .iter()
+        .map(|z| z["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            "privatelink.api.azureml.ms",
+            "privatelink.notebooks.azure.net"
+        ]
+    );
+    assert!(of_type(&resources, "Microsoft.Storage/storageAccounts").is_empty());
+    assert!(
+        of_type(&resources, "Microsoft.MachineLearningServices/workspaces")
+            .iter()
+            .all(|w| w["existing"] == true || w.get("properties").is_none())
+    );
+}
+
+#[test]
+fn a_created_workspace_without_a_cpu_cluster_gets_a_small_image_builder() {
+    let resources = endpoint_resources(endpoint_spec("create", "create"));
+    let workspace = of_type(&resources, "Microsoft.MachineLearningServices/workspaces")[0];
+    assert_eq!(workspace["properties"]["imageBuildCompute"], "image-build");
+    let computes = of_type(
+        &resources,
+        "Microsoft.MachineLearningServices/workspaces/computes",
+    );
+    let builder = computes
+        .iter()
+        .find(|c| c["name"].as_str().unwrap().ends_with("/image-build"))
+        .expect("the image-build cluster");
+    let settings = &builder["properties"]["properties"];
+    assert_eq!(settings["vmSize"], "Standard_D2s_v3");
+    assert_eq!(settings["scaleSettings"]["minNodeCount"], 0);
+    assert_eq!(settings["enableNodePublicIp"], false);
+    assert_eq!(builder["identity"]["type"], "SystemAssigned");
+    let registry = of_type(&resources, "Microsoft.ContainerRegistry/registries")[0];
+    assert_eq!(registry["sku"]["name"], "Premium");
+    assert_eq!(registry["properties"]["publicNetworkAccess"], "Disabled");
+}
