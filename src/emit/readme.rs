@@ -12,11 +12,12 @@ use super::layout::{Error, Layouts};
 use crate::azure::hdinsight::{GATEWAY_NODES, HEAD_NODES, ZOOKEEPER_NODES};
 use crate::model::Template;
 use crate::plan::{
-    Address, Compute, ComputeKind, DatabricksWorkspace, HdInsightCluster, Nsg, Plan, RoleName,
-    SecurityRule, VirtualMachine,
+    Address, Compute, ComputeKind, CreatedWorkspace, DatabricksWorkspace, Dependency, GlobalName,
+    HdInsightCluster, Nsg, Plan, RoleName, SecurityRule, VirtualMachine,
 };
 use crate::profile::{Access, Direction, Protocol};
 use crate::routes::{NextHop, Prefix, Route};
+use crate::spec::Dns;
 
 const TEMPLATE: &str = include_str!("../../templates/readme.md.tera");
 
@@ -541,6 +542,7 @@ fn diagram(plan: &Plan) -> Vec<String> {
         };
         lines.push(format!("s{i} --> {exit}"));
     }
+    lines.extend(endpoint_lines(plan));
     for (i, row) in computes(plan).iter().enumerate() {
         let mut node = format!("c{i}([\"{}\"])", row.name);
         for subnet in &row.subnets.0 {
@@ -549,6 +551,35 @@ fn diagram(plan: &Plan) -> Vec<String> {
                 node = format!("c{i}");
             }
         }
+    }
+    lines
+}
+
+/// The private endpoints in their subnet, each to the DNS that resolves it.
+fn endpoint_lines(plan: &Plan) -> Vec<String> {
+    let Some(endpoints) = &plan.private_endpoints else {
+        return Vec::new();
+    };
+    let Some(s) = plan
+        .vnet
+        .subnets
+        .iter()
+        .position(|s| s.name == endpoints.subnet)
+    else {
+        return Vec::new();
+    };
+    let dns = match endpoints.dns {
+        Dns::Create => "private DNS zones, linked to the VNet",
+        Dns::Existing => "the hub's private DNS zones",
+        Dns::Policy => "records Azure Policy registers",
+    };
+    let mut lines = vec![format!("dns[(\"{dns}\")]")];
+    for (i, endpoint) in endpoints.endpoints.iter().enumerate() {
+        lines.push(format!(
+            "pe{i}[[\"endpoint {}\"]] --- s{s}",
+            endpoint.target.group_id()
+        ));
+        lines.push(format!("pe{i} -.- dns"));
     }
     lines
 }
@@ -672,6 +703,129 @@ fn encryption_at_host(plan: &Plan) -> String {
     }
 }
 
+/// How a global name reads: `kv-fraud` or `kv-fraud` + `uniqueString(resourceGroup().id)`.
+fn global_name(name: &GlobalName) -> String {
+    if name.unique {
+        format!(
+            "`{}` + 13 characters of `uniqueString(resourceGroup().id)`",
+            name.text
+        )
+    } else {
+        code(&name.text)
+    }
+}
+
+/// One row per dependency of a created workspace: what it is, its name, how it is hardened.
+fn dependency_rows(created: &CreatedWorkspace, table: &mut Table) {
+    let rows = [
+        (
+            "Storage account",
+            &created.storage,
+            "StorageV2, Standard_GRS, TLS 1.2, HTTPS only, no public blob access; firewall denies all networks, admits the workspace (resource-instance rule) and trusted Azure services",
+        ),
+        (
+            "Key vault",
+            &created.key_vault,
+            "Azure RBAC, purge protection, soft delete 90 days, public access off",
+        ),
+        (
+            "Container registry",
+            &created.registry,
+            "Premium, admin user off, public access off, trusted Azure services allowed",
+        ),
+        (
+            "Application Insights",
+            &created.insights,
+            "workspace-based, on Log Analytics workspace below",
+        ),
+    ];
+    for (kind, dependency, settings) in rows {
+        let (name, settings) = match dependency {
+            Dependency::Create(name) => (global_name(name), settings.to_string()),
+            Dependency::Existing(id) => (
+                code(&id.name),
+                format!(
+                    "existing, in resource group `{}` of subscription `{}`: its settings and private endpoint are its owner's",
+                    id.resource_group, id.subscription
+                ),
+            ),
+        };
+        table.row(vec![kind.to_string(), name, settings]);
+    }
+    if matches!(created.insights, Dependency::Create(_)) {
+        table.row(vec![
+            "Log Analytics workspace".to_string(),
+            code(&created.log_analytics),
+            "PerGB2018, 30 days".to_string(),
+        ]);
+    }
+}
+
+/// The created workspace's settings, its dependencies, the private endpoints with their zones,
+/// and what the deployer must know; `Null` when the template creates neither.
+fn secured_workspace(plan: &Plan) -> Value {
+    let created = plan.workspace.created.as_ref();
+    let Some(endpoints) = &plan.private_endpoints else {
+        return Value::Null;
+    };
+    let mut dependencies = Table::new(&["Resource", "Name", "Settings"]);
+    if let Some(created) = created {
+        let access = if created.public_network_access {
+            "public network access on"
+        } else {
+            "public network access off"
+        };
+        let mode = if created.identity_datastores {
+            "`Identity` (the storage's shared keys are off)"
+        } else {
+            "`AccessKey` (a compute instance needs the storage's keys)"
+        };
+        dependencies.row(vec![
+            "Azure ML workspace".to_string(),
+            code(&plan.workspace.name),
+            format!(
+                "{access}, system-assigned identity, v1 legacy mode off, HBI {}, system datastores {mode}, images built on cluster `{}`, serverless compute in `{}`{}",
+                yes_no(created.hbi),
+                created.image_build_compute,
+                created.serverless_subnet,
+                if created.serverless_no_public_ip { " without public IPs" } else { "" }
+            ),
+        ]);
+        dependency_rows(created, &mut dependencies);
+    }
+    let mut table = Table::new(&["Endpoint", "Sub-resource", "DNS zones"]);
+    for endpoint in &endpoints.endpoints {
+        let zones = endpoint.target.zones(crate::plan::CLOUD);
+        let zones = match endpoints.dns {
+            Dns::Policy => "registered by Azure Policy".to_string(),
+            _ => code_list(zones),
+        };
+        table.row(vec![
+            code(&endpoint.name),
+            code(endpoint.target.group_id()),
+            zones,
+        ]);
+    }
+    let dns = match endpoints.dns {
+        Dns::Create => format!(
+            "The template creates each zone, links it to `{}` and registers every endpoint in its zones (zone groups). A VNet can link only one zone of a name: if a hub's zones are already linked to this VNet, use `dns: existing`.",
+            plan.vnet.name
+        ),
+        Dns::Existing => "The endpoints register in existing zones, given by resource ID (a hub's). Those zones must resolve in this VNet: linked to it, or reached through the hub's DNS forwarding; `amlgen verify` lists this as an assumption.".to_string(),
+        Dns::Policy => "The endpoints have no zone groups: Azure Policy (a `deployIfNotExists` policy of the landing zone) must register their records, or their names resolve to public addresses; `amlgen verify` lists this as an assumption.".to_string(),
+    };
+    json!({
+        "created": created.is_some(),
+        "dependencies": dependencies.text(),
+        "endpoints": table.text(),
+        "subnet": endpoints.subnet,
+        "dns": dns,
+        "locked": plan.intent.outbound == "locked",
+        "private_only": created.is_some_and(|c| !c.public_network_access),
+        "image_build_compute": created.map(|c| c.image_build_compute.clone()),
+    })
+}
+
 /// The schema of an ARM parameters file.
 const PARAMETERS_SCHEMA: &str =
     "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#";
@@ -705,13 +859,14 @@ pub(super) fn render(plan: &Plan, template: &Template, version: &str) -> Result<
         "location": plan.location, "workspace": plan.workspace.name, "workspace_group": plan.workspace.resource_group,
         "module": plan.workspace.resource_group.is_some(),
         "secrets_setup": secrets_setup, "arm_secrets": arm_secrets, "encryption_at_host": encryption_at_host(plan),
-        "private_compute": plan.computes.iter().any(|c| matches!(&c.kind, ComputeKind::Cluster(k) if !k.public_ip) || matches!(&c.kind, ComputeKind::Instance(i) if !i.public_ip)),
+        "private_compute": plan.private_endpoints.is_none() && plan.computes.iter().any(|c| matches!(&c.kind, ComputeKind::Cluster(k) if !k.public_ip) || matches!(&c.kind, ComputeKind::Instance(i) if !i.public_ip)),
         "diagram": diagram(plan), "subnets": subnets(plan), "nsgs": nsgs(plan),
         "additions": plan.nsgs.iter().flat_map(|n| &n.rules).any(|r| r.addition), "addition": ADDITION,
         "empty_nsg_reason": "the computes here need no inbound rule, and outbound is open.",
         "route_tables": route_tables(plan),
         "computes": computes_table(plan), "suppressions": suppressions(template), "resources": resources, "permissions": permissions(plan),
         "databricks": plan.databricks.iter().map(|d| json!({"name": d.name, "managed_group": d.managed_group})).collect::<Vec<_>>(),
+        "secured": secured_workspace(plan),
     });
     LAYOUTS.render("README.md", view)
 }
@@ -731,6 +886,38 @@ mod tests {
 
     fn push(v: &mut serde_json::Value, compute: serde_json::Value) {
         v["compute"].as_array_mut().unwrap().push(compute);
+    }
+
+    fn secured(v: &mut serde_json::Value, dns: &str) {
+        v["workspace"] = serde_json::json!({"name": "mlw-demo", "create": true});
+        v["network"]["subnets"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"name": "snet-pe", "address_prefix": "10.0.9.0/27"}));
+        v["network"]["private_endpoints"] = serde_json::json!({"subnet": "snet-pe", "dns": dns});
+    }
+
+    #[test]
+    fn a_created_workspace_is_listed_with_its_endpoints_zones_and_what_to_know() {
+        let text = readme(|v| secured(v, "create"));
+        for part in [
+            "## Workspace and private endpoints",
+            "| `pe-demo-amlworkspace` | `amlworkspace` | `privatelink.api.azureml.ms`, `privatelink.notebooks.azure.net` |",
+            "| `pe-demo-vault` | `vault` | `privatelink.vaultcore.azure.net` |",
+            "system datastores `AccessKey` (a compute instance needs the storage's keys)",
+            "links it to `vnet-demo`",
+            "its name stays taken for 90",
+            "pe0[[\"endpoint amlworkspace\"]] --- s2",
+        ] {
+            assert!(text.contains(part), "{part}\n{text}");
+        }
+        assert!(!text.contains("need the workspace's private endpoint to exist first"));
+        let policy = readme(|v| secured(v, "policy"));
+        assert!(
+            policy.contains("| `pe-demo-blob` | `blob` | registered by Azure Policy |"),
+            "{policy}"
+        );
+        assert!(!readme(|_| {}).contains("## Workspace and private endpoints"));
     }
 
     #[test]
