@@ -619,3 +619,63 @@ impl Resource {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::fixture::spec;
+    use serde_json::json;
+
+    fn workspace_properties(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+        let plan = crate::plan::build(
+            &spec(|v| {
+                v["workspace"] = json!({"name": "mlw-demo", "create": true});
+                v["network"]["private_endpoints"] = json!({"subnet": "snet-b"});
+                edit(v);
+            }),
+            None,
+        );
+        let template = crate::resources::build(&plan);
+        let workspace = template
+            .resources()
+            .find(|r| r.kind == ResourceKind::Workspace)
+            .unwrap();
+        format!("{:?}", workspace.body)
+    }
+
+    #[test]
+    fn the_spec_chooses_hbi_and_public_access_and_the_defaults_close_the_workspace() {
+        let closed = workspace_properties(|_| {});
+        assert!(
+            closed.contains(r#"("publicNetworkAccess", Str("Disabled"))"#),
+            "{closed}"
+        );
+        assert!(
+            closed.contains(r#"("hbiWorkspace", Bool(false))"#),
+            "{closed}"
+        );
+        assert!(
+            closed.contains(r#"("v1LegacyMode", Bool(false))"#),
+            "{closed}"
+        );
+        let open = workspace_properties(|v| {
+            v["workspace"]["hbi"] = json!(true);
+            v["workspace"]["public_network_access"] = json!(true);
+        });
+        assert!(
+            open.contains(r#"("publicNetworkAccess", Str("Enabled"))"#),
+            "{open}"
+        );
+        assert!(open.contains(r#"("hbiWorkspace", Bool(true))"#), "{open}");
+    }
+
+    #[test]
+    fn an_existing_dependency_is_referred_to_by_its_checked_parts() {
+        let id = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-shared/providers/Microsoft.KeyVault/vaults/kv-shared";
+        let text = workspace_properties(|v| v["workspace"]["key_vault"] = json!({"id": id}));
+        assert!(
+            text.contains(r#"ResourceIdIn { subscription: Some("0b1f6471-1bf0-4dda-aec3-cb9272f09590"), group: Some("rg-shared"), kind: "Microsoft.KeyVault/vaults", name: "kv-shared" }"#),
+            "{text}"
+        );
+    }
+}
