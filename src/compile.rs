@@ -12,9 +12,10 @@ use serde_json::Value;
 
 use crate::azure::service_tags::ServiceTags;
 use crate::diag::{self, Code, Diagnostic, Label, has_errors};
+use crate::error::{Bug, Error};
 use crate::source::{self, Source, SpanIndex};
 use crate::spec::{Egress, RouteStyle, Spec};
-use crate::{Bug, Error, blueprint, check, plan, schema, yaml};
+use crate::{blueprint, check, plan, schema, yaml};
 
 /// One spec taken through the pipeline as far as it goes.
 #[derive(Debug)]

@@ -10,8 +10,8 @@ use std::sync::OnceLock;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
-use crate::Bug;
 use crate::diag::{At, Code, Diagnostic, Label, pointer};
+use crate::error::Bug;
 use crate::suggest::closest;
 
 /// The schema text, exactly as shipped in `schemas/`.

@@ -41,7 +41,21 @@ use rayon::prelude::*;
 use rustix::fs::{self as sys, AtFlags, FileType, FlockOperation, Mode, OFlags};
 use rustix::io::Errno;
 
-use crate::emit::Artifact;
+/// One rendered file, named relative to the spec's output folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    pub name: String,
+    pub contents: String,
+}
+
+impl Artifact {
+    pub fn new(name: impl Into<String>, contents: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            contents: contents.into(),
+        }
+    }
+}
 
 /// The rendered files of one spec and the name of its folder in the output folder.
 #[derive(Debug, Clone)]

@@ -397,7 +397,7 @@ fn sarif(located: &[Located<'_>]) -> serde_json::Value {
         "runs": [{
             "tool": { "driver": {
                 "name": "amlgen",
-                "version": crate::VERSION,
+                "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
             }},
             "columnKind": "unicodeCodePoints",

@@ -13,26 +13,14 @@ mod layout;
 mod readme;
 mod stamp;
 
+pub use crate::write::Artifact;
 pub use layout::Error;
+
+/// The version stamped into generated files: amlgen's own.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub use stamp::Stamps;
 
 use crate::plan::Plan;
-
-/// One rendered file, named relative to the spec's output folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Artifact {
-    pub name: String,
-    pub contents: String,
-}
-
-impl Artifact {
-    pub fn new(name: impl Into<String>, contents: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            contents: contents.into(),
-        }
-    }
-}
 
 /// Parses the templates, once per process. A run calls it on a second thread while its first
 /// spec is checked; a render that needs them first waits for the parse under way.

@@ -22,8 +22,10 @@ mod template;
 use serde_json::Value;
 
 use crate::azure::service_tags::ServiceTags;
+use crate::compile::Compiled;
+use crate::emit;
+use crate::error::{Bug, Error};
 use crate::plan::Plan;
-use crate::{Bug, Compiled, Error, VERSION, emit};
 
 pub(crate) use report::{Options, Report, profile_named, to_json, to_sarif, to_text};
 
@@ -110,7 +112,8 @@ pub(crate) fn render_units(
 
 /// `plan` rendered in memory.
 fn render_plan(plan: Plan, service_tags: Option<ServiceTags>) -> Result<RenderedSpec, Error> {
-    let artifacts = emit::render(&plan, VERSION).map_err(|e| Error::Internal(Bug::Emit(e)))?;
+    let artifacts =
+        emit::render(&plan, emit::VERSION).map_err(|e| Error::Internal(Bug::Emit(e)))?;
     let json = |file: &'static str| -> Result<Value, Error> {
         let artifact = artifacts
             .iter()

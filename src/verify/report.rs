@@ -257,7 +257,7 @@ pub(crate) fn to_sarif(reports: &[Report]) -> String {
         "runs": [{
             "tool": {"driver": {
                 "name": "amlgen verify",
-                "version": crate::VERSION,
+                "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules
             }},
             "results": results
