@@ -124,19 +124,36 @@ impl From<EndpointWord> for WorkspaceEndpoint {
 }
 
 /// The cluster that builds a created workspace's images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageBuilder<'a> {
     /// A cluster of the spec, by name (`workspace.image_build_compute`, or the first CPU one).
     Named(&'a str),
-    /// None of the spec's clusters is a CPU one: amlgen adds [`ImageBuilder::NAME`] to `subnet`.
-    Added { subnet: &'a str, public_ip: bool },
+    /// None of the spec's clusters is a CPU one: amlgen adds a cluster named `name` (the first
+    /// of `image-build`, `image-build-2`, ... no compute of the spec has) to `subnet`.
+    Added {
+        name: String,
+        subnet: &'a str,
+        public_ip: bool,
+    },
+    /// The spec has no Azure ML compute to put one beside: no image can be built until a CPU
+    /// cluster joins the workspace.
+    Absent,
 }
 
 impl ImageBuilder<'_> {
-    /// The name of the cluster amlgen adds.
+    /// The name of the cluster amlgen adds, when no compute has it.
     pub const NAME: &'static str = "image-build";
     /// Its size: a small general-purpose (CPU) one.
     pub const SIZE: &'static str = "Standard_D2s_v3";
+
+    /// The name of the cluster, named or added.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            ImageBuilder::Named(name) => Some(name),
+            ImageBuilder::Added { name, .. } => Some(name),
+            ImageBuilder::Absent => None,
+        }
+    }
 }
 
 /// A dependency of a created workspace that already exists, by resource ID.
@@ -617,8 +634,8 @@ impl Spec {
     }
 
     /// The cluster that builds a created workspace's environment images: the one
-    /// `workspace.image_build_compute` names, else the first CPU cluster; `None` without
-    /// `create: true`, or when amlgen adds one ([`ImageBuilder::Added`]).
+    /// `workspace.image_build_compute` names, else the first CPU cluster, else one amlgen adds
+    /// beside the first Azure ML compute; `None` without `create: true`.
     pub fn image_builder(&self) -> Option<ImageBuilder<'_>> {
         if !self.workspace.create {
             return None;
@@ -639,10 +656,23 @@ impl Spec {
         let beside = self.compute.iter().find_map(|c| {
             let node = c.aml_node()?;
             Some((c.subnets()[0].1, node.public_ip))
-        })?;
+        });
+        let Some((subnet, public_ip)) = beside else {
+            return Some(ImageBuilder::Absent);
+        };
+        let taken = |name: &str| {
+            self.compute
+                .iter()
+                .any(|c| c.name().eq_ignore_ascii_case(name))
+        };
+        let name = std::iter::once(ImageBuilder::NAME.to_string())
+            .chain((2..).map(|n| format!("{}-{n}", ImageBuilder::NAME)))
+            .find(|name| !taken(name))
+            .unwrap_or_default();
         Some(ImageBuilder::Added {
-            subnet: beside.0,
-            public_ip: beside.1,
+            name,
+            subnet,
+            public_ip,
         })
     }
 

@@ -405,8 +405,8 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
 // Default storage of the workspace: reached through its private endpoints; the firewall admits only the workspace itself (a resource-instance rule) and trusted Azure services.
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   // checkov:skip=CKV_AZURE_59: Microsoft's guide sets the default storage to selected networks with a resource-instance rule for the workspace, which studio's data access goes through; no network is allowed (defaultAction Deny, no IP or VNet rules), and publicNetworkAccess Disabled would drop the rule
-  // checkov:skip=CKV_AZURE_43: the name is computed at deployment: 'stfraudsecu' and uniqueString(resourceGroup().id), 24 lowercase characters at most
-  name: 'stfraudsecu${uniqueString(resourceGroup().id)}'
+  // checkov:skip=CKV_AZURE_43: the name is computed at deployment: 'stfraud82d4' and uniqueString(resourceGroup().id), 24 lowercase characters at most
+  name: 'stfraud82d4${uniqueString(resourceGroup().id)}'
   location: location
   tags: {
     costCenter: '4711'
@@ -440,8 +440,8 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
 
 // Key vault of the workspace: Azure RBAC (access policies would be wiped by a redeployment), purge protection, reached only through its private endpoint.
 resource keyVault 'Microsoft.KeyVault/vaults@2026-02-01' = {
-  // checkov:skip=CKV_AZURE_43: the name is computed at deployment: 'kv-fraud-se' and uniqueString(resourceGroup().id), 24 characters at most
-  name: 'kv-fraud-se${uniqueString(resourceGroup().id)}'
+  // checkov:skip=CKV_AZURE_43: the name is computed at deployment: 'kv-fra-0555' and uniqueString(resourceGroup().id), 24 characters at most
+  name: 'kv-fra-0555${uniqueString(resourceGroup().id)}'
   location: location
   tags: {
     costCenter: '4711'

@@ -109,13 +109,13 @@ fn is_guid(text: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// 1-90 letters, digits, `_`, `-`, `.`, `(` and `)`, not ending in `.` (Azure's rule for
-/// resource group names, without the Unicode letters it also accepts).
+/// 1-90 letters (Unicode ones too), digits, `_`, `-`, `.`, `(` and `)`, not ending in `.`:
+/// Azure's rule for resource group names. None of them can end a quoted string.
 pub fn resource_group_ok(name: &str) -> bool {
-    (1..=90).contains(&name.len())
+    (1..=90).contains(&name.chars().count())
         && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-.()".contains(&b))
+            .chars()
+            .all(|c| c.is_alphanumeric() || "_-.()".contains(c))
         && !name.ends_with('.')
 }
 
@@ -211,6 +211,14 @@ mod tests {
         for (text, problem) in cases {
             assert_eq!(zone(&text), Err(problem), "{text}");
         }
+    }
+
+    #[test]
+    fn resource_groups_may_have_unicode_letters_but_no_quotes() {
+        assert!(resource_group_ok("rg-ünï") && resource_group_ok("rg_(1).x"));
+        assert!(
+            !resource_group_ok("rg'x") && !resource_group_ok("rg x") && !resource_group_ok("rg.")
+        );
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 use ipnet::Ipv4Net;
 
+use crate::azure::private_link::Target;
+
 use super::{compute_pointer, duplicate_names, subnet_pointer};
 use crate::diag::{Code, Diagnostic, Label};
 use crate::spec::{Compute, Spec};
@@ -213,15 +215,29 @@ fn capacity(spec: &Spec) -> Vec<Diagnostic> {
             Some(crate::spec::ImageBuilder::Added { subnet: s, .. }) => s == subnet.name,
             _ => false,
         };
-        let needed: u64 = users.iter().map(|(_, _, n)| n).sum::<u64>() + u64::from(builder);
+        // Each private endpoint takes an address; the registry's takes two (its data endpoint).
+        let endpoints = endpoint_addresses(spec, &subnet.name);
+        let needed: u64 =
+            users.iter().map(|(_, _, n)| n).sum::<u64>() + u64::from(builder) + endpoints;
         let available = usable(net);
         if needed <= available {
             continue;
         }
         let mut diagnostic = Diagnostic::error(
             Code::SubnetTooSmall,
-            format!("subnet `{}` ({net}) has {available} usable addresses, but its computes need {needed}", subnet.name),
-            Label::value(format!("{}/address_prefix", subnet_pointer(i)), format!("{available} usable (Azure reserves {AZURE_RESERVED})")),
+            format!(
+                "subnet `{}` ({net}) has {available} usable addresses, but its {} need {needed}",
+                subnet.name,
+                if endpoints > 0 {
+                    "private endpoints and computes"
+                } else {
+                    "computes"
+                }
+            ),
+            Label::value(
+                format!("{}/address_prefix", subnet_pointer(i)),
+                format!("{available} usable (Azure reserves {AZURE_RESERVED})"),
+            ),
         )
         .with_help(capacity_help(spec, &users, needed));
         for (ci, name, n) in users {
@@ -236,9 +252,32 @@ fn capacity(spec: &Spec) -> Vec<Diagnostic> {
                 "the image-build cluster amlgen adds needs 1",
             ));
         }
+        if endpoints > 0 {
+            diagnostic = diagnostic.with_label(Label::value(
+                "/network/private_endpoints/subnet",
+                format!("the private endpoints need {endpoints}"),
+            ));
+        }
         found.push(diagnostic);
     }
     found
+}
+
+/// The addresses amlgen's private endpoints take in subnet `name`: one each, two for the
+/// registry's (its data endpoint has an address of its own).
+fn endpoint_addresses(spec: &Spec, name: &str) -> u64 {
+    let here = spec
+        .network
+        .private_endpoints
+        .as_ref()
+        .is_some_and(|p| p.subnet == name);
+    if !here {
+        return 0;
+    }
+    crate::plan::endpoint_targets(spec)
+        .iter()
+        .map(|t| if *t == Target::Registry { 2 } else { 1 })
+        .sum()
 }
 
 /// What to change: a larger prefix, or fewer nodes through the keys that set them.
@@ -361,6 +400,24 @@ mod tests {
             "{}",
             created[0].message
         );
+    }
+
+    #[test]
+    fn private_endpoints_count_against_their_subnet() {
+        let endpoints = |v: &mut serde_json::Value, prefix: &str| {
+            v["workspace"] = json!({"name": "mlw-demo", "create": true});
+            v["network"]["subnets"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"name": "snet-pe", "address_prefix": prefix}));
+            v["network"]["private_endpoints"] =
+                json!({"subnet": "snet-pe", "batch_endpoints": true});
+        };
+        // Workspace, blob, file, queue, table, vault, and the registry's two: 8 addresses.
+        let small = check(&spec(|v| endpoints(v, "10.0.9.0/29")));
+        assert_eq!(small.len(), 1, "{small:?}");
+        assert!(small[0].message.contains("need 8"), "{}", small[0].message);
+        assert!(check(&spec(|v| endpoints(v, "10.0.9.0/28"))).is_empty());
     }
 
     #[test]

@@ -26,17 +26,20 @@ pub(super) fn check(spec: &Spec) -> Vec<Diagnostic> {
     found
 }
 
-/// The keys only a created workspace reads, by name.
-const CREATE_ONLY: &[&str] = &[
-    "hbi",
-    "public_network_access",
-    "unique_suffix",
-    "image_build_compute",
-    "storage_account",
-    "key_vault",
-    "container_registry",
-    "application_insights",
-];
+/// The keys only a created workspace reads, with whether the spec sets each.
+fn create_only_keys(spec: &Spec) -> [(&'static str, bool); 8] {
+    let w = &spec.workspace;
+    [
+        ("hbi", w.hbi),
+        ("public_network_access", w.public_network_access),
+        ("unique_suffix", w.unique_suffix),
+        ("image_build_compute", w.image_build_compute.is_some()),
+        ("storage_account", w.storage_account.is_some()),
+        ("key_vault", w.key_vault.is_some()),
+        ("container_registry", w.container_registry.is_some()),
+        ("application_insights", w.application_insights.is_some()),
+    ]
+}
 
 /// `workspace-create-settings`: a key only `create: true` reads set without it, or
 /// `resource_group` with it (amlgen creates the workspace in the deployment's group).
@@ -67,12 +70,10 @@ fn create_only(spec: &Spec) -> Vec<Diagnostic> {
         }
         return found;
     }
-    let set: Vec<&str> = CREATE_ONLY
-        .iter()
-        .copied()
-        .filter(|key| is_set(spec, key))
-        .collect();
-    for key in set {
+    for (key, set) in create_only_keys(spec) {
+        if !set {
+            continue;
+        }
         found.push(
             Diagnostic::error(
                 Code::WorkspaceCreateSettings,
@@ -83,20 +84,6 @@ fn create_only(spec: &Spec) -> Vec<Diagnostic> {
         );
     }
     found
-}
-
-fn is_set(spec: &Spec, key: &str) -> bool {
-    let w = &spec.workspace;
-    match key {
-        "hbi" => w.hbi,
-        "public_network_access" => w.public_network_access,
-        "unique_suffix" => w.unique_suffix,
-        "image_build_compute" => w.image_build_compute.is_some(),
-        "storage_account" => w.storage_account.is_some(),
-        "key_vault" => w.key_vault.is_some(),
-        "container_registry" => w.container_registry.is_some(),
-        _ => w.application_insights.is_some(),
-    }
 }
 
 /// `private-endpoints-missing`, `private-endpoint-subnet` and `subnet-unknown` for the subnet
@@ -130,6 +117,17 @@ fn endpoint_settings(spec: &Spec) -> Vec<Diagnostic> {
                 Label::key("/network/private_endpoints", "no endpoint to place"),
             )
             .with_help("set `workspace.create: true` or `workspace.private_endpoint: create`, or remove `network.private_endpoints`"),
+        );
+    }
+    let queues = plan::endpoint_targets(spec).contains(&Target::Queue);
+    if settings.batch_endpoints && creates && !queues {
+        found.push(
+            Diagnostic::warning(
+                Code::PrivateEndpointsUnused,
+                "`batch_endpoints` is set, but amlgen creates no storage account here to give queue and table endpoints (the workspace is referenced, or its storage is given by ID)",
+                Label::key("/network/private_endpoints/batch_endpoints", "no storage of amlgen's"),
+            )
+            .with_help("create those endpoints with the storage account's owner, or remove `batch_endpoints`"),
         );
     }
     let at = "/network/private_endpoints/subnet";
@@ -176,13 +174,21 @@ fn endpoint_settings(spec: &Spec) -> Vec<Diagnostic> {
     found
 }
 
-/// `image-build-compute`: the cluster named to build images is not a CPU `amlcompute` of the
-/// spec.
+/// `image-build-compute`: the cluster `image_build_compute` names is not a CPU `amlcompute` of
+/// the spec (an error); or a created workspace has no Azure ML compute to build images beside
+/// (a warning).
 fn image_builder(spec: &Spec) -> Option<Diagnostic> {
-    let ImageBuilder::Named(name) = spec.image_builder()? else {
-        return None;
-    };
-    spec.workspace.image_build_compute.as_ref()?;
+    if spec.image_builder()? == ImageBuilder::Absent {
+        return Some(
+            Diagnostic::warning(
+                Code::ImageBuildCompute,
+                "the created workspace has no Azure ML cluster to build environment images on, and its registry has public access off: no environment with extra packages can be built until one joins",
+                Label::value("/workspace/create", "created workspace"),
+            )
+            .with_help("add a CPU `amlcompute` cluster to `compute` (amlgen then names it as the image builder)"),
+        );
+    }
+    let name = spec.workspace.image_build_compute.as_deref()?;
     let at = "/workspace/image_build_compute";
     let cluster = spec.compute.iter().enumerate().find_map(|(i, c)| match c {
         Compute::Amlcompute(cluster) if cluster.name == name => Some((i, cluster)),
@@ -217,19 +223,18 @@ fn global_names(spec: &Spec) -> Vec<Diagnostic> {
     if !w.create {
         return Vec::new();
     }
-    let flat: String = spec.name.chars().filter(|c| *c != '-').collect();
-    let unique = w.unique_suffix;
+    let names = plan::GlobalNames::of(spec);
     let candidates = [
         (
             w.key_vault.is_none(),
-            plan::global("kv-", &spec.name, 24, unique),
+            names.key_vault,
             KEY_VAULT,
             "key vault",
             "3-24 letters, digits and single hyphens",
         ),
         (
             w.container_registry.is_none(),
-            plan::global("cr", &flat, 50, unique),
+            names.registry,
             REGISTRY,
             "container registry",
             "5-50 letters and digits",
@@ -310,8 +315,12 @@ fn zones(spec: &Spec) -> Vec<Diagnostic> {
             .into_iter()
             .collect();
     }
-    let needed = needed_zones(spec);
-    let mut found = Vec::new();
+    let needed = plan::needed_zones(&plan::endpoint_targets(spec));
+    let mut found = super::duplicate_names(
+        "zones",
+        settings.zones.keys().map(|zone| (at(zone), zone.as_str())),
+        "a zone is named once",
+    );
     for (zone, id) in &settings.zones {
         match Target::of_zone(zone) {
             None => found.push(unknown_zone(spec, zone, &at(zone))),
@@ -360,44 +369,9 @@ fn zones(spec: &Spec) -> Vec<Diagnostic> {
     found
 }
 
-/// The zones the private endpoints of `spec` resolve in.
-fn needed_zones(spec: &Spec) -> Vec<&'static str> {
-    let mut targets = Vec::new();
-    if spec.workspace.creates_private_endpoint() {
-        targets.push(Target::Workspace);
-    }
-    let w = &spec.workspace;
-    if w.create {
-        if w.storage_account.is_none() {
-            targets.extend([Target::Blob, Target::File]);
-            let batch = spec
-                .network
-                .private_endpoints
-                .as_ref()
-                .is_some_and(|p| p.batch_endpoints);
-            if batch {
-                targets.extend([Target::Queue, Target::Table]);
-            }
-        }
-        if w.key_vault.is_none() {
-            targets.push(Target::Vault);
-        }
-        if w.container_registry.is_none() {
-            targets.push(Target::Registry);
-        }
-    }
-    let mut zones: Vec<&'static str> = Vec::new();
-    for zone in targets.iter().flat_map(|t| t.zones(plan::CLOUD)) {
-        if !zones.contains(zone) {
-            zones.push(zone);
-        }
-    }
-    zones
-}
-
 /// `dns-zone-unknown` for a name no endpoint resolves in, with the nearest known one.
 fn unknown_zone(spec: &Spec, zone: &str, at: &str) -> Diagnostic {
-    let known = needed_zones(spec);
+    let known = plan::needed_zones(&plan::endpoint_targets(spec));
     let nearest = crate::suggest::closest(zone, known.iter().copied());
     let help = match nearest {
         Some(name) => format!(
@@ -501,6 +475,41 @@ mod tests {
             v["workspace"]["key_vault"] = json!({"id": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv'x"});
         });
         assert_eq!(found, [Code::ResourceIdInvalid]);
+    }
+
+    #[test]
+    fn a_created_workspace_without_azure_ml_compute_warns_that_no_image_can_be_built() {
+        let found = check(&spec(|v| {
+            created(v);
+            v["compute"] = json!([{"name": "vm-a", "type": "virtualmachine", "subnet": "snet-a"}]);
+        }));
+        let codes: Vec<(Code, bool)> = found.iter().map(|d| (d.code, d.is_error())).collect();
+        assert_eq!(codes, [(Code::ImageBuildCompute, false)]);
+    }
+
+    #[test]
+    fn the_image_builder_amlgen_adds_takes_a_name_no_compute_has() {
+        let spec = spec(|v| {
+            created(v);
+            v["compute"] = json!([
+                {"name": "image-build", "type": "amlcompute", "size": "Standard_NC24ads_A100_v4", "subnet": "snet-a"},
+                {"name": "Image-Build-2", "type": "computeinstance", "subnet": "snet-a"}
+            ]);
+        });
+        let builder = spec.image_builder().unwrap();
+        assert_eq!(builder.name(), Some("image-build-3"));
+    }
+
+    #[test]
+    fn hub_zones_are_named_once_whatever_their_case() {
+        let zone = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/privatelink.api.azureml.ms";
+        let found = codes(|v| {
+            created(v);
+            v["network"]["private_endpoints"]["dns"] = json!("existing");
+            v["network"]["private_endpoints"]["zones"] =
+                json!({"privatelink.api.azureml.ms": zone, "PrivateLink.API.azureml.ms": zone});
+        });
+        assert!(found.contains(&Code::NameDuplicate), "{found:?}");
     }
 
     #[test]

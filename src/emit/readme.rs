@@ -761,6 +761,42 @@ fn dependency_rows(created: &CreatedWorkspace, table: &mut Table) {
     }
 }
 
+/// The roles the template assigns for a created workspace, one line each.
+fn roles(plan: &Plan, created: &CreatedWorkspace) -> Vec<String> {
+    let storage_here = matches!(created.storage, Dependency::Create(_));
+    let mut lines = Vec::new();
+    if storage_here && plan.private_endpoints.is_some() {
+        lines.push("the workspace's identity: Reader on the storage's blob and file endpoints (studio reaches data through them)".to_string());
+    }
+    let data = storage_here && created.identity_datastores;
+    if data {
+        let clusters: Vec<&str> = plan
+            .computes
+            .iter()
+            .filter(|c| matches!(c.kind, ComputeKind::Cluster(_)))
+            .map(|c| c.name.as_str())
+            .collect();
+        if !clusters.is_empty() {
+            lines.push(format!(
+                "the identity of each cluster ({}): Storage Blob Data Contributor on the storage",
+                code_list(&clusters)
+            ));
+        }
+    }
+    for person in plan.role.iter().flat_map(|r| &r.assignments) {
+        let storage = if data {
+            ", Storage Blob Data Contributor and Storage File Data Privileged Contributor on the storage"
+        } else {
+            ""
+        };
+        lines.push(format!(
+            "{} `{}`: AzureML Data Scientist on the workspace{storage}",
+            person.principal_type, person.object_id
+        ));
+    }
+    lines
+}
+
 /// The created workspace's settings, its dependencies, the private endpoints with their zones,
 /// and what the deployer must know; `Null` when the template creates neither.
 fn secured_workspace(plan: &Plan) -> Value {
@@ -775,20 +811,28 @@ fn secured_workspace(plan: &Plan) -> Value {
         } else {
             "public network access off"
         };
-        let mode = if created.identity_datastores {
-            "`Identity` (the storage's shared keys are off)"
-        } else {
-            "`AccessKey` (a compute instance needs the storage's keys)"
+        let mode = match (&created.storage, created.identity_datastores) {
+            (Dependency::Create(_), true) => "`Identity` (the storage's shared keys are off)",
+            (Dependency::Existing(_), true) => "`Identity`",
+            (_, false) => "`AccessKey` (a compute instance needs the storage's keys)",
+        };
+        let builds = match &created.image_build_compute {
+            Some(cluster) => format!("images built on cluster `{cluster}`"),
+            None => "no cluster to build images on (the spec has no Azure ML compute)".to_string(),
+        };
+        let serverless = match &created.serverless {
+            Some(s) if s.no_public_ip => {
+                format!(", serverless compute in `{}` without public IPs", s.subnet)
+            }
+            Some(s) => format!(", serverless compute in `{}`", s.subnet),
+            None => String::new(),
         };
         dependencies.row(vec![
             "Azure ML workspace".to_string(),
             code(&plan.workspace.name),
             format!(
-                "{access}, system-assigned identity, v1 legacy mode off, HBI {}, system datastores {mode}, images built on cluster `{}`, serverless compute in `{}`{}",
+                "{access}, system-assigned identity, v1 legacy mode off, HBI {}, system datastores {mode}, {builds}{serverless}",
                 yes_no(created.hbi),
-                created.image_build_compute,
-                created.serverless_subnet,
-                if created.serverless_no_public_ip { " without public IPs" } else { "" }
             ),
         ]);
         dependency_rows(created, &mut dependencies);
@@ -816,13 +860,16 @@ fn secured_workspace(plan: &Plan) -> Value {
     };
     json!({
         "created": created.is_some(),
+        "roles": created.map(|c| roles(plan, c)).unwrap_or_default(),
         "dependencies": dependencies.text(),
         "endpoints": table.text(),
         "subnet": endpoints.subnet,
         "dns": dns,
         "locked": plan.intent.outbound == "locked",
         "private_only": created.is_some_and(|c| !c.public_network_access),
-        "image_build_compute": created.map(|c| c.image_build_compute.clone()),
+        "image_build_compute": created.and_then(|c| c.image_build_compute.clone()),
+        "vault_created": created.is_some_and(|c| matches!(c.key_vault, Dependency::Create(_))),
+        "storage_existing": created.is_some_and(|c| matches!(c.storage, Dependency::Existing(_)) && c.identity_datastores),
     })
 }
 

@@ -207,11 +207,16 @@ pub(super) fn build(
 /// The small CPU cluster amlgen adds to build a created workspace's images, when none of the
 /// spec's clusters can: it scales to zero, so it costs nothing while idle.
 pub(super) fn image_builder(spec: &Spec) -> Option<Compute> {
-    let spec::ImageBuilder::Added { subnet, public_ip } = spec.image_builder()? else {
+    let spec::ImageBuilder::Added {
+        name,
+        subnet,
+        public_ip,
+    } = spec.image_builder()?
+    else {
         return None;
     };
     Some(Compute {
-        name: spec::ImageBuilder::NAME.to_string(),
+        name,
         subnet: subnet.to_string(),
         kind: ComputeKind::Cluster(Cluster {
             vm_size: spec::ImageBuilder::SIZE.to_string(),

@@ -28,9 +28,11 @@ pub use parameters::{
 };
 pub use permissions::{Assignment, RoleName, SubnetJoinRole};
 pub use workspace::{
-    CLOUD, CreatedWorkspace, Dependency, Endpoint, GlobalName, PrivateEndpoints, Zone,
+    CLOUD, CreatedWorkspace, Dependency, Endpoint, GlobalName, PrivateEndpoints, Serverless, Zone,
 };
-pub(crate) use workspace::{INSIGHTS, KEY_VAULT, Kind, REGISTRY, STORAGE, ZONE, global};
+pub(crate) use workspace::{
+    GlobalNames, INSIGHTS, KEY_VAULT, Kind, REGISTRY, STORAGE, ZONE, endpoint_targets, needed_zones,
+};
 
 use crate::azure::service_tags::ServiceTags;
 use crate::profile::{self, Profile};
@@ -129,7 +131,7 @@ pub fn build(spec: &Spec, service_tags: Option<&ServiceTags>) -> Plan {
     let mut computes = compute::build(spec, &virtual_machines, &hdinsight_clusters, &mut names);
     computes.extend(compute::image_builder(spec));
     let created = workspace::created(spec);
-    let private_endpoints = workspace::private_endpoints(spec, created.as_ref());
+    let private_endpoints = workspace::private_endpoints(spec);
     let module_inputs = match spec.workspace.resource_group {
         Some(_) => compute::module_inputs(&computes, &mut names),
         None => Vec::new(),

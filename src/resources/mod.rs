@@ -28,11 +28,11 @@ struct Refs {
     nat_gateway: Option<String>,
     /// The resource an attached compute stands for, by compute name.
     machines: BTreeMap<String, Machine>,
-    /// The created workspace and the dependencies amlgen creates.
+    /// The created workspace, and the storage account amlgen creates.
     workspace: Option<String>,
     storage: Option<String>,
-    key_vault: Option<String>,
-    registry: Option<String>,
+    /// The IDs of a created workspace's dependencies, created or existing.
+    targets: workspace::Targets,
     /// The storage account's blob and file endpoints.
     storage_endpoints: Vec<String>,
     /// The clusters of the main template: `(symbol, name)`.

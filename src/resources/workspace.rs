@@ -13,6 +13,14 @@ use crate::model::{Expr, Object, Resource, Value};
 use crate::plan::{CreatedWorkspace, Dependency, Endpoint, GlobalName, PrivateEndpoints, Zone};
 use crate::spec::Dns;
 
+/// The IDs of a created workspace's dependencies, for their private endpoints.
+#[derive(Debug, Default)]
+pub(super) struct Targets {
+    storage: Option<Expr>,
+    key_vault: Option<Expr>,
+    registry: Option<Expr>,
+}
+
 /// The workspace's type, for IDs built from its name.
 const WORKSPACE_TYPE: &str = "Microsoft.MachineLearningServices/workspaces";
 
@@ -28,15 +36,6 @@ pub(super) fn resources(b: &mut Builder) -> Vec<Resource> {
     }
     out.extend(role_assignments(b));
     out
-}
-
-/// A dependency's ID: of the resource with `symbol`, or of the existing one.
-fn dependency_id(symbol: &Option<String>, dependency: &Dependency) -> Expr {
-    match (symbol, dependency) {
-        (Some(symbol), _) => Expr::Id(symbol.clone()),
-        (None, Dependency::Existing(id)) => external(id),
-        (None, Dependency::Create(_)) => Expr::Str(String::new()),
-    }
 }
 
 /// The ID of a resource outside this template, from its checked parts.
@@ -61,47 +60,75 @@ fn name_value(name: &GlobalName) -> Value {
     }
 }
 
+/// Declares a dependency amlgen creates, with `build`; gives its ID, and its symbol when it is
+/// declared here.
+fn declare(
+    b: &mut Builder,
+    dependency: &Dependency,
+    prefix: &str,
+    out: &mut Vec<Resource>,
+    build: impl FnOnce(&mut Builder, String, &GlobalName) -> Vec<Resource>,
+) -> (Expr, Option<String>) {
+    match dependency {
+        Dependency::Create(name) => {
+            let symbol = b.symbols.claim(prefix, "");
+            out.extend(build(b, symbol.clone(), name));
+            (Expr::Id(symbol.clone()), Some(symbol))
+        }
+        Dependency::Existing(id) => (external(id), None),
+    }
+}
+
 /// Log Analytics and Application Insights, storage, key vault, registry, then the workspace.
 fn created_workspace(b: &mut Builder, created: &CreatedWorkspace) -> Vec<Resource> {
     let mut out = Vec::new();
-    let claim = |b: &mut Builder, dependency: &Dependency, prefix: &str| match dependency {
-        Dependency::Create(_) => Some(b.symbols.claim(prefix, "")),
-        Dependency::Existing(_) => None,
-    };
-    let insights = claim(b, &created.insights, "appInsights");
-    let storage = claim(b, &created.storage, "storage");
-    let key_vault = claim(b, &created.key_vault, "keyVault");
-    let registry = claim(b, &created.registry, "registry");
-    if let (Some(symbol), Dependency::Create(name)) = (&insights, &created.insights) {
-        let log = b.symbols.claim("logAnalytics", "");
-        out.push(log_analytics(b, log.clone(), &created.log_analytics));
-        out.push(application_insights(b, symbol.clone(), name, &log));
-    }
-    if let (Some(symbol), Dependency::Create(name)) = (&storage, &created.storage) {
-        out.push(storage_account(b, symbol.clone(), name, created));
-    }
-    if let (Some(symbol), Dependency::Create(name)) = (&key_vault, &created.key_vault) {
-        out.push(vault(b, symbol.clone(), name));
-    }
-    if let (Some(symbol), Dependency::Create(name)) = (&registry, &created.registry) {
-        out.push(container_registry(b, symbol.clone(), name));
-    }
+    let (insights, _) = declare(
+        b,
+        &created.insights,
+        "appInsights",
+        &mut out,
+        |b, symbol, name| {
+            let log = b.symbols.claim("logAnalytics", "");
+            vec![
+                log_analytics(b, log.clone(), &created.log_analytics),
+                application_insights(b, symbol, name, &log),
+            ]
+        },
+    );
+    let (storage, storage_symbol) = declare(
+        b,
+        &created.storage,
+        "storage",
+        &mut out,
+        |b, symbol, name| vec![storage_account(b, symbol, name, created)],
+    );
+    let (key_vault, _) = declare(
+        b,
+        &created.key_vault,
+        "keyVault",
+        &mut out,
+        |b, symbol, name| vec![vault(b, symbol, name)],
+    );
+    let (registry, _) = declare(
+        b,
+        &created.registry,
+        "registry",
+        &mut out,
+        |b, symbol, name| vec![container_registry(b, symbol, name)],
+    );
     let ids = Object::new()
-        .with("storageAccount", dependency_id(&storage, &created.storage))
-        .with("keyVault", dependency_id(&key_vault, &created.key_vault))
-        .with(
-            "containerRegistry",
-            dependency_id(&registry, &created.registry),
-        )
-        .with(
-            "applicationInsights",
-            dependency_id(&insights, &created.insights),
-        );
+        .with("storageAccount", storage.clone())
+        .with("keyVault", key_vault.clone())
+        .with("containerRegistry", registry.clone())
+        .with("applicationInsights", insights);
     let symbol = b.symbols.claim("workspace", "");
     b.refs.workspace = Some(symbol.clone());
-    b.refs.storage = storage;
-    b.refs.key_vault = key_vault;
-    b.refs.registry = registry;
+    b.refs.storage = storage_symbol;
+    b.refs.targets = Targets {
+        storage: Some(storage),
+        key_vault: Some(key_vault),
+        registry: Some(registry),
+    };
     out.push(workspace(b, symbol, ids, created));
     out
 }
@@ -260,16 +287,15 @@ fn container_registry(b: &Builder, symbol: String, name: &GlobalName) -> Resourc
 
 fn workspace(b: &Builder, symbol: String, ids: Object, created: &CreatedWorkspace) -> Resource {
     let plan = b.plan;
-    let subnet = Expr::SubnetId {
-        vnet: b.refs.vnet.clone(),
-        subnet: created.serverless_subnet.clone(),
-    };
-    let serverless = Object::new()
-        .with("serverlessComputeCustomSubnet", subnet)
-        .with(
-            "serverlessComputeNoPublicIP",
-            created.serverless_no_public_ip,
-        );
+    let serverless = created.serverless.as_ref().map(|s| {
+        let subnet = Expr::SubnetId {
+            vnet: b.refs.vnet.clone(),
+            subnet: s.subnet.clone(),
+        };
+        Object::new()
+            .with("serverlessComputeCustomSubnet", subnet)
+            .with("serverlessComputeNoPublicIP", s.no_public_ip)
+    });
     let access = if created.public_network_access {
         "Enabled"
     } else {
@@ -286,8 +312,8 @@ fn workspace(b: &Builder, symbol: String, ids: Object, created: &CreatedWorkspac
         .with("v1LegacyMode", false)
         .with("hbiWorkspace", created.hbi)
         .with("systemDatastoresAuthMode", mode)
-        .with("imageBuildCompute", &created.image_build_compute)
-        .with("serverlessComputeSettings", serverless)
+        .with_some("imageBuildCompute", created.image_build_compute.as_ref())
+        .with_some("serverlessComputeSettings", serverless)
         .with(
             "managedNetwork",
             Object::new().with("isolationMode", "Disabled"),
@@ -297,10 +323,12 @@ fn workspace(b: &Builder, symbol: String, ids: Object, created: &CreatedWorkspac
         ResourceKind::Workspace,
         symbol,
         &plan.workspace.name,
-        format!(
-            "The Azure ML workspace, reached through its private endpoint; images build on cluster {}.",
-            created.image_build_compute
-        ),
+        match &created.image_build_compute {
+            Some(cluster) => format!(
+                "The Azure ML workspace, reached through its private endpoint; images build on cluster {cluster}."
+            ),
+            None => "The Azure ML workspace, reached through its private endpoint.".to_string(),
+        },
     )
     .with("identity", Object::new().with("type", "SystemAssigned"))
     .with("sku", Object::new().with("name", "Basic").with("tier", "Basic"))
@@ -328,8 +356,17 @@ fn private_endpoints(b: &mut Builder, plan: &PrivateEndpoints) -> Vec<Resource> 
         }
     }
     for endpoint in &plan.endpoints {
+        let Some(target) = target_id(b, endpoint.target) else {
+            continue;
+        };
         let symbol = b.symbols.claim("pe", endpoint.target.group_id());
-        out.push(private_endpoint(b, symbol.clone(), endpoint, &plan.subnet));
+        out.push(private_endpoint(
+            b,
+            symbol.clone(),
+            endpoint,
+            target,
+            &plan.subnet,
+        ));
         if endpoint.target == Target::Blob || endpoint.target == Target::File {
             b.refs.storage_endpoints.push(symbol.clone());
         }
@@ -379,34 +416,39 @@ fn vnet_link(b: &mut Builder, zone: &str) -> Resource {
     }
 }
 
-/// The ID of what an endpoint of `target` connects to: a resource of this template, an existing
-/// dependency, or the referenced workspace.
-fn target_id(b: &Builder, target: Target) -> Expr {
-    let refs = &b.refs;
-    let (symbol, dependency) = match (target, &b.plan.workspace.created) {
-        (Target::Workspace, _) => (&refs.workspace, None),
-        (Target::Vault, created) => (&refs.key_vault, created.as_ref().map(|c| &c.key_vault)),
-        (Target::Registry, created) => (&refs.registry, created.as_ref().map(|c| &c.registry)),
-        (_, created) => (&refs.storage, created.as_ref().map(|c| &c.storage)),
-    };
-    match (symbol, dependency) {
-        (Some(symbol), _) => Expr::Id(symbol.clone()),
-        (None, Some(Dependency::Existing(id))) => external(id),
-        _ => Expr::ResourceIdIn {
-            subscription: None,
-            group: b.plan.workspace.resource_group.clone(),
-            kind: WORKSPACE_TYPE,
-            name: b.plan.workspace.name.clone(),
-        },
+/// The ID of what an endpoint of `target` connects to: the workspace (created here, or the
+/// referenced one), or a dependency amlgen creates. `None` for a dependency given by ID, which
+/// the plan never makes an endpoint for.
+fn target_id(b: &Builder, target: Target) -> Option<Expr> {
+    let targets = &b.refs.targets;
+    match target {
+        Target::Workspace => Some(match &b.refs.workspace {
+            Some(symbol) => Expr::Id(symbol.clone()),
+            None => Expr::ResourceIdIn {
+                subscription: None,
+                group: b.plan.workspace.resource_group.clone(),
+                kind: WORKSPACE_TYPE,
+                name: b.plan.workspace.name.clone(),
+            },
+        }),
+        Target::Blob | Target::File | Target::Queue | Target::Table => targets.storage.clone(),
+        Target::Vault => targets.key_vault.clone(),
+        Target::Registry => targets.registry.clone(),
     }
 }
 
-fn private_endpoint(b: &Builder, symbol: String, endpoint: &Endpoint, subnet: &str) -> Resource {
+fn private_endpoint(
+    b: &Builder,
+    symbol: String,
+    endpoint: &Endpoint,
+    target: Expr,
+    subnet: &str,
+) -> Resource {
     let group = endpoint.target.group_id();
     let connection = Object::new().with("name", &endpoint.name).with(
         "properties",
         Object::new()
-            .with("privateLinkServiceId", target_id(b, endpoint.target))
+            .with("privateLinkServiceId", target)
             .with("groupIds", vec![Value::from(group)]),
     );
     b.located(
@@ -581,10 +623,11 @@ fn assignment(
         _ => scope.to_string(),
     };
     let symbol = b.symbols.claim(&prefix, &role.name.replace(' ', "-"));
+    // The principal's part of the name: the object ID, or the ID of the resource whose
+    // identity it is.
     let principal_key = match &principal {
-        Expr::Str(id) => Expr::Str(id.clone()),
         Expr::PrincipalId(symbol) => Expr::Id(symbol.clone()),
-        _ => Expr::Str(String::new()),
+        other => other.clone(),
     };
     let name = Expr::Guid(vec![
         Expr::Id(scope.to_string()),

@@ -33,7 +33,10 @@ pub(crate) fn reaches(facts: &Facts) -> Vec<Reach> {
         let Some(subnet) = subnets.clone().find(|s| s.key == endpoint.subnet) else {
             continue;
         };
-        let address = Ipv4Addr::from(u32::from(subnet.prefix.network()) + 4);
+        // The fourth host: Azure keeps .1 to .3 (and a /29 is the smallest subnet it allows).
+        let Some(address) = subnet.prefix.hosts().nth(3) else {
+            continue;
+        };
         for group in &endpoint.groups {
             let ports = Target::of_group(group).map_or(&[443][..], Target::ports);
             out.push(Reach {
@@ -150,35 +153,38 @@ fn dns(facts: &Facts, endpoint: &PrivateEndpoint) -> Vec<Finding> {
 /// `verify-endpoint-race`: each compute waits, directly or through what it waits for, for every
 /// zone group and VNet link the template declares, or for the endpoint when it has no group.
 fn order(facts: &Facts) -> Vec<Finding> {
-    let mut awaited: Vec<String> = facts
-        .zone_links
-        .iter()
-        .filter_map(|(zone, _)| {
-            facts
-                .depends
-                .keys()
-                .find(|k| k.starts_with(&format!("{zone}/virtualnetworklinks/")))
-                .cloned()
-        })
-        .collect();
+    // `(key, what it is)` of everything a compute must wait for.
+    let mut awaited: Vec<(String, String)> = Vec::new();
+    for (zone, _) in &facts.zone_links {
+        let prefix = format!("{zone}/virtualnetworklinks/");
+        let zone_name = zone.rsplit('/').next().unwrap_or_default();
+        for link in facts.depends.keys().filter(|k| k.starts_with(&prefix)) {
+            awaited.push((link.clone(), format!("the VNet link of zone {zone_name}")));
+        }
+    }
     for endpoint in &facts.endpoints {
-        let group = facts
-            .depends
-            .keys()
-            .find(|k| k.starts_with(&format!("{}/privatednszonegroups/", endpoint.key)));
-        awaited.push(group.cloned().unwrap_or_else(|| endpoint.key.clone()));
+        let prefix = format!("{}/privatednszonegroups/", endpoint.key);
+        let group = facts.depends.keys().find(|k| k.starts_with(&prefix));
+        let name = short(&endpoint.name);
+        awaited.push(match group {
+            Some(group) => (
+                group.clone(),
+                format!("the DNS zone group of endpoint {name}"),
+            ),
+            None => (endpoint.key.clone(), format!("endpoint {name}")),
+        });
     }
     let mut found = Vec::new();
     for (compute, label) in &facts.computes {
         let waits = waits_for(facts, compute);
-        let missing: Vec<&String> = awaited.iter().filter(|k| !waits.contains(*k)).collect();
+        let missing: Vec<&str> = awaited
+            .iter()
+            .filter(|(key, _)| !waits.iter().any(|w| same_resource(w, key)))
+            .map(|(_, what)| what.as_str())
+            .collect();
         if missing.is_empty() {
             continue;
         }
-        let names: Vec<&str> = missing
-            .iter()
-            .map(|k| k.rsplit('/').next().unwrap_or_default())
-            .collect();
         let unknown = if waits.contains(UNKNOWN_DEPENDENCY) {
             " (some of its `dependsOn` entries could not be evaluated)"
         } else {
@@ -187,10 +193,22 @@ fn order(facts: &Facts) -> Vec<Finding> {
         found.push(Finding::error(
             Code::EndpointRace,
             format!("Microsoft.MachineLearningServices/workspaces/computes/{}", short(compute)),
-            format!("{label} does not wait for {}{unknown}: it may be created before the workspace's names resolve privately, and fail", names.join(", ")),
+            format!("{label} does not wait for {}{unknown}: it may be created before the workspace's names resolve privately, and fail", missing.join(", ")),
         ));
     }
     found
+}
+
+/// Whether the `dependsOn` entry `entry` names the resource `key`: by its key, or (as ARM
+/// allows) by its name alone, `pe-x/default`.
+fn same_resource(entry: &str, key: &str) -> bool {
+    if entry == key {
+        return true;
+    }
+    // A key interleaves type segments and names after the namespace:
+    // `microsoft.network/privateendpoints/pe-x/privatednszonegroups/default`.
+    let names: Vec<&str> = key.split('/').skip(2).step_by(2).collect();
+    !entry.starts_with("microsoft.") && entry == names.join("/")
 }
 
 /// Every key `key` waits for, directly or through what it waits for.
@@ -205,4 +223,36 @@ fn waits_for(facts: &Facts, key: &str) -> BTreeSet<String> {
         }
     }
     seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dependency_names_a_resource_by_key_or_by_name_alone() {
+        let key = "microsoft.network/privateendpoints/pe-x/privatednszonegroups/default";
+        assert!(same_resource(key, key));
+        assert!(same_resource("pe-x/default", key));
+        assert!(!same_resource("pe-y/default", key));
+        assert!(!same_resource("default", key));
+    }
+
+    #[test]
+    fn an_endpoint_at_the_top_of_the_address_space_is_no_crash() {
+        let template = serde_json::json!({
+            "resources": [
+                {"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2025-07-01", "name": "v",
+                 "location": "eastus2",
+                 "properties": {"addressSpace": {"addressPrefixes": ["255.255.255.0/24"]},
+                  "subnets": [{"name": "pe", "properties": {"addressPrefix": "255.255.255.254/31"}}]}},
+                {"type": "Microsoft.Network/privateEndpoints", "apiVersion": "2025-07-01", "name": "p",
+                 "properties": {"subnet": {"id": "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'v', 'pe')]"},
+                  "privateLinkServiceConnections": [{"name": "c", "properties": {"groupIds": ["blob"]}}]}}
+            ]
+        });
+        let facts = super::super::template::read(&template, None, None);
+        assert_eq!(facts.endpoints.len(), 1);
+        assert!(reaches(&facts).is_empty());
+    }
 }

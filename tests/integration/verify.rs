@@ -796,6 +796,24 @@ const ENDPOINT_MUTANTS: &[Mutant] = &[
 ];
 
 #[test]
+fn a_compute_may_wait_for_a_zone_group_named_by_its_name_alone() {
+    let (code, found) = edited("verify-depends-by-name", "out/fraud-secure", |t| {
+        for compute in all_of(t, "Microsoft.MachineLearningServices/workspaces/computes") {
+            for entry in compute["dependsOn"].as_array_mut().unwrap() {
+                let text = entry.as_str().unwrap();
+                if let Some(rest) = text.strip_prefix(
+                    "[resourceId('Microsoft.Network/privateEndpoints/privateDnsZoneGroups', '",
+                ) {
+                    let endpoint = rest.split('\'').next().unwrap();
+                    *entry = format!("{endpoint}/default").into();
+                }
+            }
+        }
+    });
+    assert_eq!((code, found), (0, vec![]));
+}
+
+#[test]
 fn a_private_endpoint_the_nsg_denies_fails_as_a_required_flow_naming_it() {
     let (code, found) = edited("verify-endpoint-denied", "out/fraud-secure", |t| {
         subnet(t, "snet-endpoints")["properties"]["addressPrefix"] = "10.60.2.0/27".into();
