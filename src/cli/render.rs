@@ -51,11 +51,10 @@ impl<T> Run<T> {
 /// A bar of the specs checked (and rendered) so far, for a run of more than [`FEW`] specs
 /// without `--quiet`. It is drawn on standard error only when that is a terminal, and cleared
 /// before the run prints anything.
-fn progress(inputs: &Inputs, specs: usize) -> indicatif::ProgressBar {
-    // Not even a hidden bar's bookkeeping when nobody can see it: it costs every spec a clock
-    // read and a lock.
-    let seen = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    if inputs.quiet || specs <= FEW || !seen {
+/// `terminal`: standard error is one. Otherwise not even a hidden bar is kept: its bookkeeping
+/// costs every spec a clock read and a lock.
+fn progress(inputs: &Inputs, specs: usize, terminal: bool) -> indicatif::ProgressBar {
+    if inputs.quiet || specs <= FEW || !terminal {
         return indicatif::ProgressBar::hidden();
     }
     let style = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} specs {elapsed}")
@@ -81,7 +80,8 @@ fn check_specs<T: Send>(
     };
     let passes = |compiled: &Compiled| compiled.all_diagnostics().all(|d| d.severity > threshold);
     let roots = crate::roots(&inputs.specs);
-    let progress = progress(inputs, files.len());
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let progress = progress(inputs, files.len(), terminal);
     let checked = pool.install(|| {
         check_files(&files, &roots, &|compiled| {
             progress.inc(1);
@@ -658,9 +658,13 @@ mod tests {
 
     #[test]
     fn a_progress_bar_counts_the_specs_of_a_large_run_unless_quiet() {
-        // Its length is set only when it may be drawn (on a terminal, which a test is not).
-        assert_eq!(progress(&inputs(&["s"]), 300).length(), Some(300));
-        assert_eq!(progress(&inputs(&["s"]), FEW).length(), None);
-        assert_eq!(progress(&inputs(&["--quiet", "s"]), 300).length(), None);
+        // Its length is set only when it may be drawn: on a terminal, for many specs.
+        assert_eq!(progress(&inputs(&["s"]), 300, true).length(), Some(300));
+        assert_eq!(progress(&inputs(&["s"]), 300, false).length(), None);
+        assert_eq!(progress(&inputs(&["s"]), FEW, true).length(), None);
+        assert_eq!(
+            progress(&inputs(&["--quiet", "s"]), 300, true).length(),
+            None
+        );
     }
 }
