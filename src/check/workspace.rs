@@ -388,13 +388,12 @@ fn unknown_zone(spec: &Spec, zone: &str, at: &str) -> Diagnostic {
 }
 
 /// Docker's default bridge network, which Azure ML compute keeps for its containers.
-const DOCKER_BRIDGE: &str = "172.17.0.0/16";
+const DOCKER_BRIDGE: Ipv4Net = Ipv4Net::new_assert(std::net::Ipv4Addr::new(172, 17, 0, 0), 16);
 
 /// `vnet-docker-bridge`: the address space overlaps Docker's bridge while the VNet hosts Azure ML
 /// compute, whose containers would not reach those addresses.
 fn docker_bridge(spec: &Spec) -> Vec<Diagnostic> {
     let hosts_aml = spec.compute.iter().any(|c| c.aml_node().is_some());
-    let bridge: Ipv4Net = DOCKER_BRIDGE.parse().unwrap_or_default();
     if !hosts_aml {
         return Vec::new();
     }
@@ -405,7 +404,7 @@ fn docker_bridge(spec: &Spec) -> Vec<Diagnostic> {
         .enumerate()
         .filter_map(|(i, range)| {
             let net: Ipv4Net = range.parse().ok()?;
-            (net.contains(&bridge.network()) || bridge.contains(&net.network())).then(|| {
+            (net.contains(&DOCKER_BRIDGE.network()) || DOCKER_BRIDGE.contains(&net.network())).then(|| {
                 Diagnostic::error(
                     Code::VnetDockerBridge,
                     format!("address range {net} overlaps {DOCKER_BRIDGE}, Docker's bridge network on Azure ML compute: jobs could not reach addresses there"),

@@ -19,6 +19,9 @@ pub struct Cluster {
     pub idle_before_scale_down: String,
     pub public_ip: bool,
     pub ssh: bool,
+    /// A system-assigned identity: a created workspace's registry has no admin user and its
+    /// storage no shared keys, so the cluster pulls images and reads data as itself.
+    pub identity: bool,
 }
 
 /// An Azure ML compute instance.
@@ -173,7 +176,12 @@ pub(super) fn build(
     clusters: &[HdInsightCluster],
     names: &mut Names,
 ) -> Vec<Compute> {
-    let mut computes: Vec<Compute> = spec.compute.iter().filter_map(aml_compute).collect();
+    let identity = spec.workspace.create;
+    let mut computes: Vec<Compute> = spec
+        .compute
+        .iter()
+        .filter_map(|c| aml_compute(c, identity))
+        .collect();
     for vm in vms.iter().filter(|vm| vm.attach) {
         computes.push(Compute {
             name: vm.name.clone(),
@@ -226,12 +234,14 @@ pub(super) fn image_builder(spec: &Spec) -> Option<Compute> {
             idle_before_scale_down: "PT120S".to_string(),
             public_ip,
             ssh: false,
+            identity: true,
         }),
     })
 }
 
 /// An Azure ML cluster or instance; `None` for the other kinds.
-fn aml_compute(compute: &spec::Compute) -> Option<Compute> {
+/// `identity`: clusters get a system-assigned identity (a created workspace's).
+fn aml_compute(compute: &spec::Compute, identity: bool) -> Option<Compute> {
     Some(match compute {
         spec::Compute::Amlcompute(c) => Compute {
             name: c.name.clone(),
@@ -247,6 +257,7 @@ fn aml_compute(compute: &spec::Compute) -> Option<Compute> {
                 idle_before_scale_down: format!("PT{}S", c.idle_time_before_scale_down),
                 public_ip: c.enable_node_public_ip,
                 ssh: c.ssh_public_access_enabled,
+                identity,
             }),
         },
         spec::Compute::Computeinstance(c) => Compute {

@@ -234,11 +234,8 @@ fn resource(place: &Place, compute: &Compute, symbol: String) -> Resource {
         .with_some("resourceId", resource_id)
         .with("disableLocalAuth", true)
         .with("properties", settings);
-    // A created workspace's registry has no admin user and its storage no shared keys: a
-    // cluster pulls images and reads data with its own identity.
-    let identity = (b.plan.workspace.created.is_some()
-        && matches!(compute.kind, ComputeKind::Cluster(_)))
-    .then(|| Object::new().with("type", "SystemAssigned"));
+    let identity = matches!(&compute.kind, ComputeKind::Cluster(c) if c.identity)
+        .then(|| Object::new().with("type", "SystemAssigned"));
     let resource = b
         .located(
             ResourceKind::Compute,

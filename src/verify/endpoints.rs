@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use super::finding::{Code, Finding};
-use super::template::{Facts, PrivateEndpoint, UNKNOWN_DEPENDENCY};
+use super::template::{Facts, PrivateEndpoint, UNKNOWN_DEPENDENCY, declared_key};
 use crate::azure::private_link::{Cloud, Target};
 
 /// What a compute subnet must reach of one private endpoint.
@@ -80,12 +80,13 @@ fn compute_vnets(facts: &Facts) -> Vec<(String, &str)> {
                 .iter()
                 .any(|s| facts.machines.iter().any(|m| m.subnet == s.key))
         })
-        .map(|v| (vnet_key(&v.name), v.name.as_str()))
+        .map(|v| {
+            (
+                declared_key("Microsoft.Network/virtualNetworks", &v.name),
+                v.name.as_str(),
+            )
+        })
         .collect()
-}
-
-fn vnet_key(name: &str) -> String {
-    format!("microsoft.network/virtualnetworks/{}", name.to_lowercase())
 }
 
 /// `verify-dns-unresolved` or `verify-assumes-dns` for one endpoint.

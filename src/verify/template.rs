@@ -201,7 +201,7 @@ pub(crate) fn key(id: &str) -> String {
 }
 
 /// The key of a declared resource: its type's segments interleaved with its name's.
-fn declared_key(kind: &str, name: &str) -> String {
+pub(crate) fn declared_key(kind: &str, name: &str) -> String {
     let mut segments = kind.split('/');
     let mut out = segments.next().unwrap_or_default().to_string();
     for (t, n) in segments.zip(name.split('/')) {

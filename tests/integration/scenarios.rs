@@ -55,21 +55,23 @@ fn arm(requirements: &str, egress: &str) -> Value {
     } else {
         text
     };
-    let compiled = amlgen::compile(Source::new("scenario.yaml", text), Path::new("."))
+    verified_arm("scenario.yaml", text)
+}
+
+/// The ARM template the spec `text` (read as file `file`) renders to, verified first.
+fn verified_arm(file: &str, text: String) -> Value {
+    let compiled = amlgen::compile(Source::new(file, text), Path::new("."))
         .unwrap()
         .remove(0);
     let plan = compiled
         .plan
         .unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));
     let artifacts = crate::harness::render_verified(&plan);
-    serde_json::from_str(
-        &artifacts
-            .iter()
-            .find(|a| a.name == "azuredeploy.json")
-            .unwrap()
-            .contents,
-    )
-    .unwrap()
+    let arm = artifacts
+        .iter()
+        .find(|a| a.name == "azuredeploy.json")
+        .unwrap();
+    serde_json::from_str(&arm.contents).unwrap()
 }
 
 fn of_type<'a>(template: &'a Value, kind: &str) -> Vec<&'a Value> {
@@ -260,18 +262,7 @@ workspace:
 
 /// The ARM template `text` renders to, verified first.
 fn endpoint_resources(text: String) -> Value {
-    let compiled = amlgen::compile(Source::new("endpoints.yaml", text), Path::new("."))
-        .unwrap()
-        .remove(0);
-    let plan = compiled
-        .plan
-        .unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));
-    let artifacts = crate::harness::render_verified(&plan);
-    let arm = artifacts
-        .iter()
-        .find(|a| a.name == "azuredeploy.json")
-        .unwrap();
-    serde_json::from_str(&arm.contents).unwrap()
+    verified_arm("endpoints.yaml", text)
 }
 
 #[test]
